@@ -1,0 +1,66 @@
+/// Short replies that only make sense in context: "yes", "no", "that didn't help", "the second one".
+enum ContextPhrase: Equatable {
+    case yes
+    case no
+    case unhelpful
+    case noneOfThese
+    case option(Int)
+
+    static func detect(_ words: [String]) -> ContextPhrase? {
+        guard !words.isEmpty, words.count <= 7 else { return nil }
+        let text = words.joined(separator: " ")
+        if let number = optionNumber(words) { return .option(number) }
+        if nonePhrases.contains(text) { return .noneOfThese }
+        if unhelpfulPhrases.contains(text) || unhelpfulParts.contains(where: { text.contains($0) }) { return .unhelpful }
+        if yesPhrases.contains(text) { return .yes }
+        if noPhrases.contains(text) { return .no }
+        return nil
+    }
+
+    private static func optionNumber(_ words: [String]) -> Int? {
+        let filler: Set<String> = ["number", "option", "the", "one", "choice", "please", "pls", "i", "want", "pick", "choose", "no", "nr", "it", "is"]
+        let numbers: [String: Int] = [
+            "1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5,
+            "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "two": 2, "three": 3, "four": 4, "five": 5,
+            "last": -1,
+        ]
+        guard words.count <= 4 else { return nil }
+        var found: Int?
+        for word in words {
+            if let n = numbers[word] {
+                if found != nil { return nil }
+                found = n
+            } else if word == "one" {
+                continue
+            } else if !filler.contains(word) {
+                return nil
+            }
+        }
+        if found == nil && words == ["one"] { return 1 }
+        if found == nil && words.contains("one") && words.count == 2 && words[0] == "number" { return 1 }
+        return found
+    }
+
+    private static let yesPhrases: Set<String> = [
+        "yes", "yeah", "yep", "yup", "ya", "yes please", "yeah please", "sure", "ok yes", "okay yes", "yes i do",
+        "yes it is", "yes that is it", "that is it", "that is right", "correct", "right", "exactly", "please do",
+        "y", "yea", "yes thanks", "yes thank you", "sure thing", "sounds good",
+    ]
+    private static let noPhrases: Set<String> = [
+        "no", "nope", "nah", "no thanks", "no thank you", "not really", "no i do not", "n", "no that is all",
+        "that is all", "nothing else", "no i am good", "no i am fine", "i am good", "i am fine", "all good",
+    ]
+    private static let nonePhrases: Set<String> = [
+        "none", "none of these", "none of them", "neither", "neither of them", "neither of these", "none of those",
+        "not those", "something else", "no none of these", "no neither", "other",
+    ]
+    private static let unhelpfulPhrases: Set<String> = [
+        "wrong", "wrong answer", "that is wrong", "not helpful", "unhelpful", "useless", "not what i asked",
+        "that is not what i asked", "not what i meant", "that is not what i meant", "that is not it", "not it",
+        "no that is not it", "that is not right", "no that is wrong", "you did not answer my question",
+    ]
+    private static let unhelpfulParts = [
+        "did not help", "does not help", "not help me", "was not helpful", "is not helpful", "not what i asked",
+        "not what i meant", "did not answer", "does not answer", "not answer my question",
+    ]
+}

@@ -1,0 +1,33 @@
+/// What the bot remembers about one conversation between messages. Stored with the session as JSON,
+/// so a customer who reconnects carries on where they left off.
+public struct DialogueContext: Codable, Sendable, Equatable {
+    /// The intent answered last; follow-ups (`after:`) and "yes"/"no" refer to it.
+    public var lastIntent: String?
+    /// The options of an open "Did you mean…?" question, in order.
+    public var pendingOptions: [String] = []
+    /// Fallbacks in a row.
+    public var fallbackStreak: Int = 0
+    /// Times in a row the customer said an answer did not help.
+    public var unhelpfulStreak: Int = 0
+    /// The ranked intents for the last question the bot answered, for "that didn't help".
+    public var lastCandidates: [String] = []
+    /// Customer messages so far.
+    public var turns: Int = 0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case lastIntent = "last_intent", pendingOptions = "pending_options", fallbackStreak = "fallback_streak"
+        case unhelpfulStreak = "unhelpful_streak", lastCandidates = "last_candidates", turns
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        lastIntent = try c.decodeIfPresent(String.self, forKey: .lastIntent)
+        pendingOptions = try c.decodeIfPresent([String].self, forKey: .pendingOptions) ?? []
+        fallbackStreak = try c.decodeIfPresent(Int.self, forKey: .fallbackStreak) ?? 0
+        unhelpfulStreak = try c.decodeIfPresent(Int.self, forKey: .unhelpfulStreak) ?? 0
+        lastCandidates = try c.decodeIfPresent([String].self, forKey: .lastCandidates) ?? []
+        turns = try c.decodeIfPresent(Int.self, forKey: .turns) ?? 0
+    }
+}

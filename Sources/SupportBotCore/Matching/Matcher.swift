@@ -1,0 +1,272 @@
+import Foundation
+
+/// One intent the matcher considered, with the evidence for its score.
+public struct Candidate: Sendable, Equatable, Codable {
+    public var intent: String
+    public var title: String
+    /// Confidence from 0 to 1.
+    public var score: Double
+    /// The example of this intent closest to the message.
+    public var example: String
+    /// Stems and word pairs the message shares with that example.
+    public var sharedTerms: [String]
+}
+
+/// The matcher's verdict on one message: how it read the words, and the intents ranked best first.
+public struct MatchResult: Sendable, Equatable, Codable {
+    public var tokens: [TokenTrace]
+    public var candidates: [Candidate]
+
+    public var best: Candidate? { candidates.first }
+}
+
+/// Scores a message against every example of every intent. Built once per knowledge-base version,
+/// immutable, safe to share between threads.
+///
+/// Words and adjacent word pairs (after stemming) are weighted by TF-IDF; an example scores the cosine
+/// between it and the message, found through an inverted index; an intent scores mostly its best example,
+/// a little its second best (agreement between examples), plus a small bonus for a follow-up in context.
+public final class Matcher: Sendable {
+    public let config: MatchingConfig
+    public let analyzer: TextAnalyzer
+
+    private struct IntentInfo: Sendable {
+        var id: String
+        var title: String
+        var after: Set<String>
+    }
+
+    private let intents: [IntentInfo]
+    private let exampleIntent: [Int32]
+    private let exampleText: [String]
+    private let exampleTerms: [[Int32]]
+    private let unigramIDs: [String: Int32]
+    private let bigramIDs: [UInt64: Int32]
+    private let featureNames: [String]
+    private let idf: [Float]
+    private let unknownUnigramWeight: Float
+    private let unknownBigramWeight: Float
+    // Inverted index in compressed rows: postings of feature f are postingStart[f]..<postingStart[f+1].
+    private let postingStart: [Int32]
+    private let postingExample: [Int32]
+    private let postingWeight: [Float]
+
+    static let secondExampleWeight = 0.2
+    static let followUpBonus = 0.05
+
+    public var exampleCount: Int { exampleText.count }
+
+    public init(knowledgeBase: KnowledgeBase) {
+        self.config = knowledgeBase.matching
+        var counts: [String: Int] = [:]
+        var known = knowledgeBase.synonyms.allWords
+        for intent in knowledgeBase.intents {
+            for example in intent.examples {
+                for word in TextNormalizer.tokens(example) { counts[word, default: 0] += 1 }
+            }
+            known.formUnion(TextNormalizer.tokens(intent.title))
+        }
+        for article in knowledgeBase.articles.values {
+            known.formUnion(TextNormalizer.tokens(article.title))
+            known.formUnion(TextNormalizer.tokens(article.body))
+        }
+        let speller = SpellingCorrector(targets: counts, knownWords: known)
+        let analyzer = TextAnalyzer(synonyms: knowledgeBase.synonyms, speller: speller)
+        self.analyzer = analyzer
+
+        var intents: [IntentInfo] = []
+        var exampleIntent: [Int32] = []
+        var exampleText: [String] = []
+        var unigramIDs: [String: Int32] = [:]
+        var bigramIDs: [UInt64: Int32] = [:]
+        var featureNames: [String] = []
+        var documentFrequency: [Int] = []
+        var exampleFeatures: [[Int32: Int]] = []
+        var exampleTerms: [[Int32]] = []
+
+        func unigram(_ stem: String) -> Int32 {
+            if let id = unigramIDs[stem] { return id }
+            let id = Int32(featureNames.count)
+            unigramIDs[stem] = id
+            featureNames.append(stem)
+            documentFrequency.append(0)
+            return id
+        }
+
+        for intent in knowledgeBase.intents {
+            let intentIndex = Int32(intents.count)
+            intents.append(IntentInfo(id: intent.id, title: intent.title, after: Set(intent.after)))
+            for example in intent.examples {
+                let stems = analyzer.analyze(example, correctSpelling: false).map(\.stem)
+                let terms = stems.map(unigram)
+                var features: [Int32: Int] = [:]
+                for term in terms { features[term, default: 0] += 1 }
+                for (a, b) in zip(terms, terms.dropFirst()) {
+                    let key = UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))
+                    let id: Int32
+                    if let existing = bigramIDs[key] {
+                        id = existing
+                    } else {
+                        id = Int32(featureNames.count)
+                        bigramIDs[key] = id
+                        featureNames.append(featureNames[Int(a)] + " " + featureNames[Int(b)])
+                        documentFrequency.append(0)
+                    }
+                    features[id, default: 0] += 1
+                }
+                for feature in features.keys { documentFrequency[Int(feature)] += 1 }
+                exampleFeatures.append(features)
+                exampleTerms.append(terms)
+                exampleIntent.append(intentIndex)
+                exampleText.append(example)
+            }
+        }
+
+        let total = Double(max(exampleText.count, 1))
+        let isBigram = { (feature: Int) -> Bool in featureNames[feature].contains(" ") }
+        var idf = [Float](repeating: 0, count: featureNames.count)
+        var maxIDF: Float = 1
+        for feature in featureNames.indices {
+            let value = Float(log(1 + total / Double(documentFrequency[feature])))
+            idf[feature] = isBigram(feature) ? value * Float(config.bigramWeight) : value
+            maxIDF = max(maxIDF, value)
+        }
+        self.unknownUnigramWeight = maxIDF
+        self.unknownBigramWeight = maxIDF * Float(config.bigramWeight) * 0.5
+
+        var rows = [[(Int32, Float)]](repeating: [], count: featureNames.count)
+        for (exampleIndex, features) in exampleFeatures.enumerated() {
+            var weights: [(Int32, Float)] = features.map { feature, count in
+                (feature, (1 + Float(log(Double(count)))) * idf[Int(feature)])
+            }
+            let norm = sqrt(weights.reduce(0) { $0 + $1.1 * $1.1 })
+            if norm > 0 { weights = weights.map { ($0.0, $0.1 / norm) } }
+            for (feature, weight) in weights { rows[Int(feature)].append((Int32(exampleIndex), weight)) }
+        }
+        var postingStart: [Int32] = [0]
+        var postingExample: [Int32] = []
+        var postingWeight: [Float] = []
+        for row in rows {
+            for (example, weight) in row {
+                postingExample.append(example)
+                postingWeight.append(weight)
+            }
+            postingStart.append(Int32(postingExample.count))
+        }
+
+        self.intents = intents
+        self.exampleIntent = exampleIntent
+        self.exampleText = exampleText
+        self.exampleTerms = exampleTerms
+        self.unigramIDs = unigramIDs
+        self.bigramIDs = bigramIDs
+        self.featureNames = featureNames
+        self.idf = idf
+        self.postingStart = postingStart
+        self.postingExample = postingExample
+        self.postingWeight = postingWeight
+    }
+
+    /// Ranks intents for a message.
+    /// - Parameters:
+    ///   - lastIntent: the intent answered just before; follow-up intents (`after:`) are only eligible right after it.
+    ///   - limit: how many candidates to return.
+    ///   - excludingExample: leave one example out (for leave-one-out evaluation).
+    public func match(_ text: String, lastIntent: String? = nil, limit: Int = 5,
+                      excludingExample: Int? = nil) -> MatchResult {
+        let tokens = analyzer.analyze(text)
+        let candidates = rank(stems: tokens.map(\.stem), lastIntent: lastIntent, limit: limit,
+                              excludingExample: excludingExample)
+        return MatchResult(tokens: tokens, candidates: candidates)
+    }
+
+    /// The example texts with their intent ids, in index order (for leave-one-out evaluation).
+    public var examples: [(intent: String, text: String)] {
+        zip(exampleIntent, exampleText).map { (intents[Int($0.0)].id, $0.1) }
+    }
+
+    private func rank(stems: [String], lastIntent: String?, limit: Int, excludingExample: Int?) -> [Candidate] {
+        // Query features: known ones take part in the dot product; unknown ones only lower the norm.
+        var queryCounts: [Int32: Int] = [:]
+        var unknownNormSquared: Float = 0
+        var termIDs: [Int32?] = []
+        for stem in stems {
+            if let id = unigramIDs[stem] {
+                queryCounts[id, default: 0] += 1
+            } else {
+                unknownNormSquared += unknownUnigramWeight * unknownUnigramWeight
+            }
+            termIDs.append(unigramIDs[stem])
+        }
+        for (a, b) in zip(termIDs, termIDs.dropFirst()) {
+            if let a, let b, let id = bigramIDs[UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))] {
+                queryCounts[id, default: 0] += 1
+            } else {
+                unknownNormSquared += unknownBigramWeight * unknownBigramWeight
+            }
+        }
+        var query: [(Int32, Float)] = queryCounts.map { ($0.key, (1 + Float(log(Double($0.value)))) * idf[Int($0.key)]) }
+        let norm = sqrt(query.reduce(unknownNormSquared) { $0 + $1.1 * $1.1 })
+        guard norm > 0, !query.isEmpty else { return [] }
+        query = query.map { ($0.0, $0.1 / norm) }
+
+        var dot = [Float](repeating: 0, count: exampleText.count)
+        var touched: [Int32] = []
+        for (feature, weight) in query {
+            let start = Int(postingStart[Int(feature)]), end = Int(postingStart[Int(feature) + 1])
+            for p in start..<end {
+                let example = Int(postingExample[p])
+                if dot[example] == 0 { touched.append(Int32(example)) }
+                dot[example] += weight * postingWeight[p]
+            }
+        }
+
+        // Best and second-best example per intent.
+        var best: [Int32: (first: Float, second: Float, example: Int32)] = [:]
+        for example in touched {
+            let e = Int(example)
+            if e == excludingExample { continue }
+            let intent = exampleIntent[e]
+            let info = intents[Int(intent)]
+            if !info.after.isEmpty && !(lastIntent.map(info.after.contains) ?? false) { continue }
+            let score = dot[e]
+            if var entry = best[intent] {
+                if score > entry.first || (score == entry.first && example < entry.example) {
+                    entry.second = entry.first
+                    entry.first = score
+                    entry.example = example
+                } else if score > entry.second {
+                    entry.second = score
+                }
+                best[intent] = entry
+            } else {
+                best[intent] = (score, 0, example)
+            }
+        }
+
+        var scored: [(intent: Int32, score: Double, example: Int32)] = best.map { intent, entry in
+            var score = (1 - Self.secondExampleWeight) * Double(entry.first) + Self.secondExampleWeight * Double(entry.second)
+            if !intents[Int(intent)].after.isEmpty { score += Self.followUpBonus }
+            return (intent, min(1, max(0, score)), entry.example)
+        }
+        scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.intent < $1.intent }
+
+        let queryFeatures = Set(queryCounts.keys)
+        return scored.prefix(limit).map { item in
+            let info = intents[Int(item.intent)]
+            return Candidate(intent: info.id, title: info.title, score: (item.score * 1000).rounded() / 1000,
+                             example: exampleText[Int(item.example)],
+                             sharedTerms: sharedTerms(example: Int(item.example), query: queryFeatures))
+        }
+    }
+
+    private func sharedTerms(example: Int, query: Set<Int32>) -> [String] {
+        let terms = exampleTerms[example]
+        var features = terms
+        for (a, b) in zip(terms, terms.dropFirst()) {
+            if let id = bigramIDs[UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))] { features.append(id) }
+        }
+        var seen = Set<Int32>()
+        return features.filter { query.contains($0) && seen.insert($0).inserted }.map { featureNames[Int($0)] }
+    }
+}

@@ -1,0 +1,41 @@
+/// Every threshold the matcher and the dialogue policy use, in one place.
+/// Override any of them under `matching:` in `knowledge/_settings.yml`.
+public struct MatchingConfig: Sendable, Equatable, Codable {
+    /// Answer when the best intent scores at least this much…
+    public var answerThreshold: Double = 0.45
+    /// …and beats the runner-up by at least this margin; otherwise clarify.
+    public var ambiguityMargin: Double = 0.06
+    /// Below this score the bot says it did not understand (fallback).
+    public var clarifyThreshold: Double = 0.28
+    /// How many options a clarify question offers.
+    public var maxOptions: Int = 3
+    /// Candidates within this distance of the best one are offered when clarifying.
+    public var optionWindow: Double = 0.15
+    /// Weight of word pairs relative to single words.
+    public var bigramWeight: Double = 0.6
+
+    public init() {}
+
+    /// Sets one value by its settings name; returns a problem description when the name or value is wrong.
+    mutating func set(_ name: String, to value: Double) -> String? {
+        func fraction(_ apply: (inout MatchingConfig, Double) -> Void) -> String? {
+            guard (0...1).contains(value) else { return "matching.\(name) must be between 0 and 1" }
+            apply(&self, value)
+            return nil
+        }
+        switch name {
+        case "answer_threshold": return fraction { $0.answerThreshold = $1 }
+        case "ambiguity_margin": return fraction { $0.ambiguityMargin = $1 }
+        case "clarify_threshold": return fraction { $0.clarifyThreshold = $1 }
+        case "option_window": return fraction { $0.optionWindow = $1 }
+        case "bigram_weight": return fraction { $0.bigramWeight = $1 }
+        case "max_options":
+            guard value >= 2, value <= 5, value == value.rounded() else { return "matching.max_options must be 2, 3, 4 or 5" }
+            maxOptions = Int(value)
+            return nil
+        default:
+            return "unknown setting matching.\(name). Use answer_threshold, ambiguity_margin, clarify_threshold, "
+                + "option_window, bigram_weight or max_options."
+        }
+    }
+}

@@ -1,0 +1,260 @@
+import Foundation
+
+/// Replaces personal data in free text before it is stored or logged:
+/// e-mail addresses become `[email]`, payment card numbers `[card]`, phone numbers `[phone]`.
+///
+/// A hand-written scanner: every character is visited a bounded number of times, so the cost is
+/// linear in the length of the message whatever it contains.
+///
+/// - Card: 13–19 digits, groups separated by single spaces or dashes, Luhn-valid.
+/// - Phone: optional leading `+`, 9–15 digits, groups separated by spaces, dashes, dots or parentheses.
+/// - Not masked: numbers glued to words (`PP-123456789`, `#123456789`, `A1234567890`), amounts after a
+///   currency sign, dates (`2025-03-12`, `12.03.2025`), IPv4 addresses and anything under 9 digits.
+public enum PIIMasker {
+    public static let emailToken = "[email]"
+    public static let cardToken = "[card]"
+    public static let phoneToken = "[phone]"
+
+    public static func mask(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0 == "@" || isDigit($0) }) else { return text }
+        let withoutEmails = maskEmails(Array(text.unicodeScalars))
+        return String(String.UnicodeScalarView(maskNumbers(withoutEmails)))
+    }
+
+    // MARK: - E-mail addresses
+
+    private static func maskEmails(_ s: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(s.count)
+        var copied = 0  // s[..<copied] is already in `out`
+        var k = 0
+        while k < s.count {
+            guard s[k] == "@" else { k += 1; continue }
+            // Local part: never reaches back past what was already consumed.
+            var left = k
+            while left > copied, isLocalPart(s[left - 1]) { left -= 1 }
+            while left < k, s[left] == "." { left += 1 }
+            // Domain.
+            var right = k + 1
+            while right < s.count, isDomainPart(s[right]) { right += 1 }
+            while right > k + 1, s[right - 1] == "." || s[right - 1] == "-" { right -= 1 }
+            if left < k, isValidDomain(s[(k + 1)..<right]) {
+                out.append(contentsOf: s[copied..<left])
+                out.append(contentsOf: emailToken.unicodeScalars)
+                copied = right
+                k = right
+            } else {
+                k += 1
+            }
+        }
+        out.append(contentsOf: s[copied...])
+        return out
+    }
+
+    private static func isLocalPart(_ c: Unicode.Scalar) -> Bool {
+        isAlphanumeric(c) || c == "." || c == "_" || c == "%" || c == "+" || c == "-"
+    }
+
+    private static func isDomainPart(_ c: Unicode.Scalar) -> Bool {
+        isAlphanumeric(c) || c == "." || c == "-"
+    }
+
+    private static func isValidDomain(_ domain: ArraySlice<Unicode.Scalar>) -> Bool {
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty }), let tld = labels.last else { return false }
+        return tld.count >= 2 && tld.allSatisfy { $0.properties.isAlphabetic }
+    }
+
+    // MARK: - Card and phone numbers
+
+    /// A run of digit groups joined by phone/card separators, e.g. `+44 (0)20 7946-0958`.
+    private struct Group {
+        var start: Int        // first digit
+        var end: Int          // one past the last digit
+        var spanStart: Int    // where a masked span starting at this group begins (includes `(` / `+`)
+        var separatorBefore: [Unicode.Scalar]
+        var digitCount: Int { end - start }
+    }
+
+    private static func maskNumbers(_ s: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(s.count)
+        var copied = 0
+        var i = 0
+        while i < s.count {
+            guard let runStart = runStart(s, at: i) else { i += 1; continue }
+            if !isBoundaryBefore(s, runStart) {
+                // Part of an identifier such as PP-123456789 or an amount such as £123456789: skip all of it.
+                i = runStart
+                while i < s.count, isIdentifierPart(s[i]) || s[i] == "+" || s[i] == "(" || s[i] == ")" { i += 1 }
+                continue
+            }
+            let groups = scanRun(s, from: runStart)
+            let runEnd = groups[groups.count - 1].end
+            let gluedAfter = runEnd < s.count && (isAlphanumeric(s[runEnd]) || s[runEnd] == "_")
+            for (from, to, token) in spansToMask(s, groups, lastGroupUsable: !gluedAfter) {
+                out.append(contentsOf: s[copied..<from])
+                out.append(contentsOf: token.unicodeScalars)
+                copied = to
+            }
+            i = runEnd
+            if gluedAfter {
+                while i < s.count, isIdentifierPart(s[i]) { i += 1 }
+            }
+        }
+        out.append(contentsOf: s[copied...])
+        return out
+    }
+
+    /// Where a run begins if one begins at `i`: a digit, or `+`/`(` (or `+(`) directly followed by a digit.
+    private static func runStart(_ s: [Unicode.Scalar], at i: Int) -> Int? {
+        if isDigit(s[i]) { return i }
+        var j = i
+        if s[j] == "+" { j += 1 }
+        if j < s.count, s[j] == "(" { j += 1 }
+        return j > i && j < s.count && isDigit(s[j]) ? i : nil
+    }
+
+    private static func isBoundaryBefore(_ s: [Unicode.Scalar], _ start: Int) -> Bool {
+        guard start > 0 else { return true }
+        let prev = s[start - 1]
+        if isAlphanumeric(prev) || prev == "_" || prev == "#" || prev == "+" { return false }
+        if prev.properties.generalCategory == .currencySymbol { return false }
+        if prev == "-" || prev == "/" || prev == "." {
+            return start < 2 || !(isAlphanumeric(s[start - 2]) || s[start - 2] == "_")
+        }
+        return true
+    }
+
+    private static func isIdentifierPart(_ c: Unicode.Scalar) -> Bool {
+        isAlphanumeric(c) || c == "_" || c == "-" || c == "/" || c == "." || c == "#"
+    }
+
+    /// Reads digit groups from `start` (which is a digit, `+` or `(`). Always returns at least one group.
+    private static func scanRun(_ s: [Unicode.Scalar], from start: Int) -> [Group] {
+        var groups: [Group] = []
+        var i = start
+        var spanStart = start
+        var separator: [Unicode.Scalar] = []
+        if s[i] == "+" { separator.append("+"); i += 1 }
+        if s[i] == "(" { separator.append("("); i += 1 }
+        while true {
+            let digitsStart = i
+            while i < s.count, isDigit(s[i]) { i += 1 }
+            groups.append(Group(start: digitsStart, end: i, spanStart: spanStart, separatorBefore: separator))
+            // Separator: `)`? then one of space, dash, dot? then `(`? — and a digit right after.
+            var j = i
+            separator = []
+            if j < s.count, s[j] == ")" { separator.append(")"); j += 1 }
+            if j < s.count, s[j] == " " || s[j] == "-" || s[j] == "." { separator.append(s[j]); j += 1 }
+            let nextSpanStart = j
+            if j < s.count, s[j] == "(" { separator.append("("); j += 1 }
+            guard !separator.isEmpty, j < s.count, isDigit(s[j]) else { return groups }
+            spanStart = separator.last == "(" ? nextSpanStart : j
+            i = j
+        }
+    }
+
+    /// Non-overlapping spans (start, end, token) to replace, in order.
+    private static func spansToMask(
+        _ s: [Unicode.Scalar], _ groups: [Group], lastGroupUsable: Bool
+    ) -> [(Int, Int, String)] {
+        let usable = lastGroupUsable ? groups.count : groups.count - 1
+        var spans: [(Int, Int, String)] = []
+        var g = 0
+        while g < usable {
+            if let skip = notPersonalNumber(groups, at: g) { g += skip; continue }
+            if let end = cardSpan(s, groups, from: g, upTo: usable) {
+                spans.append((groups[g].start, groups[end - 1].end, cardToken))
+                g = end
+                continue
+            }
+            if let end = phoneSpan(groups, from: g, upTo: usable) {
+                spans.append((groups[g].spanStart, groups[end - 1].end, phoneToken))
+                g = end
+                continue
+            }
+            g += 1
+        }
+        return spans
+    }
+
+    /// Number of groups to skip when the groups at `g` form a date (2025-03-12, 12.03.2025) or an IPv4 address.
+    private static func notPersonalNumber(_ groups: [Group], at g: Int) -> Int? {
+        func separator(_ index: Int) -> [Unicode.Scalar] { groups[index].separatorBefore }
+        if g + 3 < groups.count, (1...3).allSatisfy({ separator(g + $0) == ["."] }),
+           (0...3).allSatisfy({ (1...3).contains(groups[g + $0].digitCount) }) {
+            return 4
+        }
+        if g + 2 < groups.count, separator(g + 1) == separator(g + 2),
+           separator(g + 1) == ["-"] || separator(g + 1) == ["."] {
+            let lengths = (groups[g].digitCount, groups[g + 1].digitCount, groups[g + 2].digitCount)
+            switch lengths {
+            case (4, 1...2, 1...2), (1...2, 1...2, 4), (1...2, 1...2, 2): return 3
+            default: break
+            }
+        }
+        return nil
+    }
+
+    /// The longest span of groups from `g` that is a Luhn-valid card number, as the end group index.
+    private static func cardSpan(_ s: [Unicode.Scalar], _ groups: [Group], from g: Int, upTo usable: Int) -> Int? {
+        if g == 0, !groups[0].separatorBefore.isEmpty { return nil }  // a leading + or ( is not a card
+        var digits = 0
+        var candidates: [Int] = []
+        var end = g
+        while end < usable {
+            if end > g {
+                let separator = groups[end].separatorBefore
+                guard separator == [" "] || separator == ["-"] else { break }
+            }
+            digits += groups[end].digitCount
+            if digits > 19 { break }
+            end += 1
+            if digits >= 13 { candidates.append(end) }
+        }
+        for candidate in candidates.reversed() where isLuhnValid(s, groups[g..<candidate]) {
+            return candidate
+        }
+        return nil
+    }
+
+    private static func isLuhnValid(_ s: [Unicode.Scalar], _ groups: ArraySlice<Group>) -> Bool {
+        var sum = 0
+        var double = false
+        for group in groups.reversed() {
+            for index in stride(from: group.end - 1, through: group.start, by: -1) {
+                var d = Int(s[index].value) - 48
+                if double {
+                    d *= 2
+                    if d > 9 { d -= 9 }
+                }
+                sum += d
+                double.toggle()
+            }
+        }
+        return sum % 10 == 0
+    }
+
+    /// The longest span of groups from `g` holding 9–15 digits, as the end group index.
+    private static func phoneSpan(_ groups: [Group], from g: Int, upTo usable: Int) -> Int? {
+        var digits = 0
+        var best: Int?
+        var end = g
+        while end < usable {
+            digits += groups[end].digitCount
+            if digits > 15 { break }
+            end += 1
+            if digits >= 9 { best = end }
+        }
+        return best
+    }
+
+    // MARK: - Characters
+
+    private static func isDigit(_ c: Unicode.Scalar) -> Bool { c.value >= 48 && c.value <= 57 }
+
+    private static func isAlphanumeric(_ c: Unicode.Scalar) -> Bool {
+        isDigit(c) || c.properties.isAlphabetic
+    }
+}

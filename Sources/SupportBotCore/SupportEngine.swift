@@ -1,0 +1,158 @@
+/// Everything needed to answer customers for one knowledge-base version: the knowledge, the matcher built
+/// from it and the dialogue policy. Immutable; a new version means a new engine, swapped in whole.
+public struct SupportEngine: Sendable {
+    public let knowledgeBase: KnowledgeBase
+    public let matcher: Matcher
+    public let version: Int
+    public let messages: BotMessages
+
+    public init(knowledgeBase: KnowledgeBase, version: Int) {
+        self.knowledgeBase = knowledgeBase
+        self.matcher = Matcher(knowledgeBase: knowledgeBase)
+        self.version = version
+        self.messages = BotMessages(settings: knowledgeBase.settings)
+    }
+
+    public var config: MatchingConfig { knowledgeBase.matching }
+    public var welcome: String { messages.welcome }
+
+    /// The bot's reply to a customer message; updates the conversation's context.
+    public func reply(to text: String, context: inout DialogueContext) -> BotReply {
+        context.turns += 1
+        let words = TextNormalizer.tokens(text)
+        guard !words.isEmpty else {
+            return BotReply(action: .fallback, text: messages.emptyMessage, reason: "empty message")
+        }
+        if let phrase = ContextPhrase.detect(words), let reply = replyInContext(phrase, context: &context) {
+            return reply
+        }
+        let result = matcher.match(text, lastIntent: context.lastIntent, limit: max(5, config.maxOptions))
+        if !context.pendingOptions.isEmpty, let best = result.best, context.pendingOptions.contains(best.intent),
+           best.score >= config.clarifyThreshold {
+            return answer(best.intent, confidence: best.score, result: result, reason: "picked an option by typing",
+                          context: &context)
+        }
+        return decide(result, context: &context)
+    }
+
+    /// The customer picked option `n` (1-based) of the open clarify question.
+    public func choose(option n: Int, context: inout DialogueContext) -> BotReply {
+        context.turns += 1
+        return pick(n, context: &context)
+    }
+
+    // MARK: Decisions
+
+    private func decide(_ result: MatchResult, context: inout DialogueContext) -> BotReply {
+        let candidates = result.candidates
+        guard let best = candidates.first, best.score >= config.clarifyThreshold else {
+            return fallback(result, context: &context)
+        }
+        let runnerUp = candidates.dropFirst().first?.score ?? 0
+        if best.score >= config.answerThreshold && best.score - runnerUp >= config.ambiguityMargin {
+            return answer(best.intent, confidence: best.score, result: result, reason: "confident match",
+                          context: &context)
+        }
+        let close = candidates.filter {
+            $0.score >= config.clarifyThreshold && best.score - $0.score <= config.optionWindow
+        }.prefix(config.maxOptions)
+        let options = close.enumerated().map { ReplyOption(n: $0.offset + 1, intent: $0.element.intent, title: $0.element.title) }
+        context.pendingOptions = options.map(\.intent)
+        context.fallbackStreak = 0
+        let reason = best.score >= config.answerThreshold ? "top two intents too close" : "not confident enough"
+        return BotReply(action: .clarify, text: messages.clarify(options), intent: best.intent,
+                        confidence: best.score, options: options, reason: reason, match: result)
+    }
+
+    private func answer(_ intentID: String, confidence: Double, result: MatchResult?, reason: String,
+                        context: inout DialogueContext) -> BotReply {
+        guard let intent = knowledgeBase.intent(intentID) else {
+            return fallback(result ?? MatchResult(tokens: [], candidates: []), context: &context)
+        }
+        context.lastIntent = intent.id
+        context.pendingOptions = []
+        context.fallbackStreak = 0
+        context.unhelpfulStreak = 0
+        if let result { context.lastCandidates = result.candidates.map(\.intent) }
+        let suggestions = intent.suggest.compactMap { id in
+            knowledgeBase.intent(id).map { Suggestion(intent: $0.id, title: $0.title) }
+        }
+        return BotReply(action: .answer, text: knowledgeBase.answerText(for: intent), intent: intent.id,
+                        confidence: confidence, suggestions: suggestions, wantsHandoff: intent.handoff,
+                        reason: reason, match: result)
+    }
+
+    private func fallback(_ result: MatchResult, context: inout DialogueContext) -> BotReply {
+        context.fallbackStreak += 1
+        context.pendingOptions = []
+        let suggestions = result.candidates.filter { $0.score >= 0.1 }.prefix(3).map {
+            Suggestion(intent: $0.intent, title: $0.title)
+        }
+        return BotReply(action: .fallback,
+                        text: messages.fallback(suggestions: Array(suggestions), streak: context.fallbackStreak),
+                        confidence: result.best?.score ?? 0, suggestions: Array(suggestions),
+                        reason: result.candidates.isEmpty ? "no known words" : "below the clarify threshold",
+                        match: result)
+    }
+
+    private func pick(_ n: Int, context: inout DialogueContext) -> BotReply {
+        let options = context.pendingOptions
+        guard !options.isEmpty else {
+            return BotReply(action: .fallback, text: messages.noOpenQuestion, reason: "no open question")
+        }
+        let index = n == -1 ? options.count : n
+        guard (1...options.count).contains(index) else {
+            return BotReply(action: .clarify, text: messages.badOption(count: options.count), intent: options.first,
+                            options: optionList(options), reason: "option out of range")
+        }
+        return answer(options[index - 1], confidence: 1, result: nil, reason: "picked option \(index)",
+                      context: &context)
+    }
+
+    private func optionList(_ intents: [String]) -> [ReplyOption] {
+        intents.compactMap { knowledgeBase.intent($0) }.enumerated().map {
+            ReplyOption(n: $0.offset + 1, intent: $0.element.id, title: $0.element.title)
+        }
+    }
+
+    /// Short replies understood from the conversation so far. Returns nil to let the matcher decide.
+    private func replyInContext(_ phrase: ContextPhrase, context: inout DialogueContext) -> BotReply? {
+        if !context.pendingOptions.isEmpty {
+            switch phrase {
+            case .option(let n):
+                return pick(n, context: &context)
+            case .yes where context.pendingOptions.count == 1:
+                return pick(1, context: &context)
+            case .no, .noneOfThese, .unhelpful:
+                context.pendingOptions = []
+                return BotReply(action: .fallback, text: messages.noneOfThese, reason: "none of the options")
+            case .yes:
+                return nil
+            }
+        }
+        guard let last = context.lastIntent, let lastIntent = knowledgeBase.intent(last) else { return nil }
+        switch phrase {
+        case .unhelpful:
+            context.unhelpfulStreak += 1
+            let others = optionList(context.lastCandidates.filter { $0 != last }.prefix(config.maxOptions).map { $0 })
+            if others.isEmpty {
+                return BotReply(action: .fallback, text: messages.unhelpfulNoOptions, reason: "answer did not help")
+            }
+            context.pendingOptions = others.map(\.intent)
+            return BotReply(action: .clarify, text: messages.unhelpful(others), intent: others.first?.intent,
+                            options: others, reason: "answer did not help")
+        case .yes:
+            let options = optionList(lastIntent.suggest)
+            if options.isEmpty {
+                return BotReply(action: .answer, text: messages.gladToHelp, confidence: 1, reason: "yes after an answer")
+            }
+            context.pendingOptions = options.map(\.intent)
+            return BotReply(action: .clarify, text: messages.moreOnTopic(options), intent: options.first?.intent,
+                            confidence: 1, options: options, reason: "yes: offer the follow-up topics")
+        case .no:
+            return BotReply(action: .answer, text: messages.anythingElse, confidence: 1, reason: "no after an answer")
+        case .noneOfThese, .option:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,40 @@
+/// What happened to one word of a message on its way to the matcher, for `--explain`.
+public struct TokenTrace: Sendable, Equatable, Codable {
+    /// The word after folding and contraction expansion.
+    public var word: String
+    /// The knowledge-base word a typo was corrected to.
+    public var corrected: String?
+    /// The canonical word a synonym was mapped to.
+    public var synonym: String?
+    /// The stem the matcher uses.
+    public var stem: String
+}
+
+/// The message pipeline shared by the index and every query: fold, tokenise, correct spelling,
+/// map synonyms, stem.
+public struct TextAnalyzer: Sendable {
+    public let synonyms: Synonyms
+    public let speller: SpellingCorrector?
+
+    public init(synonyms: Synonyms, speller: SpellingCorrector?) {
+        self.synonyms = synonyms
+        self.speller = speller
+    }
+
+    public func analyze(_ text: String, correctSpelling: Bool = true) -> [TokenTrace] {
+        TextNormalizer.tokens(text).map { word in
+            var current = word
+            var corrected: String?
+            if correctSpelling, let fixed = speller?.correction(for: word) {
+                corrected = fixed
+                current = fixed
+            }
+            var synonym: String?
+            if let canonical = synonyms.canonical(for: current) {
+                synonym = canonical
+                current = canonical
+            }
+            return TokenTrace(word: word, corrected: corrected, synonym: synonym, stem: PorterStemmer.stem(current))
+        }
+    }
+}

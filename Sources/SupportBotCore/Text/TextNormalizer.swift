@@ -1,0 +1,90 @@
+import Foundation
+
+/// Turns raw customer text into lower-case word tokens: Unicode and case folding, accents removed,
+/// contractions expanded, punctuation dropped. Pure and deterministic.
+public enum TextNormalizer {
+    /// Folds case and accents, expands contractions and splits into word tokens.
+    public static func tokens(_ text: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        func flush() {
+            guard !current.isEmpty else { return }
+            let trimmed = current.trimmingApostrophes()
+            if !trimmed.isEmpty { words.append(contentsOf: expandContraction(trimmed)) }
+            current = ""
+        }
+        for scalar in fold(text).unicodeScalars {
+            if scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
+                current.unicodeScalars.append(scalar)
+            } else if scalar == "'" && !current.isEmpty {
+                current.unicodeScalars.append(scalar)
+            } else {
+                flush()
+            }
+        }
+        flush()
+        return words
+    }
+
+    /// Lower-cases, strips accents and maps typographic quotes to plain ones.
+    public static func fold(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.decomposedStringWithCompatibilityMapping.lowercased().unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .nonspacingMark, .enclosingMark, .spacingMark:
+                continue
+            default:
+                break
+            }
+            switch scalar {
+            case "\u{2018}", "\u{2019}", "\u{02BC}", "`", "\u{00B4}":
+                out.append("'")
+            case "ß":
+                out.append(contentsOf: "ss".unicodeScalars)
+            default:
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    static func expandContraction(_ word: String) -> [String] {
+        if let whole = wholeContractions[word] { return whole }
+        if !word.contains("'") { return [word] }
+        for (suffix, expansion) in suffixContractions where word.hasSuffix(suffix) && word.count > suffix.count {
+            let stem = String(word.dropLast(suffix.count))
+            return [stem] + expansion
+        }
+        // Possessive or unknown: "shop's" -> "shop"
+        if word.hasSuffix("'s") { return [String(word.dropLast(2))] }
+        return [word.replacingOccurrences(of: "'", with: "")]
+    }
+
+    private static let wholeContractions: [String: [String]] = [
+        "can't": ["can", "not"], "cant": ["can", "not"], "won't": ["will", "not"], "wont": ["will", "not"],
+        "shan't": ["shall", "not"], "ain't": ["is", "not"], "i'm": ["i", "am"], "im": ["i", "am"],
+        "let's": ["let", "us"], "y'all": ["you", "all"], "dont": ["do", "not"], "doesnt": ["does", "not"],
+        "didnt": ["did", "not"], "isnt": ["is", "not"], "wasnt": ["was", "not"], "havent": ["have", "not"],
+        "hasnt": ["has", "not"], "couldnt": ["could", "not"], "wouldnt": ["would", "not"],
+        "shouldnt": ["should", "not"], "arent": ["are", "not"], "werent": ["were", "not"],
+        "ive": ["i", "have"], "youre": ["you", "are"], "thats": ["that", "is"], "whats": ["what", "is"],
+        "wheres": ["where", "is"], "hows": ["how", "is"], "theres": ["there", "is"],
+        "it's": ["it", "is"], "that's": ["that", "is"], "what's": ["what", "is"], "where's": ["where", "is"],
+        "how's": ["how", "is"], "there's": ["there", "is"], "who's": ["who", "is"], "here's": ["here", "is"],
+        "when's": ["when", "is"], "why's": ["why", "is"],
+    ]
+
+    private static let suffixContractions: [(String, [String])] = [
+        ("n't", ["not"]), ("'re", ["are"]), ("'ve", ["have"]), ("'ll", ["will"]), ("'d", ["would"]),
+        ("'m", ["am"]),
+    ]
+}
+
+extension String {
+    fileprivate func trimmingApostrophes() -> String {
+        var s = Substring(self)
+        while s.first == "'" { s = s.dropFirst() }
+        while s.last == "'" { s = s.dropLast() }
+        return String(s)
+    }
+}
