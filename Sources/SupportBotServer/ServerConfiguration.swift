@@ -1,0 +1,19 @@
+/// Everything an operator can tune about the chat listener. Defaults suit a small shop on one machine.
+public struct ServerConfiguration: Sendable {
+    public var host: String = "127.0.0.1"
+    /// 0 picks a free port (tests); read the real one from `ChatServer.boundPort`.
+    public var port: Int = 7700
+    /// Longest accepted line in bytes, not counting the newline.
+    public var maxLineBytes: Int = 4096
+    public var maxConnections: Int = 10_000
+    /// Messages a connection may send in a burst…
+    public var rateBurst: Int = 20
+    /// …and per second after that.
+    public var ratePerSecond: Double = 5
+    /// A connection that sends nothing for this long is closed with `idle_timeout`.
+    public var idleTimeoutSeconds: Int64 = 600
+    /// How many earlier messages a resumed session gets back in its welcome.
+    public var resumeHistory: Int = 20
+
+    public init() {}
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+public enum Speaker: String, Codable, Sendable, CaseIterable {
+    case customer, bot, agent, system
+}
+
+/// One line of a conversation. `text` is stored masked (see `PIIMasker`).
+public struct TranscriptEntry: Codable, Sendable, Equatable {
+    /// Assigned by the store; nil until recorded.
+    public var id: Int64?
+    public var sessionID: String
+    public var at: Date
+    public var speaker: Speaker
+    public var text: String
+    public var intent: String?
+    public var confidence: Double?
+    /// "answer" | "clarify" | "fallback" | "handoff" | nil
+    public var action: String?
+    public var kbVersion: Int?
+
+    public init(
+        id: Int64? = nil, sessionID: String, at: Date, speaker: Speaker, text: String,
+        intent: String? = nil, confidence: Double? = nil, action: String? = nil, kbVersion: Int? = nil
+    ) {
+        self.id = id
+        self.sessionID = sessionID
+        self.at = at
+        self.speaker = speaker
+        self.text = text
+        self.intent = intent
+        self.confidence = confidence
+        self.action = action
+        self.kbVersion = kbVersion
+    }
+}
+
+public struct StoredSession: Codable, Sendable, Equatable {
+    public var id: String
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var kbVersion: Int
+    /// Opaque JSON text owned by the dialogue layer.
+    public var context: String
+    public var closedAt: Date?
+
+    public init(
+        id: String, createdAt: Date, updatedAt: Date, kbVersion: Int, context: String, closedAt: Date? = nil
+    ) {
+        self.id = id
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.kbVersion = kbVersion
+        self.context = context
+        self.closedAt = closedAt
+    }
+}
+
+/// Everything one exchange changes, written in one transaction by `SupportBotDatabase.record(_:)`.
+public struct ChatTurn: Sendable {
+    public var sessionID: String
+    public var context: String
+    public var kbVersion: Int
+    public var entries: [TranscriptEntry]
+    public var at: Date
+
+    public init(sessionID: String, context: String, kbVersion: Int, entries: [TranscriptEntry], at: Date) {
+        self.sessionID = sessionID
+        self.context = context
+        self.kbVersion = kbVersion
+        self.entries = entries
+        self.at = at
+    }
+}
+
+/// An immutable snapshot of the knowledge-base files.
+public struct KnowledgeVersion: Codable, Sendable, Equatable {
+    public var number: Int
+    public var contentHash: String
+    public var createdAt: Date
+    public var author: String
+    public var message: String
+
+    public init(number: Int, contentHash: String, createdAt: Date, author: String, message: String) {
+        self.number = number
+        self.contentHash = contentHash
+        self.createdAt = createdAt
+        self.author = author
+        self.message = message
+    }
+}

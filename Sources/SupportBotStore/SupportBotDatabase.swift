@@ -1,0 +1,121 @@
+import Foundation
+internal import GRDB
+
+/// The SupportBot database: sessions, transcripts and knowledge-base versions.
+///
+/// On disk it is a `DatabasePool` in WAL mode (many concurrent readers, one writer); in memory a `DatabaseQueue`.
+/// Every write is one transaction. Safe to share between tasks.
+public final class SupportBotDatabase: Sendable {
+    let writer: any DatabaseWriter
+    /// The file path, or nil for an in-memory database.
+    public let path: String?
+
+    private init(writer: any DatabaseWriter, path: String?) throws {
+        self.writer = writer
+        self.path = path
+        let migrator = Schema.migrator
+        let unknown = try writer.read { db in
+            try migrator.appliedIdentifiers(db).subtracting(migrator.migrations)
+        }
+        if !unknown.isEmpty {
+            throw StoreError.newerSchema(path: path ?? ":memory:", unknownMigrations: unknown.sorted())
+        }
+        try migrator.migrate(writer)
+    }
+
+    /// Opens (or creates) the database file at `path` and brings its schema up to date.
+    /// - Throws: `StoreError` saying why the file can't be used.
+    public static func open(path: String) throws -> SupportBotDatabase {
+        let path = (path as NSString).expandingTildeInPath
+        try checkLocation(path)
+        do {
+            var configuration = makeConfiguration()
+            configuration.journalMode = .wal
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            do {
+                return try SupportBotDatabase(writer: pool, path: path)
+            } catch {
+                try? pool.close()
+                throw error
+            }
+        } catch let error as DatabaseError {
+            throw storeError(error, path: path)
+        }
+    }
+
+    /// A fresh, empty in-memory database, for tests and quick runs.
+    public static func inMemory() throws -> SupportBotDatabase {
+        try SupportBotDatabase(writer: DatabaseQueue(configuration: makeConfiguration()), path: nil)
+    }
+
+    /// Closes the connections. Further use of this instance throws.
+    public func close() throws {
+        try writer.close()
+    }
+
+    /// Copies the write-ahead log into the database file and empties it.
+    public func checkpoint() async throws {
+        try await writer.writeWithoutTransaction { db in
+            _ = try db.checkpoint(.truncate)
+        }
+    }
+
+    /// Names of the migrations applied to this database, in order.
+    public func appliedMigrations() async throws -> [String] {
+        try await writer.read { db in try Schema.migrator.completedMigrations(db) }
+    }
+
+    private static func makeConfiguration() -> Configuration {
+        var configuration = Configuration()
+        configuration.label = "SupportBot"
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        return configuration
+    }
+
+    /// Checks what SQLite would only report as "unable to open database file".
+    private static func checkLocation(_ path: String) throws {
+        let fileManager = FileManager.default
+        var isFolder: ObjCBool = false
+        if fileManager.fileExists(atPath: path, isDirectory: &isFolder) {
+            if isFolder.boolValue { throw StoreError.pathIsAFolder(path: path) }
+            if !fileManager.isReadableFile(atPath: path) || !fileManager.isWritableFile(atPath: path) {
+                throw StoreError.permissionDenied(path: path, target: "the file \(path)")
+            }
+        }
+        var folder = (path as NSString).deletingLastPathComponent
+        if folder.isEmpty { folder = fileManager.currentDirectoryPath }
+        guard fileManager.fileExists(atPath: folder, isDirectory: &isFolder) else {
+            throw StoreError.folderMissing(path: path, folder: folder)
+        }
+        guard isFolder.boolValue else { throw StoreError.folderIsAFile(path: path, folder: folder) }
+        if !fileManager.isWritableFile(atPath: folder) {
+            throw StoreError.permissionDenied(path: path, target: "the folder \(folder)")
+        }
+    }
+
+    private static func storeError(_ error: DatabaseError, path: String) -> StoreError {
+        switch error.resultCode {
+        case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+            return .notADatabase(path: path)
+        case .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH:
+            return .permissionDenied(path: path, target: "the file \(path)")
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return .locked(path: path)
+        default:
+            return .cannotOpen(path: path, reason: error.message ?? "\(error)")
+        }
+    }
+}
+
+extension SupportBotDatabase {
+    /// Marks a migration this build does not know as applied, as a newer SupportBot would. Tests only.
+    func recordFutureMigrationForTesting(_ identifier: String) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [identifier])
+        }
+    }
+}

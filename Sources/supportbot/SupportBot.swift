@@ -1,0 +1,29 @@
+import ArgumentParser
+
+@main
+struct SupportBot: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "supportbot",
+        abstract: "A self-hosted, rule-based customer-support chatbot server.",
+        discussion: """
+            Start the server with `supportbot serve`, then talk to it with `nc 127.0.0.1 7700`.
+            Try the bot without a server with `supportbot chat` or `supportbot ask "where is my order"`.
+            """,
+        subcommands: [Serve.self, Chat.self, Ask.self, TranscriptCommand.self]
+    )
+}
+
+/// Where the knowledge files live; shared by every command that builds an engine.
+struct KnowledgeOptions: ParsableArguments {
+    @Option(name: .long, help: "Folder with the knowledge articles (Markdown) and _settings.yml.")
+    var knowledge: String = "knowledge"
+
+    @Option(name: .long, help: "Folder with the intents (YAML) and _synonyms.yml.")
+    var intents: String = "intents"
+}
+
+/// A failure the user can fix: printed as one clear message, exit code 1.
+struct UserFacingError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import Testing
+@testable import SupportBotStore
+
+@Suite("Sessions and transcripts")
+struct SessionStoreTests {
+    @Test func migrationsCreateTheSchema() async throws {
+        let folder = try TemporaryFolder()
+        let database = try SupportBotDatabase.open(path: folder.file("bot.sqlite"))
+        #expect(try await database.appliedMigrations() == ["v1-sessions-transcripts", "v1-knowledge-versions"])
+        #expect(database.path == folder.file("bot.sqlite"))
+        #expect(FileManager.default.fileExists(atPath: folder.file("bot.sqlite")))
+        #expect(FileManager.default.fileExists(atPath: folder.file("bot.sqlite-wal")))
+        #expect(try await database.messageCount() == 0)
+        #expect(try await database.latestKnowledgeVersion() == nil)
+    }
+
+    @Test func createFetchAndCloseASession() async throws {
+        let folder = try TemporaryFolder()
+        let database = try SupportBotDatabase.open(path: folder.file("bot.sqlite"))
+        let created = Date()  // sub-second precision must survive the round trip
+        try await database.createSession(id: "s1", at: created, kbVersion: 3, context: #"{"state":"idle"}"#)
+
+        let session = try #require(try await database.session(id: "s1"))
+        #expect(session == StoredSession(
+            id: "s1", createdAt: created, updatedAt: created, kbVersion: 3, context: #"{"state":"idle"}"#))
+        #expect(try await database.session(id: "nope") == nil)
+
+        try await database.closeSession(id: "s1", at: created.addingTimeInterval(60))
+        #expect(try await database.session(id: "s1")?.closedAt == created.addingTimeInterval(60))
+    }
+
+    @Test func creatingTheSameSessionTwiceIsRefused() async throws {
+        let database = try SupportBotDatabase.inMemory()
+        try await database.createSession(id: "s1", at: .fixture(), kbVersion: 1, context: "{}")
+        await #expect(throws: StoreError.duplicateSession(id: "s1")) {
+            try await database.createSession(id: "s1", at: .fixture(1), kbVersion: 1, context: "{}")
+        }
+    }
+
+    @Test func aTurnWritesAllEntriesInOrderAndUpdatesTheSession() async throws {
+        let folder = try TemporaryFolder()
+        let database = try SupportBotDatabase.open(path: folder.file("bot.sqlite"))
+        try await database.createSession(id: "s1", at: .fixture(), kbVersion: 1, context: "{}")
+
+        let first = ChatTurn(sessionID: "s1", context: #"{"n":1}"#, kbVersion: 1, entries: [
+            TranscriptEntry(sessionID: "s1", at: .fixture(10), speaker: .customer, text: "Where is my order?"),
+            TranscriptEntry(sessionID: "s1", at: .fixture(10), speaker: .bot, text: "Which order number?",
+                            intent: "order_status", confidence: 0.91, action: "clarify", kbVersion: 1),
+        ], at: .fixture(10))
+        let stored = try await database.record(first)
+        #expect(stored.count == 2)
+        #expect(stored.allSatisfy { $0.id != nil })
+
+        let second = ChatTurn(sessionID: "s1", context: #"{"n":2}"#, kbVersion: 2, entries: [
+            TranscriptEntry(sessionID: "s1", at: .fixture(20), speaker: .customer, text: "PP-123456"),
+            TranscriptEntry(sessionID: "s1", at: .fixture(20), speaker: .bot, text: "It ships tomorrow.",
+                            intent: "order_status", confidence: 0.97, action: "answer", kbVersion: 2),
+            TranscriptEntry(sessionID: "s1", at: .fixture(21), speaker: .agent, text: "Anything else?"),
+        ], at: .fixture(21))
+        try await database.record(second)
+
+        let transcript = try await database.transcript(sessionID: "s1")
+        #expect(transcript.map(\.text) == [
+            "Where is my order?", "Which order number?", "PP-123456", "It ships tomorrow.", "Anything else?",
+        ])
+        #expect(transcript.map(\.speaker) == [.customer, .bot, .customer, .bot, .agent])
+        #expect(transcript[1] == stored[1])
+        #expect(transcript[3].intent == "order_status")
+        #expect(transcript[3].confidence == 0.97)
+        #expect(transcript[3].action == "answer")
+        #expect(transcript[3].kbVersion == 2)
+        #expect(transcript[2].intent == nil)
+
+        let session = try #require(try await database.session(id: "s1"))
+        #expect(session.context == #"{"n":2}"#)
+        #expect(session.kbVersion == 2)
+        #expect(session.updatedAt == .fixture(21))
+        #expect(session.createdAt == .fixture())
+        #expect(try await database.messageCount() == 5)
+    }
+
+    @Test func entriesOfDifferentSessionsDoNotMix() async throws {
+        let database = try SupportBotDatabase.inMemory()
+        for id in ["a", "b"] {
+            try await database.createSession(id: id, at: .fixture(), kbVersion: 1, context: "{}")
+        }
+        for (offset, id) in ["a", "b", "a"].enumerated() {
+            try await database.record(ChatTurn(sessionID: id, context: "{}", kbVersion: 1, entries: [
+                TranscriptEntry(sessionID: id, at: .fixture(Double(offset)), speaker: .customer, text: "\(offset)"),
+            ], at: .fixture(Double(offset))))
+        }
+        #expect(try await database.transcript(sessionID: "a").map(\.text) == ["0", "2"])
+        #expect(try await database.transcript(sessionID: "b").map(\.text) == ["1"])
+        #expect(try await database.transcript(sessionID: "c").isEmpty)
+    }
+
+    @Test func recordingIntoAnUnknownSessionThrowsAndWritesNothing() async throws {
+        let folder = try TemporaryFolder()
+        let database = try SupportBotDatabase.open(path: folder.file("bot.sqlite"))
+        let turn = ChatTurn(sessionID: "ghost", context: "{}", kbVersion: 1, entries: [
+            TranscriptEntry(sessionID: "ghost", at: .fixture(), speaker: .customer, text: "hello"),
+        ], at: .fixture())
+        await #expect(throws: StoreError.unknownSession(id: "ghost")) {
+            try await database.record(turn)
+        }
+        await #expect(throws: StoreError.unknownSession(id: "ghost")) {
+            try await database.closeSession(id: "ghost", at: .fixture())
+        }
+        #expect(try await database.messageCount() == 0)
+        #expect(StoreError.unknownSession(id: "ghost").description.contains("ghost"))
+    }
+
+    @Test func aFailingTurnWritesNoneOfItsEntries() async throws {
+        let database = try SupportBotDatabase.inMemory()
+        try await database.createSession(id: "s1", at: .fixture(), kbVersion: 1, context: "{}")
+        // The second entry violates the schema (NaN is stored as NULL in a NOT NULL column): the whole turn rolls back.
+        let turn = ChatTurn(sessionID: "s1", context: #"{"changed":true}"#, kbVersion: 9, entries: [
+            TranscriptEntry(sessionID: "s1", at: .fixture(1), speaker: .customer, text: "one"),
+            TranscriptEntry(sessionID: "s1", at: Date(timeIntervalSinceReferenceDate: .nan), speaker: .bot, text: "two"),
+        ], at: .fixture(1))
+        await #expect(throws: (any Error).self) { try await database.record(turn) }
+        #expect(try await database.messageCount() == 0)
+        #expect(try await database.session(id: "s1")?.context == "{}")
+        #expect(try await database.session(id: "s1")?.kbVersion == 1)
+    }
+
+    @Test func reopeningTheFileKeepsEverything() async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.file("bot.sqlite")
+        let created = Date()
+        do {
+            let database = try SupportBotDatabase.open(path: path)
+            try await database.createSession(id: "s1", at: created, kbVersion: 1, context: #"{"k":"v"}"#)
+            try await database.record(ChatTurn(sessionID: "s1", context: #"{"k":"w"}"#, kbVersion: 1, entries: [
+                TranscriptEntry(sessionID: "s1", at: created, speaker: .customer, text: "hi"),
+                TranscriptEntry(sessionID: "s1", at: created, speaker: .bot, text: "hello", action: "answer"),
+            ], at: created))
+            _ = try await database.registerKnowledgeVersion(
+                contentHash: "h1", files: ["faq.yml": "a: b"], author: "ann", message: "first", at: created)
+            try database.close()
+        }
+        let reopened = try SupportBotDatabase.open(path: path)
+        #expect(try await reopened.session(id: "s1")?.context == #"{"k":"w"}"#)
+        #expect(try await reopened.session(id: "s1")?.createdAt == created)
+        #expect(try await reopened.transcript(sessionID: "s1").map(\.text) == ["hi", "hello"])
+        #expect(try await reopened.messageCount() == 2)
+        #expect(try await reopened.latestKnowledgeVersion()?.contentHash == "h1")
+        #expect(try await reopened.knowledgeFiles(version: 1) == ["faq.yml": "a: b"])
+        #expect(try await reopened.appliedMigrations().count == 2)
+    }
+
+    @Test func concurrentTurnsLoseNothing() async throws {
+        let folder = try TemporaryFolder()
+        let database = try SupportBotDatabase.open(path: folder.file("bot.sqlite"))
+        let tasks = 50
+        let turnsPerTask = 20
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<tasks {
+                group.addTask {
+                    let id = "session-\(task)"
+                    try await database.createSession(id: id, at: .fixture(), kbVersion: 1, context: "{}")
+                    for turn in 0..<turnsPerTask {
+                        let at = Date.fixture(Double(turn))
+                        try await database.record(ChatTurn(sessionID: id, context: #"{"turn":\#(turn)}"#, kbVersion: 1,
+                            entries: [
+                                TranscriptEntry(sessionID: id, at: at, speaker: .customer, text: "q\(turn)"),
+                                TranscriptEntry(sessionID: id, at: at, speaker: .bot, text: "a\(turn)"),
+                            ], at: at))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await database.messageCount() == tasks * turnsPerTask * 2)
+        #expect(try await database.sessionCount() == tasks)
+        let transcript = try await database.transcript(sessionID: "session-7")
+        #expect(transcript.map(\.text) == (0..<turnsPerTask).flatMap { ["q\($0)", "a\($0)"] })
+        #expect(try await database.session(id: "session-7")?.context == #"{"turn":19}"#)
+    }
+}
