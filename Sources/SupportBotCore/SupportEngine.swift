@@ -58,6 +58,7 @@ public struct SupportEngine: Sendable {
         }.prefix(config.maxOptions)
         let options = close.enumerated().map { ReplyOption(n: $0.offset + 1, intent: $0.element.intent, title: $0.element.title) }
         context.pendingOptions = options.map(\.intent)
+        context.lastCandidates = candidates.map(\.intent)
         context.fallbackStreak = 0
         let reason = best.score >= config.answerThreshold ? "top two intents too close" : "not confident enough"
         return BotReply(action: .clarify, text: messages.clarify(options), intent: best.intent,

@@ -84,7 +84,8 @@ enum ClientMessageParser {
     }
 
     private static func integer(_ value: Any) -> Int? {
-        if value is Bool { return nil }
+        // JSON true/false arrive as NSNumber too; on Linux `is Bool` is also true for 0 and 1.
+        if let number = value as? NSNumber, String(cString: number.objCType) == "c" { return nil }
         if let int = value as? Int { return int }
         if let double = value as? Double, double == double.rounded(), abs(double) < 1e9 { return Int(double) }
         return nil

@@ -21,6 +21,9 @@ public enum KnowledgeLoader {
         var issues: [KnowledgeIssue] = []
         var settings: [String: String] = [:]
         var matching = MatchingConfig()
+        /// Intents and articles that were reported already: references to them are not reported again.
+        var rejectedIntents = Set<String>()
+        var rejectedArticles = Set<String>()
 
         init(files: [String: String]) { self.files = files }
 
@@ -86,6 +89,15 @@ public enum KnowledgeLoader {
         }
 
         func line(_ node: Node, offset: Int = 0) -> Int? { node.mark.map { $0.line + offset } }
+
+        /// The first line of a scalar's text: for `|` and `>` blocks that is the line after the marker.
+        func contentLine(_ node: Node) -> Int? {
+            guard let start = line(node) else { return nil }
+            switch node.scalar?.style {
+            case .literal?, .folded?: return start + 1
+            default: return start
+            }
+        }
 
         // MARK: Settings and synonyms
 
@@ -207,18 +219,25 @@ public enum KnowledgeLoader {
             var title: String?
             var tags: [String] = []
             var bodyStart = 0
+            var frontMatterParsed = true
+            // Files end with a newline: the empty string after it is not a line of its own.
+            let lineCount = text.hasSuffix("\n") ? lines.count - 1 : lines.count
             if lines.first?.trimmingCharacters(in: .whitespaces) == "---" {
                 guard let end = lines.dropFirst().firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "---" })
                 else {
                     issues.append(KnowledgeIssue(SourceLocation(file: path, line: 1),
                                                  "the front matter starts with '---' but never ends. Add a '---' line after it."))
+                    rejectedArticles.insert(id)
                     return nil
                 }
                 let yaml = lines[1..<end].joined(separator: "\n")
-                if let node = parseYAML(yaml, file: path, lineOffset: 1) {
+                let node = parseYAML(yaml, file: path, lineOffset: 1)
+                frontMatterParsed = node != nil
+                if let node {
                     guard let mapping = node.mapping else {
                         issues.append(KnowledgeIssue(SourceLocation(file: path, line: 2),
                                                      "front matter must be `title: …` and `tags: […]` lines"))
+                        rejectedArticles.insert(id)
                         return nil
                     }
                     for (keyNode, value) in mapping {
@@ -242,14 +261,20 @@ public enum KnowledgeLoader {
                 bodyStart += 1
             }
             let rawBody = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard frontMatterParsed else {
+                rejectedArticles.insert(id)
+                return nil
+            }
             guard let title, !title.trimmingCharacters(in: .whitespaces).isEmpty else {
+                rejectedArticles.insert(id)
                 issues.append(KnowledgeIssue(SourceLocation(file: path, line: 1),
                                              "the article has no title. Start the file with:\n---\ntitle: A short title\n---"))
                 return nil
             }
             guard !rawBody.isEmpty else {
-                issues.append(KnowledgeIssue(SourceLocation(file: path, line: bodyStart + 1),
+                issues.append(KnowledgeIssue(SourceLocation(file: path, line: max(1, min(bodyStart + 1, lineCount + 1))),
                                              "the article has no text. Write the answer below the front matter."))
+                rejectedArticles.insert(id)
                 return nil
             }
             let body = fill(rawBody, file: path, line: bodyStart + 1)
@@ -339,13 +364,15 @@ public enum KnowledgeLoader {
             case (let answer?, nil):
                 response = .article(id: answer)
             case (nil, let reply?):
-                response = .reply(fill(reply, file: path, line: fieldLines["reply"]))
+                response = .reply(fill(reply, file: path, line: contentLine(fields["reply"]!)))
             case (.some, .some):
                 issues.append(KnowledgeIssue(location, "intent '\(id)' has both 'answer' and 'reply'. Keep one."))
+                rejectedIntents.insert(id)
                 return nil
             case (nil, nil):
                 issues.append(KnowledgeIssue(location,
                                              "intent '\(id)' has no 'answer' (an article id) or 'reply' (a short text)"))
+                rejectedIntents.insert(id)
                 return nil
             }
             var handoff = false
@@ -377,18 +404,19 @@ public enum KnowledgeLoader {
                 }
             }
             for intent in intents {
-                if case .article(let articleID) = intent.response, articles[articleID] == nil {
+                if case .article(let articleID) = intent.response, articles[articleID] == nil,
+                   !rejectedArticles.contains(articleID) {
                     let close = articles.keys.sorted().first { SpellingCorrector.distance($0, articleID) <= 2 }
                     issues.append(KnowledgeIssue(
                         intent.location,
                         "intent '\(intent.id)' answers with unknown article '\(articleID)': there is no file knowledge/\(articleID).md"
                             + (close.map { ". Did you mean '\($0)'?" } ?? "")))
                 }
-                for target in intent.after where seen[target] == nil {
+                for target in intent.after where seen[target] == nil && !rejectedIntents.contains(target) {
                     issues.append(KnowledgeIssue(intent.location,
                                                  "intent '\(intent.id)' has 'after: \(target)', but no intent has that id"))
                 }
-                for target in intent.suggest where seen[target] == nil {
+                for target in intent.suggest where seen[target] == nil && !rejectedIntents.contains(target) {
                     issues.append(KnowledgeIssue(intent.location,
                                                  "intent '\(intent.id)' suggests '\(target)', but no intent has that id"))
                 }

@@ -50,16 +50,31 @@ public final class Matcher: Sendable {
     private let postingStart: [Int32]
     private let postingExample: [Int32]
     private let postingWeight: [Float]
+    /// |S|² for each intent, where S is the sum of its examples' unit vectors.
+    private let intentSumNormSquared: [Float]
+    /// S·v for each example v and the sum S of its intent (to leave one example out exactly).
+    private let exampleDotIntentSum: [Float]
 
-    static let secondExampleWeight = 0.2
     static let followUpBonus = 0.05
+
+    /// Words that carry little meaning on their own. Question words (where, how, when) are not here:
+    /// in support chats they matter ("where is" = tracking, "how long" = timing).
+    static let functionWords: [String] = [
+        "a", "an", "the", "i", "me", "my", "mine", "you", "your", "we", "us", "our", "it", "its", "is", "am", "are",
+        "was", "were", "be", "been", "being", "do", "does", "did", "have", "has", "had", "to", "of", "in", "on",
+        "at", "for", "with", "from", "by", "about", "as", "into", "and", "or", "but", "so", "if", "then", "that",
+        "this", "these", "those", "there", "here", "can", "could", "would", "should", "will", "shall", "may",
+        "might", "must", "please", "pls", "hi", "hello", "hey", "just", "some", "any", "get", "got", "im", "want",
+        "need", "like", "know", "tell", "let", "ok", "okay", "thanks", "thank", "up", "out", "also", "too", "very",
+        "really", "still", "yet", "now", "one", "them", "they", "their", "he", "she", "his", "her", "what",
+    ]
 
     public var exampleCount: Int { exampleText.count }
 
     public init(knowledgeBase: KnowledgeBase) {
         self.config = knowledgeBase.matching
         var counts: [String: Int] = [:]
-        var known = knowledgeBase.synonyms.allWords
+        var known = knowledgeBase.synonyms.allWords.union(CommonWords.all)
         for intent in knowledgeBase.intents {
             for example in intent.examples {
                 for word in TextNormalizer.tokens(example) { counts[word, default: 0] += 1 }
@@ -93,11 +108,19 @@ public final class Matcher: Sendable {
             return id
         }
 
+        // A stem counts as a function word only if no content word produces it ("us" from "use" is content).
+        let functionWordSet = Set(Self.functionWords)
+        var contentStems = Set<String>()
+
         for intent in knowledgeBase.intents {
             let intentIndex = Int32(intents.count)
             intents.append(IntentInfo(id: intent.id, title: intent.title, after: Set(intent.after)))
             for example in intent.examples {
-                let stems = analyzer.analyze(example, correctSpelling: false).map(\.stem)
+                let traces = analyzer.analyze(example, correctSpelling: false)
+                for trace in traces where !functionWordSet.contains(trace.synonym ?? trace.word) {
+                    contentStems.insert(trace.stem)
+                }
+                let stems = traces.map(\.stem)
                 let terms = stems.map(unigram)
                 var features: [Int32: Int] = [:]
                 for term in terms { features[term, default: 0] += 1 }
@@ -128,20 +151,34 @@ public final class Matcher: Sendable {
         var maxIDF: Float = 1
         for feature in featureNames.indices {
             let value = Float(log(1 + total / Double(documentFrequency[feature])))
-            idf[feature] = isBigram(feature) ? value * Float(config.bigramWeight) : value
+            let parts = featureNames[feature].split(separator: " ")
+            let functionParts = parts.filter { !contentStems.contains(String($0)) }.count
+            let damping: Float = functionParts == parts.count ? Float(config.functionWordWeight) : 1
+            idf[feature] = (isBigram(feature) ? value * Float(config.bigramWeight) : value) * damping
             maxIDF = max(maxIDF, value)
         }
         self.unknownUnigramWeight = maxIDF
         self.unknownBigramWeight = maxIDF * Float(config.bigramWeight) * 0.5
 
         var rows = [[(Int32, Float)]](repeating: [], count: featureNames.count)
+        var vectors: [[(Int32, Float)]] = []
+        var intentSums = [[Int32: Float]](repeating: [:], count: intents.count)
         for (exampleIndex, features) in exampleFeatures.enumerated() {
             var weights: [(Int32, Float)] = features.map { feature, count in
                 (feature, (1 + Float(log(Double(count)))) * idf[Int(feature)])
-            }
+            }.sorted { $0.0 < $1.0 }
             let norm = sqrt(weights.reduce(0) { $0 + $1.1 * $1.1 })
             if norm > 0 { weights = weights.map { ($0.0, $0.1 / norm) } }
-            for (feature, weight) in weights { rows[Int(feature)].append((Int32(exampleIndex), weight)) }
+            for (feature, weight) in weights {
+                rows[Int(feature)].append((Int32(exampleIndex), weight))
+                intentSums[Int(exampleIntent[exampleIndex])][feature, default: 0] += weight
+            }
+            vectors.append(weights)
+        }
+        self.intentSumNormSquared = intentSums.map { $0.values.reduce(0) { $0 + $1 * $1 } }
+        self.exampleDotIntentSum = vectors.enumerated().map { index, vector in
+            let sum = intentSums[Int(exampleIntent[index])]
+            return vector.reduce(0) { $0 + $1.1 * (sum[$1.0] ?? 0) }
         }
         var postingStart: [Int32] = [0]
         var postingExample: [Int32] = []
@@ -221,8 +258,8 @@ public final class Matcher: Sendable {
             }
         }
 
-        // Best and second-best example per intent.
-        var best: [Int32: (first: Float, second: Float, example: Int32)] = [:]
+        // Per intent: the closest example, and the cosine with the sum of all its examples.
+        var perIntent: [Int32: (best: Float, sum: Float, example: Int32)] = [:]
         for example in touched {
             let e = Int(example)
             if e == excludingExample { continue }
@@ -230,22 +267,26 @@ public final class Matcher: Sendable {
             let info = intents[Int(intent)]
             if !info.after.isEmpty && !(lastIntent.map(info.after.contains) ?? false) { continue }
             let score = dot[e]
-            if var entry = best[intent] {
-                if score > entry.first || (score == entry.first && example < entry.example) {
-                    entry.second = entry.first
-                    entry.first = score
+            if var entry = perIntent[intent] {
+                entry.sum += score
+                if score > entry.best || (score == entry.best && example < entry.example) {
+                    entry.best = score
                     entry.example = example
-                } else if score > entry.second {
-                    entry.second = score
                 }
-                best[intent] = entry
+                perIntent[intent] = entry
             } else {
-                best[intent] = (score, 0, example)
+                perIntent[intent] = (score, score, example)
             }
         }
 
-        var scored: [(intent: Int32, score: Double, example: Int32)] = best.map { intent, entry in
-            var score = (1 - Self.secondExampleWeight) * Double(entry.first) + Self.secondExampleWeight * Double(entry.second)
+        let exampleWeight = config.exampleWeight
+        var scored: [(intent: Int32, score: Double, example: Int32)] = perIntent.map { intent, entry in
+            var sumNormSquared = intentSumNormSquared[Int(intent)]
+            if let left = excludingExample, exampleIntent[left] == intent {
+                sumNormSquared += 1 - 2 * exampleDotIntentSum[left]
+            }
+            let centroid = sumNormSquared > 1e-6 ? Double(entry.sum) / Double(sumNormSquared).squareRoot() : 0
+            var score = exampleWeight * Double(entry.best) + (1 - exampleWeight) * centroid
             if !intents[Int(intent)].after.isEmpty { score += Self.followUpBonus }
             return (intent, min(1, max(0, score)), entry.example)
         }

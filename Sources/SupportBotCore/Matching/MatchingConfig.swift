@@ -2,17 +2,22 @@
 /// Override any of them under `matching:` in `knowledge/_settings.yml`.
 public struct MatchingConfig: Sendable, Equatable, Codable {
     /// Answer when the best intent scores at least this much…
-    public var answerThreshold: Double = 0.45
+    public var answerThreshold: Double = 0.30
     /// …and beats the runner-up by at least this margin; otherwise clarify.
-    public var ambiguityMargin: Double = 0.06
+    public var ambiguityMargin: Double = 0.04
     /// Below this score the bot says it did not understand (fallback).
-    public var clarifyThreshold: Double = 0.28
+    public var clarifyThreshold: Double = 0.27
     /// How many options a clarify question offers.
     public var maxOptions: Int = 3
     /// Candidates within this distance of the best one are offered when clarifying.
-    public var optionWindow: Double = 0.15
+    public var optionWindow: Double = 0.10
     /// Weight of word pairs relative to single words.
-    public var bigramWeight: Double = 0.6
+    public var bigramWeight: Double = 0.4
+    /// How much an intent's score comes from its single closest example; the rest comes from all its
+    /// examples together (the intent's centroid), which rewards words typical of the intent.
+    public var exampleWeight: Double = 0.3
+    /// Weight of function words ("is", "my", "the") and pairs of them, relative to content words.
+    public var functionWordWeight: Double = 0.7
 
     public init() {}
 
@@ -29,13 +34,15 @@ public struct MatchingConfig: Sendable, Equatable, Codable {
         case "clarify_threshold": return fraction { $0.clarifyThreshold = $1 }
         case "option_window": return fraction { $0.optionWindow = $1 }
         case "bigram_weight": return fraction { $0.bigramWeight = $1 }
+        case "example_weight": return fraction { $0.exampleWeight = $1 }
+        case "function_word_weight": return fraction { $0.functionWordWeight = $1 }
         case "max_options":
             guard value >= 2, value <= 5, value == value.rounded() else { return "matching.max_options must be 2, 3, 4 or 5" }
             maxOptions = Int(value)
             return nil
         default:
             return "unknown setting matching.\(name). Use answer_threshold, ambiguity_margin, clarify_threshold, "
-                + "option_window, bigram_weight or max_options."
+                + "option_window, bigram_weight, example_weight, function_word_weight or max_options."
         }
     }
 }

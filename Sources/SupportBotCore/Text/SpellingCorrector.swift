@@ -43,12 +43,15 @@ public struct SpellingCorrector: Sendable {
             for index in indexes where seen.insert(index).inserted {
                 let candidate = targets[Int(index)]
                 guard abs(candidate.count - length) <= maxEdits else { continue }
-                let cost = Self.distance(word, candidate)
+                // A different first letter is a rarer typo: it costs a little more.
+                let cost = Self.distance(word, candidate) + (candidate.first == word.first ? 0 : 0.05)
                 guard cost <= Double(maxEdits) else { continue }
                 if let current = best {
                     let i = Int(index)
+                    let tie = abs(cost - current.cost) < 1e-9
                     if cost < current.cost - 1e-9
-                        || (abs(cost - current.cost) < 1e-9 && frequency[i] > frequency[current.index]) {
+                        || (tie && frequency[i] > frequency[current.index])
+                        || (tie && frequency[i] == frequency[current.index] && i < current.index) {
                         best = (i, cost)
                     }
                 } else {
@@ -57,10 +60,7 @@ public struct SpellingCorrector: Sendable {
             }
         }
         guard let best else { return nil }
-        // A candidate that differs in its first letter needs to be clearly closer.
-        let candidate = targets[best.index]
-        if candidate.first != word.first && best.cost > 0.85 { return nil }
-        return candidate
+        return targets[best.index]
     }
 
     static func maxEdits(forLength length: Int) -> Int { length >= longWordLength ? 2 : 1 }

@@ -21,8 +21,14 @@ public struct TextAnalyzer: Sendable {
         self.speller = speller
     }
 
+    /// E-mail addresses, phone and card numbers, and bare numbers (order numbers, amounts) say nothing
+    /// about what the customer wants; they are left out so they don't dilute the words that do.
     public func analyze(_ text: String, correctSpelling: Bool = true) -> [TokenTrace] {
-        TextNormalizer.tokens(text).map { word in
+        let withoutPII = PIIMasker.mask(text)
+            .replacingOccurrences(of: PIIMasker.emailToken, with: " ")
+            .replacingOccurrences(of: PIIMasker.phoneToken, with: " ")
+            .replacingOccurrences(of: PIIMasker.cardToken, with: " ")
+        return TextNormalizer.tokens(withoutPII).filter { !$0.allSatisfy(\.isNumber) }.map { word in
             var current = word
             var corrected: String?
             if correctSpelling, let fixed = speller?.correction(for: word) {

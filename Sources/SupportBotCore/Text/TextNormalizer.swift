@@ -29,7 +29,9 @@ public enum TextNormalizer {
     /// Lower-cases, strips accents and maps typographic quotes to plain ones.
     public static func fold(_ text: String) -> String {
         var out = String.UnicodeScalarView()
-        for scalar in text.decomposedStringWithCompatibilityMapping.lowercased().unicodeScalars {
+        // Map accent-apostrophes before decomposition turns them into a space and a combining mark.
+        let apostrophes = text.replacingOccurrences(of: "\u{00B4}", with: "'")
+        for scalar in apostrophes.decomposedStringWithCompatibilityMapping.lowercased().unicodeScalars {
             switch scalar.properties.generalCategory {
             case .nonspacingMark, .enclosingMark, .spacingMark:
                 continue

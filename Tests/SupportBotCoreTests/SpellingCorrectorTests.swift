@@ -1,0 +1,105 @@
+import Testing
+@testable import SupportBotCore
+
+@Suite("SpellingCorrector")
+struct SpellingCorrectorTests {
+    /// Word counts like those of a small shop's intent examples.
+    static let counts: [String: Int] = [
+        "where": 42, "when": 18, "here": 6, "there": 5, "package": 9, "parcel": 14, "refund": 23,
+        "delivery": 17, "address": 11, "order": 55, "return": 20, "track": 12, "payment": 8, "cancel": 7,
+    ]
+    static let speller = SpellingCorrector(targets: counts, knownWords: ["the", "weather", "card", "hear"])
+
+    @Test("typos are corrected to the knowledge base's words", arguments: [
+        ("packge", "package"),
+        ("refnud", "refund"),
+        ("wher", "where"),
+        ("whre", "where"),   // "where" and "here" are both one deletion away; "where" is more frequent
+        ("ordr", "order"),
+        ("retrun", "return"),
+        ("adress", "address"),
+        ("delivary", "delivery"),
+        ("paymnet", "payment"),
+        ("hwere", "where"),  // swapped first two letters are still close enough
+    ])
+    func corrections(typo: String, expected: String) {
+        #expect(Self.speller.correction(for: typo) == expected)
+    }
+
+    @Test("known words are never corrected", arguments: ["where", "refund", "the", "weather", "card", "hear"])
+    func knownWords(word: String) {
+        #expect(Self.speller.correction(for: word) == nil)
+        #expect(Self.speller.isKnown(word))
+    }
+
+    @Test("words shorter than four letters are not corrected", arguments: ["wer", "od", "x", "rfd"])
+    func shortWords(word: String) {
+        #expect(Self.speller.correction(for: word) == nil)
+    }
+
+    @Test("words with digits are not corrected", arguments: ["ord3r", "packag3", "2where", "refund1"])
+    func digits(word: String) {
+        #expect(Self.speller.correction(for: word) == nil)
+    }
+
+    @Test("two edits are allowed only for words of eight letters or more")
+    func twoEditsOnlyForLongWords() {
+        // 8 letters, a swap plus a wrong letter (cost 1.8): corrected.
+        #expect(Self.speller.correction(for: "dleivary") == "delivery")
+        // 8 letters, one missing and one extra letter: corrected.
+        #expect(Self.speller.correction(for: "deliivry") == "delivery")
+        // 7 letters, a missing letter plus a wrong letter: too far for a short word.
+        #expect(Self.speller.correction(for: "dlivary") == nil)
+        // 5 letters, two letters missing from "address": too far.
+        #expect(Self.speller.correction(for: "adrss") == nil)
+        // 4 letters, two missing letters from "refund": too far.
+        #expect(Self.speller.correction(for: "rfnd") == nil)
+        #expect(SpellingCorrector.maxEdits(forLength: 7) == 1)
+        #expect(SpellingCorrector.maxEdits(forLength: 8) == 2)
+    }
+
+    @Test("a different first letter costs a little more")
+    func firstLetter() {
+        // Same edit cost (a wrong letter), but only "card" keeps the first letter.
+        let speller = SpellingCorrector(targets: ["card": 1, "yard": 50], knownWords: [])
+        #expect(speller.correction(for: "cxrd") == "card")
+        // A wrong first letter alone (1 + 0.05) is over the one-edit limit of a short word.
+        #expect(speller.correction(for: "xard") == nil)
+        // A swapped first pair (0.8 + 0.05) still beats dropping a letter (0.9): "hwere" is "where".
+        #expect(Self.speller.correction(for: "hwere") == "where")
+    }
+
+    @Test("unrelated words are left alone", arguments: ["mars", "banana", "xyzzy"])
+    func unrelated(word: String) {
+        #expect(Self.speller.correction(for: word) == nil)
+    }
+
+    @Test("equal cost goes to the more frequent word")
+    func frequencyBreaksTies() {
+        let speller = SpellingCorrector(targets: ["cart": 3, "card": 9], knownWords: [])
+        #expect(speller.correction(for: "carx") == "card")
+        let other = SpellingCorrector(targets: ["cart": 9, "card": 3], knownWords: [])
+        #expect(other.correction(for: "carx") == "cart")
+    }
+
+    @Test("the result is the same on every call and for every build of the corrector")
+    func deterministic() {
+        let first = SpellingCorrector(targets: Self.counts, knownWords: [])
+        let second = SpellingCorrector(targets: Self.counts, knownWords: [])
+        for typo in ["packge", "refnud", "wher", "whre", "ordr", "delivary", "phere", "tehre", "heer"] {
+            let answer = first.correction(for: typo)
+            #expect(second.correction(for: typo) == answer, "\(typo)")
+            #expect(first.correction(for: typo) == answer, "\(typo)")
+        }
+    }
+
+    @Test("weighted distance: swap 0.8, missing or extra letter 0.9, wrong letter 1")
+    func distance() {
+        #expect(SpellingCorrector.distance("refnud", "refund") == 0.8)
+        #expect(SpellingCorrector.distance("packge", "package") == 0.9)
+        #expect(SpellingCorrector.distance("orderx", "order") == 0.9)
+        #expect(SpellingCorrector.distance("cart", "card") == 1)
+        #expect(SpellingCorrector.distance("same", "same") == 0)
+        #expect(abs(SpellingCorrector.distance("", "abc") - 2.7) < 1e-9)
+    }
+}

@@ -1,0 +1,87 @@
+import Testing
+@testable import SupportBotCore
+
+@Suite("TextNormalizer")
+struct TextNormalizerTests {
+    @Test("case and accents are folded", arguments: [
+        ("Café", ["cafe"]),
+        ("CAFÉ", ["cafe"]),
+        ("Crème Brûlée", ["creme", "brulee"]),
+        ("Straße", ["strasse"]),
+        ("ÜBER naïve Señor", ["uber", "naive", "senor"]),
+        ("ｏｒｄｅｒ", ["order"]), // full-width letters
+        ("Where IS my Order", ["where", "is", "my", "order"]),
+    ])
+    func folding(input: String, expected: [String]) {
+        #expect(TextNormalizer.tokens(input) == expected)
+    }
+
+    @Test("contractions are expanded", arguments: [
+        ("I'm", ["i", "am"]),
+        ("can't", ["can", "not"]),
+        ("won't", ["will", "not"]),
+        ("don't", ["do", "not"]),
+        ("where's", ["where", "is"]),
+        ("you've", ["you", "have"]),
+        ("dont", ["do", "not"]),
+        ("cant", ["can", "not"]),
+        ("im late", ["i", "am", "late"]),
+        ("it's", ["it", "is"]),
+        ("they're", ["they", "are"]),
+        ("we'll", ["we", "will"]),
+        ("I'd like", ["i", "would", "like"]),
+        ("what's", ["what", "is"]),
+        ("didn't", ["did", "not"]),
+        ("the shop's hours", ["the", "shop", "hours"]),
+    ])
+    func contractions(input: String, expected: [String]) {
+        #expect(TextNormalizer.tokens(input) == expected)
+    }
+
+    @Test("curly and other typographic apostrophes count as plain ones", arguments: [
+        ("I\u{2019}m", ["i", "am"]),
+        ("can\u{2019}t", ["can", "not"]),
+        ("don\u{2018}t", ["do", "not"]),
+        ("where\u{02BC}s", ["where", "is"]),
+        ("won`t", ["will", "not"]),
+    ])
+    func curlyApostrophes(input: String, expected: [String]) {
+        #expect(TextNormalizer.tokens(input) == expected)
+    }
+
+    @Test("punctuation splits words and is dropped", arguments: [
+        ("Hello,world!How are you?", ["hello", "world", "how", "are", "you"]),
+        ("e-mail", ["e", "mail"]),
+        ("order/refund...now", ["order", "refund", "now"]),
+        ("'quoted'", ["quoted"]),
+        ("\"where\" (is) [it]", ["where", "is", "it"]),
+        ("tabs\tand\nnew lines", ["tabs", "and", "new", "lines"]),
+    ])
+    func punctuation(input: String, expected: [String]) {
+        #expect(TextNormalizer.tokens(input) == expected)
+    }
+
+    @Test("digits are kept inside and as words")
+    func digits() {
+        #expect(TextNormalizer.tokens("Order #12345 arrived on 3rd May") == ["order", "12345", "arrived", "on", "3rd", "may"])
+        #expect(TextNormalizer.tokens("A1B2") == ["a1b2"])
+    }
+
+    @Test("emoji are dropped")
+    func emoji() {
+        #expect(TextNormalizer.tokens("I love it 😀👍") == ["i", "love", "it"])
+        #expect(TextNormalizer.tokens("😡order😡late") == ["order", "late"])
+        #expect(TextNormalizer.tokens("👍🏽❤️") == [])
+    }
+
+    @Test("empty and whitespace-only input give no tokens", arguments: ["", " ", "   \n\t  ", "?!...", "'''"])
+    func empty(input: String) {
+        #expect(TextNormalizer.tokens(input).isEmpty)
+    }
+
+    @Test("fold lower-cases, strips accents and maps typographic quotes")
+    func fold() {
+        #expect(TextNormalizer.fold("Café \u{2019}Ok\u{2018}") == "cafe 'ok'")
+        #expect(TextNormalizer.fold("e\u{301}") == "e") // combining acute accent
+    }
+}
