@@ -26,7 +26,7 @@ public struct SupportEngine: Sendable {
         if let phrase = ContextPhrase.detect(words), let reply = replyInContext(phrase, context: &context) {
             return reply
         }
-        let result = matcher.match(text, lastIntent: context.lastIntent, limit: max(5, config.maxOptions))
+        let result = matcher.match(text, lastIntent: context.lastIntent, limit: max(8, config.maxOptions))
         if !context.pendingOptions.isEmpty, let best = result.best, context.pendingOptions.contains(best.intent),
            best.score >= config.clarifyThreshold {
             return answer(best.intent, confidence: best.score, result: result, reason: "picked an option by typing",
@@ -86,9 +86,12 @@ public struct SupportEngine: Sendable {
     private func fallback(_ result: MatchResult, context: inout DialogueContext) -> BotReply {
         context.fallbackStreak += 1
         context.pendingOptions = []
-        let suggestions = result.candidates.filter { $0.score >= 0.1 }.prefix(3).map {
-            Suggestion(intent: $0.intent, title: $0.title)
-        }
+        // Closest real topics; small talk ("Say hello") is no help to someone who was not understood.
+        let suggestions = result.candidates.filter { candidate in
+            guard candidate.score >= 0.1, let intent = knowledgeBase.intent(candidate.intent) else { return false }
+            if case .article = intent.response { return true }
+            return intent.handoff
+        }.prefix(3).map { Suggestion(intent: $0.intent, title: $0.title) }
         return BotReply(action: .fallback,
                         text: messages.fallback(suggestions: Array(suggestions), streak: context.fallbackStreak),
                         confidence: result.best?.score ?? 0, suggestions: Array(suggestions),
