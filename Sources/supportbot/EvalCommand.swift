@@ -4,7 +4,28 @@ import SupportBotCore
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure matching on the knowledge base: every example routed with itself left out.")
+        abstract: "Measure matching: on a labelled data set (--train/--test), or on the knowledge base itself.",
+        discussion: """
+            With --train and --test (CSV files with a header text,label), the engine is built from the training rows,
+            one intent per label, and every test row goes through the same decisions the server makes. Test rows
+            whose label is not a training label (or is 'oos') should fall back.
+            Without them, every example of the knowledge base is routed with itself left out.
+            """)
+
+    @Option(help: "Training CSV (text,label) to build the engine from.")
+    var train: String?
+
+    @Option(help: "Test CSV (text,label) to measure on.")
+    var test: String?
+
+    @Option(help: "Leave this many training labels out (picked with --seed), so their test rows are out of scope.")
+    var holdout: Int = 0
+
+    @Option(help: "Seed for --holdout.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Always answer the top intent (no clarify, no fallback): pure classification accuracy.")
+    var noFallback = false
 
     @OptionGroup var knowledge: KnowledgeOptions
 
@@ -21,7 +42,19 @@ struct Eval: ParsableCommand {
     @Option(help: "Write every scored message (leave-one-out and out-of-scope) as tab-separated rows to this file.")
     var scores: String?
 
+    func validate() throws {
+        if (train == nil) != (test == nil) { throw ValidationError("Pass both --train and --test, or neither.") }
+        if holdout < 0 { throw ValidationError("--holdout must be 0 or more.") }
+        if train == nil && (holdout > 0 || noFallback) {
+            throw ValidationError("--holdout and --no-fallback need --train and --test.")
+        }
+    }
+
     func run() throws {
+        if let train, let test {
+            try runDataset(train: train, test: test)
+            return
+        }
         let engine = SupportEngine(knowledgeBase: try knowledge.loadKnowledgeBase(), version: 0)
         let report = LeaveOneOut.evaluate(engine)
         var wronglyAnswered: [(String, BotReply)] = []
@@ -78,6 +111,69 @@ struct Eval: ParsableCommand {
             for miss in report.misses.prefix(misses) {
                 print(String(format: "  %@: \"%@\" -> %@ %.2f", miss.intent, miss.example, miss.landedOn ?? "nothing", miss.score))
             }
+        }
+    }
+
+    private func readCSV(_ path: String) throws -> [LabelledText] {
+        guard let content = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw UserFacingError("Can't read \(path). Pass a UTF-8 CSV file with a header text,label.")
+        }
+        do {
+            return try LabelledCSV.parse(content, file: path)
+        } catch let error as CSVError {
+            throw UserFacingError(error.description)
+        }
+    }
+
+    private func runDataset(train trainPath: String, test testPath: String) throws {
+        let trainRows = try readCSV(trainPath)
+        let testRows = try readCSV(testPath)
+        let knowledge = try? self.knowledge.loadKnowledgeBase()
+        let matching = knowledge?.matching ?? MatchingConfig()
+        let report = DatasetEvaluation.run(train: trainRows, test: testRows, holdout: holdout, seed: seed,
+                                           alwaysAnswer: noFallback, matching: matching)
+        if json {
+            var object: [String: Any] = [
+                "train_examples": report.trainExamples, "intents": report.intents, "test_rows": report.testRows,
+                "in_scope_rows": report.inScopeRows, "out_of_scope_rows": report.outOfScopeRows,
+                "held_out": report.heldOut, "accuracy": report.accuracy,
+                "accuracy_with_clarify_first": report.accuracyWithClarifyFirst,
+                "in_scope_accuracy": report.inScopeAccuracy, "oos_recall": report.outOfScopeRecall,
+                "oos_precision": report.outOfScopePrecision, "clarify_rate": report.clarifyRate,
+                "clarify_hit_rate": report.clarifyHitRate, "fallback_rate": report.fallbackRate,
+                "build_ms": report.buildMilliseconds, "p50_us": report.p50Microseconds,
+                "p99_us": report.p99Microseconds, "max_us": report.maxMicroseconds,
+                "no_fallback": noFallback,
+            ]
+            object["confused_pairs"] = report.confusedPairs.map { ["expected": $0.expected, "got": $0.got, "count": $0.count] }
+            object["worst_intents"] = report.worstIntents.map { ["intent": $0.intent, "accuracy": $0.accuracy, "count": $0.count] }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }
+        print("Engine: \(report.intents) intents from \(report.trainExamples) examples, built in "
+            + String(format: "%.0f ms", report.buildMilliseconds)
+            + (report.heldOut.isEmpty ? "" : "; held out \(report.heldOut.count) labels: \(report.heldOut.joined(separator: ", "))"))
+        print("Test: \(report.testRows) rows, \(report.inScopeRows) in scope, \(report.outOfScopeRows) out of scope"
+            + (noFallback ? " (always answering the top intent)" : ""))
+        print("accuracy              \(percent(report.accuracy))   (clarify with the right first option counted: \(percent(report.accuracyWithClarifyFirst)))")
+        print("in-scope accuracy     \(percent(report.inScopeAccuracy))")
+        if report.outOfScopeRows > 0 {
+            print("out-of-scope recall   \(percent(report.outOfScopeRecall))")
+        }
+        print("out-of-scope precision \(percent(report.outOfScopePrecision))")
+        print("clarify rate          \(percent(report.clarifyRate))   (right intent among the options: \(percent(report.clarifyHitRate)))")
+        print("fallback rate         \(percent(report.fallbackRate))")
+        print(String(format: "time per message      p50 %.0f µs, p99 %.0f µs, max %.0f µs", report.p50Microseconds,
+                     report.p99Microseconds, report.maxMicroseconds))
+        if !report.confusedPairs.isEmpty {
+            print("Most confused (expected -> got, count):")
+            for pair in report.confusedPairs { print("  \(pair.expected) -> \(pair.got)  \(pair.count)") }
+        }
+        if !report.worstIntents.isEmpty {
+            print("Worst intents (in-scope accuracy):")
+            for intent in report.worstIntents { print("  \(intent.intent)  \(percent(intent.accuracy)) of \(intent.count)") }
         }
     }
 }
