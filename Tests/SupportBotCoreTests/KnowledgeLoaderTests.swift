@@ -341,6 +341,25 @@ struct KnowledgeLoaderErrorTests {
         #expect(issue.message.hasPrefix("unknown placeholder {{shop}}."))
     }
 
+    @Test("unknown placeholder on the second line of a 'reply: |' block is reported at that line")
+    func unknownPlaceholderInReplyBlock() throws {
+        // The reply key is on line 14, its first content line is 15, the placeholder is on 16.
+        let returns = SampleFiles.returns.replacingOccurrences(
+            of: "  reply: Hi! Welcome to {{shop_name}}.",
+            with: "  reply: |\n    Hi! Welcome.\n    Ask {{ shop }} anything.")
+        #expect(returns.components(separatedBy: "\n")[13] == "  reply: |")
+        let issue = try #require(single(["intents/returns.yml": returns]))
+        #expect(issue.location == SupportBotCore.SourceLocation(file: "intents/returns.yml", line: 16))
+        #expect(issue.message.hasPrefix("unknown placeholder {{shop}}."))
+
+        // On the first content line it is reported there.
+        let first = SampleFiles.returns.replacingOccurrences(
+            of: "  reply: Hi! Welcome to {{shop_name}}.",
+            with: "  reply: |\n    Hi from {{ shop }}.\n    Welcome.")
+        let firstIssue = try #require(single(["intents/returns.yml": first]))
+        #expect(firstIssue.location == SupportBotCore.SourceLocation(file: "intents/returns.yml", line: 15))
+    }
+
     @Test("a '{{' without '}}' is reported")
     func unclosedPlaceholder() throws {
         let late = "---\ntitle: Late orders\n---\nMost orders arrive on time.\nWrite to {{email if yours is late.\n"
@@ -432,6 +451,80 @@ struct KnowledgeLoaderErrorTests {
         let issue = try #require(single(["knowledge/extra/gift-wrap.md": "---\ntitle: Gift wrap\n---"]))
         #expect(issue.location == SupportBotCore.SourceLocation(file: "knowledge/extra/gift-wrap.md", line: 4))
         #expect(issue.message.hasPrefix("the article has no text"))
+    }
+
+    @Test("an article with only front matter reports 'no text' at a line the file has", arguments: [
+        "---\ntitle: Late orders\n---\n",
+        "---\ntitle: Late orders\n---\n\n",
+        "---\ntitle: Late orders\n---\n\n\n\n",
+        "---\ntitle: Late orders\n---\n  \n\t\n",
+    ])
+    func articleWithOnlyFrontMatter(late: String) throws {
+        // Every line ends with a newline, so the file has as many lines as newlines.
+        let lineCount = late.filter { $0 == "\n" }.count
+        let issue = try #require(single(["knowledge/orders/late.md": late]))
+        #expect(issue.location.file == "knowledge/orders/late.md")
+        #expect(issue.message.hasPrefix("the article has no text"))
+        let line = try #require(issue.location.line)
+        #expect(line >= 4, "\(issue)")
+        #expect(line <= lineCount + 1, "line \(line) of a file with \(lineCount) lines")
+        if lineCount == 3 { #expect(line == 4) }
+    }
+
+    @Test("bad YAML in the front matter gives only the bad-YAML message, not also 'no title'")
+    func badFrontMatterYAMLIsTheOnlyMessage() throws {
+        let late = "---\ntitle: [Late orders\n---\nMost orders arrive on time.\n"
+        let issue = try #require(single(["knowledge/orders/late.md": late]))
+        #expect(issue.location.file == "knowledge/orders/late.md")
+        #expect(issue.message.hasPrefix("bad YAML"), "\(issue)")
+        #expect(!issue.message.contains("no title"))
+
+        let tabs = "---\ntitle: Late orders\ntags: [a\n  b: c\n---\nMost orders arrive on time.\n"
+        let issues = loadIssues(SampleFiles.with(["knowledge/orders/late.md": tabs]))
+        #expect(!issues.isEmpty)
+        #expect(issues.allSatisfy { $0.message.hasPrefix("bad YAML") }, "\(issues)")
+    }
+
+    @Test("an intent rejected for both 'answer' and 'reply' is not reported again where it is suggested")
+    func rejectedIntentIsNotReportedAgainBySuggest() throws {
+        // orders.track has `suggest: [orders.late]`.
+        let orders = SampleFiles.orders.replacingOccurrences(of: "  answer: orders/late",
+                                                             with: "  answer: orders/late\n  reply: Soon.")
+        let issue = try #require(single(["intents/orders.yml": orders]))
+        #expect(issue.message == "intent 'orders.late' has both 'answer' and 'reply'. Keep one.")
+        #expect(issue.location == SupportBotCore.SourceLocation(file: "intents/orders.yml", line: 9))
+    }
+
+    @Test("an intent rejected for its own error is not reported again where it is 'after:'")
+    func rejectedIntentIsNotReportedAgainByAfter() throws {
+        // returns.how_long has `after: returns.start`.
+        let both = SampleFiles.returns.replacingOccurrences(of: "  answer: returns/start\n  examples:\n    - i want",
+                                                            with: "  answer: returns/start\n  reply: Soon.\n  examples:\n    - i want")
+        #expect(both != SampleFiles.returns)
+        let issue = try #require(single(["intents/returns.yml": both]))
+        #expect(issue.message == "intent 'returns.start' has both 'answer' and 'reply'. Keep one.")
+
+        let neither = SampleFiles.returns.replacingOccurrences(of: "  answer: returns/start\n  examples:\n    - i want",
+                                                               with: "  examples:\n    - i want")
+        #expect(neither != SampleFiles.returns)
+        let neitherIssue = try #require(single(["intents/returns.yml": neither]))
+        #expect(neitherIssue.message.contains("intent 'returns.start' has no 'answer'"))
+    }
+
+    @Test("a broken article that an intent answers with is reported once, in the article", arguments: [
+        ("---\ntags: [orders]\n---\nMost orders arrive on time.\n", "the article has no title"),
+        ("Most orders arrive on time.\n", "the article has no title"),
+        ("---\ntitle: Late orders\n---\n", "the article has no text"),
+        ("---\ntitle: [Late orders\n---\nMost orders arrive on time.\n", "bad YAML"),
+        ("---\ntitle: Late orders\nMost orders arrive on time.\n", "the front matter starts with '---' but never ends"),
+        ("---\n- a list\n---\nMost orders arrive on time.\n", "front matter must be"),
+    ])
+    func brokenArticleIsNotReportedAgainByIntent(late: String, prefix: String) throws {
+        let issues = loadIssues(SampleFiles.with(["knowledge/orders/late.md": late]))
+        #expect(issues.count == 1, "\(issues.map(\.description))")
+        #expect(issues.first?.location.file == "knowledge/orders/late.md")
+        #expect(issues.first?.message.hasPrefix(prefix) == true, "\(issues.map(\.description))")
+        #expect(!issues.contains { $0.message.contains("there is no file knowledge/") })
     }
 
     @Test("front matter that never ends")

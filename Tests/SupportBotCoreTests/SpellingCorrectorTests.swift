@@ -82,6 +82,52 @@ struct SpellingCorrectorTests {
         #expect(other.correction(for: "carx") == "cart")
     }
 
+    @Test("equal cost and equal frequency go to the alphabetically first word")
+    func alphabeticalTieBreak() {
+        // "address" is one wrong letter from both; both have the same count.
+        let speller = SpellingCorrector(targets: ["addrens": 5, "agdress": 5], knownWords: [])
+        #expect(speller.correction(for: "address") == "addrens")
+        let reversed = SpellingCorrector(targets: ["agdress": 5, "addrens": 5], knownWords: [])
+        #expect(reversed.correction(for: "address") == "addrens")
+    }
+
+    /// Pairs of words that are each one wrong letter (never the first one) away from `typo`.
+    static func tiePairs() -> [(typo: String, first: String, second: String)] {
+        let words = ["parcel", "refund", "return", "basket", "coupon", "street", "wallet", "ticket", "change",
+                     "charge", "voucher", "invoice", "receipt", "account", "payment", "courier", "warranty",
+                     "shipping", "discount", "exchange", "tracking", "postcode"]
+        return words.enumerated().map { n, word in
+            let letters = Array(word)
+            let spare = Array("qjxzvkwy").filter { !letters.contains($0) }
+            // Vary the places so that either variant can come first in the alphabet.
+            let i = 1 + n % 2, j = letters.count - 1 - n % 3
+            var a = letters, b = letters
+            a[i] = spare[n % spare.count]
+            b[j] = spare[(n + 1) % spare.count]
+            return (word, String(a), String(b))
+        }
+    }
+
+    @Test("ties are broken the same way on every call, for ~20 generated pairs")
+    func generatedTies() {
+        let pairs = Self.tiePairs()
+        #expect(pairs.count >= 20)
+        for (typo, a, b) in pairs {
+            #expect(a != b && a != typo && b != typo)
+            #expect(SpellingCorrector.distance(typo, a) == SpellingCorrector.distance(typo, b), "\(typo): \(a) \(b)")
+            let expected = min(a, b)
+            // A fresh corrector every time: hashing (and so the order words are visited in) changes per instance.
+            for round in 0..<5 {
+                let speller = SpellingCorrector(targets: [a: 3, b: 3], knownWords: [])
+                #expect(speller.correction(for: typo) == expected, "\(typo) -> \(a) or \(b), round \(round)")
+            }
+            // A more frequent word still wins over the alphabetically first one.
+            let other = expected == a ? b : a
+            let weighted = SpellingCorrector(targets: [expected: 3, other: 4], knownWords: [])
+            #expect(weighted.correction(for: typo) == other, "\(typo)")
+        }
+    }
+
     @Test("the result is the same on every call and for every build of the corrector")
     func deterministic() {
         let first = SpellingCorrector(targets: Self.counts, knownWords: [])

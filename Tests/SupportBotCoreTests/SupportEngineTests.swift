@@ -337,6 +337,42 @@ struct SupportEngineContextTests {
         #expect(chat.context.unhelpfulStreak == 0)
     }
 
+    @Test("'that didn't help' right after picking a clarify option offers the other options")
+    func unhelpfulAfterPickingAnOption() throws {
+        var chat = Conversation()
+        let question = chat.say("gift card")
+        #expect(question.action == .clarify)
+        #expect(question.options.count == 2)
+        let picked = chat.choose(1)
+        #expect(picked.action == .answer)
+        #expect(picked.intent == question.options[0].intent)
+
+        let reply = chat.say("that didn't help")
+        #expect(reply.action == .clarify, "\(reply.text)")
+        #expect(reply.reason == "answer did not help")
+        // The other option of the question comes first; weaker candidates of that question may follow.
+        #expect(reply.options.first == ReplyOption(n: 1, intent: question.options[1].intent,
+                                                   title: question.options[1].title), "\(reply.options)")
+        #expect(!reply.options.contains { $0.intent == picked.intent })
+        #expect(chat.context.pendingOptions == reply.options.map(\.intent))
+        #expect(chat.say("1").intent == question.options[1].intent)
+    }
+
+    @Test("after a clarify, 'that didn't help' refers to that question, not to an older answer")
+    func unhelpfulAfterPickingUsesTheClarifyCandidates() throws {
+        var chat = Conversation()
+        #expect(chat.say("where is my order").intent == "orders.track")
+        let question = chat.say("gift card")
+        #expect(question.action == .clarify)
+        let picked = chat.say("2")
+        #expect(picked.intent == question.options[1].intent)
+        let reply = chat.say("that did not help")
+        #expect(reply.action == .clarify)
+        #expect(reply.options.first?.intent == question.options[0].intent, "\(reply.options)")
+        #expect(!reply.options.contains { $0.intent == picked.intent })
+        #expect(!reply.options.contains { $0.intent == "orders.late" }, "\(reply.options)")
+    }
+
     @Test("'that didn't help' with nothing else to offer asks for other words")
     func unhelpfulWithoutCandidates() {
         let kb = KnowledgeBase(intents: [

@@ -44,6 +44,9 @@ struct TextNormalizerTests {
         ("don\u{2018}t", ["do", "not"]),
         ("where\u{02BC}s", ["where", "is"]),
         ("won`t", ["will", "not"]),
+        ("you\u{00B4}ve", ["you", "have"]), // acute accent, which decomposes to a space and a combining mark
+        ("don\u{00B4}t", ["do", "not"]),
+        ("I\u{00B4}m", ["i", "am"]),
     ])
     func curlyApostrophes(input: String, expected: [String]) {
         #expect(TextNormalizer.tokens(input) == expected)
@@ -83,5 +86,32 @@ struct TextNormalizerTests {
     func fold() {
         #expect(TextNormalizer.fold("Café \u{2019}Ok\u{2018}") == "cafe 'ok'")
         #expect(TextNormalizer.fold("e\u{301}") == "e") // combining acute accent
+    }
+}
+
+@Suite("TextAnalyzer")
+struct TextAnalyzerTests {
+    let analyzer = TextAnalyzer(synonyms: Synonyms(), speller: nil)
+
+    @Test("e-mail addresses and bare numbers give no tokens")
+    func emailAndNumbersDropped() {
+        let words = analyzer.analyze("where is order 12345, mail me at jo@example.com").map(\.word)
+        #expect(words == ["where", "is", "order", "mail", "me", "at"])
+        for dropped in ["12345", "jo", "example", "com", "jo@example.com"] {
+            #expect(!words.contains(dropped), "\(dropped) in \(words)")
+        }
+    }
+
+    @Test("phone numbers, card numbers and amounts give no tokens")
+    func phoneAndCardDropped() {
+        let words = analyzer.analyze("call me on +44 7700 900123 about 25 pounds").map(\.word)
+        #expect(words == ["call", "me", "on", "about", "pounds"])
+        let card = analyzer.analyze("card 4111 1111 1111 1111 was charged twice").map(\.word)
+        #expect(card == ["card", "was", "charged", "twice"])
+    }
+
+    @Test("words with digits in them are kept")
+    func wordsWithDigitsKept() {
+        #expect(analyzer.analyze("arrived on 3rd may").map(\.word) == ["arrived", "on", "3rd", "may"])
     }
 }

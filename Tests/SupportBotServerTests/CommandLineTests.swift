@@ -1,0 +1,313 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The real `supportbot` executable, built next to the test bundle, run with `Process`.
+enum SupportBotCLI {
+    /// The repository root, for the demo knowledge base in intents/ and knowledge/.
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// The test binary lives in `.build/<triple>/debug/`; the same folder (or one above it) holds `supportbot`.
+    static let executable: URL? = {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        var starts = [Bundle.main.bundleURL]
+        if let executable = Bundle.main.executableURL { starts.append(executable) }
+        if let first = CommandLine.arguments.first {
+            starts.append(first.hasPrefix("/") ? URL(fileURLWithPath: first) : cwd.appendingPathComponent(first))
+        }
+        for start in starts {
+            var folder = start.standardizedFileURL.resolvingSymlinksInPath()
+            while folder.path != "/" && !folder.path.isEmpty {
+                let candidate = folder.appendingPathComponent("supportbot")
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                   FileManager.default.isExecutableFile(atPath: candidate.path) {
+                    return candidate
+                }
+                folder = folder.deletingLastPathComponent()
+            }
+        }
+        return nil
+    }()
+
+    struct Outcome {
+        var status: Int32
+        var reason: Process.TerminationReason
+        var stdout: String
+        var stderr: String
+
+        var exitedNormally: Bool { reason == .exit }
+        var stderrLines: [String] { stderr.split(separator: "\n").map(String.init) }
+    }
+
+    /// A started process whose output goes to files in a temporary folder (no pipe can fill up and block it).
+    final class Running {
+        let process = Process()
+        let stdoutURL: URL
+        let stderrURL: URL
+
+        init(_ arguments: [String], in directory: URL, output folder: URL) throws {
+            let executable = try #require(SupportBotCLI.executable, "no supportbot executable near the test bundle")
+            let name = UUID().uuidString
+            stdoutURL = folder.appendingPathComponent("\(name).out")
+            stderrURL = folder.appendingPathComponent("\(name).err")
+            FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+            FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+            process.executableURL = executable
+            process.arguments = arguments
+            process.currentDirectoryURL = directory
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
+            process.standardError = try FileHandle(forWritingTo: stderrURL)
+            try process.run()
+        }
+
+        var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
+        var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
+
+        /// Waits for the process to end; kills it (and returns false) if it takes longer than `timeout`.
+        func wait(timeout: Duration) async throws -> Bool {
+            let deadline = ContinuousClock.now + timeout
+            while process.isRunning {
+                if ContinuousClock.now >= deadline {
+                    kill(process.processIdentifier, SIGKILL)
+                    process.waitUntilExit()
+                    return false
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            process.waitUntilExit()
+            return true
+        }
+
+        var outcome: Outcome {
+            Outcome(status: process.terminationStatus, reason: process.terminationReason, stdout: stdout, stderr: stderr)
+        }
+
+        /// Polls stderr until a line contains `text`; returns that line.
+        func waitForStderrLine(containing text: String, timeout: Duration) async throws -> String? {
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                if let line = stderr.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+                if !process.isRunning { return stderr.split(separator: "\n").first { $0.contains(text) }.map(String.init) }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return nil
+        }
+
+        deinit {
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+        }
+    }
+
+    /// Runs `supportbot` to the end and returns its exit status and output.
+    static func run(_ arguments: [String], in directory: URL = repositoryRoot, folder: TemporaryDirectory,
+                    timeout: Duration = .seconds(30), sourceLocation: Testing.SourceLocation = #_sourceLocation) async throws -> Outcome {
+        let running = try Running(arguments, in: directory, output: folder.url)
+        let finished = try await running.wait(timeout: timeout)
+        #expect(finished, "supportbot \(arguments.joined(separator: " ")) did not finish in \(timeout)",
+                sourceLocation: sourceLocation)
+        return running.outcome
+    }
+}
+
+/// A temporary folder, removed when the test is done.
+final class TemporaryDirectory {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("supportbot-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func write(_ relative: String, _ content: String) throws {
+        let file = url.appendingPathComponent(relative)
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try content.write(to: file, atomically: true, encoding: .utf8)
+    }
+
+    func path(_ relative: String) -> String { url.appendingPathComponent(relative).path }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+@Suite("supportbot command line", .timeLimit(.minutes(1)))
+struct CommandLineTests {
+    @Test("the supportbot executable is built next to the tests")
+    func executableExists() throws {
+        let executable = try #require(SupportBotCLI.executable)
+        #expect(FileManager.default.isExecutableFile(atPath: executable.path))
+        #expect(executable.lastPathComponent == "supportbot")
+    }
+
+    @Test("ask --json answers a question with typos from the demo knowledge base")
+    func askJSON() async throws {
+        let folder = try TemporaryDirectory()
+        let result = try await SupportBotCLI.run(["ask", "wher is my packge", "--json"], folder: folder)
+        #expect(result.exitedNormally)
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+                                  "not JSON: \(result.stdout)")
+        #expect(object["action"] as? String == "answer")
+        #expect(object["intent"] as? String == "orders.track")
+        #expect(((object["text"] as? String) ?? "").isEmpty == false)
+        #expect(((object["confidence"] as? Double) ?? 0) > 0)
+    }
+
+    @Test("ask --explain shows the spelling correction")
+    func askExplain() async throws {
+        let folder = try TemporaryDirectory()
+        let result = try await SupportBotCLI.run(["ask", "--explain", "refnud"], folder: folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        let words = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("words:") }, "\(result.stdout)")
+        #expect(words.contains("refnud"))
+        #expect(words.contains("refund"))
+        #expect(words.contains("spelling"))
+        #expect(result.stdout.contains("decision:"))
+    }
+
+    @Test("a wrong argument exits non-zero with one clear error line on stderr", arguments: [
+        (["serve", "--port", "99999"], "--port"),
+        (["serve", "--port", "-1"], "--port"),
+        (["ask"], "<text>"),
+        (["frobnicate"], "frobnicate"),
+        (["serve", "--log-level", "loud"], "--log-level"),
+        (["transcript"], "<session>"),
+    ])
+    func wrongArguments(arguments: [String], mention: String) async throws {
+        let folder = try TemporaryDirectory()
+        let result = try await SupportBotCLI.run(arguments, in: folder.url, folder: folder)
+        #expect(result.exitedNormally, "ended by a signal: \(result.reason)")
+        #expect(result.status != 0)
+        let errors = result.stderrLines.filter { $0.hasPrefix("Error:") }
+        #expect(errors.count == 1, "\(result.stderr)")
+        #expect(errors.first?.contains(mention) == true, "\(result.stderr)")
+        #expect(result.stdout.isEmpty, "\(result.stdout)")
+        // Nothing was started: no database file appeared in the working folder.
+        #expect(!FileManager.default.fileExists(atPath: folder.path("supportbot.sqlite")))
+    }
+
+    @Test("serve with a broken knowledge base names each problem's file and line and exits with 1")
+    func serveBrokenKnowledgeBase() async throws {
+        let folder = try TemporaryDirectory()
+        try folder.write("kb/intents/orders.yml", """
+            - id: orders.track
+              title: Track my order
+              answer: orders/missing
+              examples: [where is my order]
+            - id: orders.late
+              title: My order is late
+              answer: orders/late
+              examples: [my order is late]
+
+            """)
+        try folder.write("kb/intents/broken.yml", """
+            - id: hello
+              title: [unclosed
+              reply: Hi!
+
+            """)
+        try folder.write("kb/knowledge/orders/late.md", "---\ntitle: Late orders\n---\nSorry it is late.\n")
+        let result = try await SupportBotCLI.run(
+            ["serve", "--intents", folder.path("kb/intents"), "--knowledge", folder.path("kb/knowledge"),
+             "--db", folder.path("x.sqlite"), "--port", "0"],
+            in: folder.url, folder: folder)
+        #expect(result.exitedNormally, "ended by a signal: \(result.reason)")
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("Not starting"), "\(result.stderr)")
+        let lines = result.stderrLines
+        #expect(lines.contains { $0.contains("intents/orders.yml:1:") && $0.contains("orders/missing") }, "\(result.stderr)")
+        #expect(lines.contains { $0.contains("intents/broken.yml:") && $0.contains("bad YAML") }, "\(result.stderr)")
+        // The bad-YAML line names the line of the problem (2 or 3: the parser notices the unclosed '[' late).
+        let yamlLine = try #require(lines.first { $0.contains("intents/broken.yml:") })
+        let number = yamlLine.components(separatedBy: "intents/broken.yml:").last?.split(separator: ":").first
+        #expect(number.flatMap { Int($0) }.map { (2...4).contains($0) } == true, "\(yamlLine)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path("x.sqlite")), "the database was created anyway")
+    }
+
+    @Test("serve answers over a socket, stops cleanly on SIGTERM, and the transcript has both messages")
+    func serveAnswerStopAndTranscript() async throws {
+        let folder = try TemporaryDirectory()
+        let db = folder.path("x.sqlite")
+        let server = try SupportBotCLI.Running(["serve", "--port", "0", "--db", db],
+                                               in: SupportBotCLI.repositoryRoot, output: folder.url)
+        let listening = try #require(
+            try await server.waitForStderrLine(containing: "SupportBot is listening", timeout: .seconds(20)),
+            "no 'listening' line; stderr: \(server.stderr)")
+        let address = try #require(listening.split(separator: " ").first { $0.hasPrefix("chat=127.0.0.1:") })
+        let port = try #require(Int(address.dropFirst("chat=127.0.0.1:".count)), "\(listening)")
+        #expect(port > 0)
+
+        let client = try await LineClient.connect(port: port)
+        let welcome = try #require(try await client.next())
+        #expect(welcome["type"] as? String == "welcome")
+        let session = try #require(welcome["session"] as? String)
+        try await client.send("where is my order")
+        let reply = try #require(try await client.next())
+        #expect(reply["type"] as? String == "reply")
+        #expect(reply["action"] as? String == "answer")
+        #expect(reply["intent"] as? String == "orders.track")
+        let replyText = try #require(reply["text"] as? String)
+
+        let start = ContinuousClock.now
+        #expect(kill(server.process.processIdentifier, SIGTERM) == 0)
+        // The open connection is told, then closed.
+        if let notice = try await client.next() {
+            #expect(notice["code"] as? String == "shutting_down", "\(notice)")
+        }
+        let finished = try await server.wait(timeout: .seconds(10))
+        #expect(finished, "still running 10 s after SIGTERM")
+        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(server.process.terminationReason == .exit, "ended by signal \(server.process.terminationStatus)")
+        #expect(server.process.terminationStatus == 0, "\(server.stderr)")
+        #expect(server.stderr.contains("SupportBot stopped"), "\(server.stderr)")
+        await client.close()
+
+        let transcript = try await SupportBotCLI.run(["transcript", session, "--db", db, "--json"], folder: folder)
+        #expect(transcript.status == 0, "\(transcript.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(transcript.stdout.utf8)) as? [String: Any],
+                                  "not JSON: \(transcript.stdout)")
+        #expect(object["session"] as? String == session)
+        let messages = try #require(object["messages"] as? [[String: Any]])
+        #expect(messages.map { $0["from"] as? String } == ["customer", "bot"], "\(messages)")
+        #expect(messages.first?["text"] as? String == "where is my order")
+        #expect(messages.last?["text"] as? String == replyText)
+        #expect(messages.last?["intent"] as? String == "orders.track")
+        #expect(messages.last?["action"] as? String == "answer")
+    }
+
+    @Test("transcript of an unknown session exits non-zero with a clear message")
+    func transcriptUnknownSession() async throws {
+        let folder = try TemporaryDirectory()
+        let db = folder.path("x.sqlite")
+        // A real (empty) database: start the server once and stop it.
+        let server = try SupportBotCLI.Running(["serve", "--port", "0", "--db", db],
+                                               in: SupportBotCLI.repositoryRoot, output: folder.url)
+        _ = try #require(try await server.waitForStderrLine(containing: "SupportBot is listening", timeout: .seconds(20)),
+                         "\(server.stderr)")
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(try await server.wait(timeout: .seconds(10)))
+        #expect(FileManager.default.fileExists(atPath: db))
+
+        let result = try await SupportBotCLI.run(["transcript", "s-nope", "--db", db], folder: folder)
+        #expect(result.exitedNormally)
+        #expect(result.status != 0)
+        let errors = result.stderrLines.filter { $0.hasPrefix("Error:") }
+        #expect(errors.count == 1, "\(result.stderr)")
+        #expect(errors.first?.contains("s-nope") == true, "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+
+        let missing = try await SupportBotCLI.run(["transcript", "s-nope", "--db", folder.path("none.sqlite")], folder: folder)
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("--db"), "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path("none.sqlite")))
+    }
+}
