@@ -96,7 +96,7 @@ public final class ChatServer: Service, Sendable {
                     case .tooLong:
                         let limit = services.configuration.maxLineBytes
                         result = ([.error(code: .lineTooLong,
-                                          message: "That message is too long. Please keep each message under \(limit) bytes.")], true)
+                                          message: "That message is too long. Please keep each message to \(limit) bytes or less.")], true)
                         services.logger.notice("Line too long; closing", metadata: ["remote": .string(remote)])
                     case .line(let bytes):
                         result = await session.handle(bytes)
@@ -105,6 +105,9 @@ public final class ChatServer: Service, Sendable {
                     for message in result.messages { out.writeBytes(message.jsonLine()) }
                     if out.readableBytes > 0 { try await outbound.write(out) }
                     let stopping = control.endWork()
+                    if stopping && !result.close {
+                        try await outbound.write(ByteBuffer(bytes: ConnectionControl.shuttingDownLine))
+                    }
                     if result.close || stopping { break }
                 }
             }
@@ -127,6 +130,10 @@ final class ConnectionControl: Sendable {
     let channel: any Channel
 
     init(channel: any Channel) { self.channel = channel }
+
+    static let shuttingDownLine = ServerMessage.error(
+        code: .shuttingDown,
+        message: "We are restarting the chat. Please reconnect in a moment to carry on.").jsonLine()
 
     /// False when the connection is shutting down and should take no more work.
     func beginWork() -> Bool {
@@ -152,10 +159,7 @@ final class ConnectionControl: Sendable {
             return !state.busy && !wasStopping
         }
         guard closeNow else { return }
-        let line = ServerMessage.error(
-            code: .shuttingDown,
-            message: "We are restarting the chat. Please reconnect in a moment to carry on.").jsonLine()
-        channel.writeAndFlush(ByteBuffer(bytes: line)).whenComplete { _ in self.channel.close(promise: nil) }
+        channel.writeAndFlush(ByteBuffer(bytes: Self.shuttingDownLine)).whenComplete { _ in self.channel.close(promise: nil) }
     }
 }
 

@@ -1,7 +1,7 @@
 /// Everything an operator can tune about the chat listener. Defaults suit a small shop on one machine.
 public struct ServerConfiguration: Sendable {
     public var host: String = "127.0.0.1"
-    /// 0 picks a free port (tests); read the real one from `ChatServer.boundPort`.
+    /// 0 picks a free port (tests); read the real one from `ChatServer.port`.
     public var port: Int = 7700
     /// Longest accepted line in bytes, not counting the newline.
     public var maxLineBytes: Int = 4096

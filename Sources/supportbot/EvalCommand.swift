@@ -39,12 +39,15 @@ struct Eval: ParsableCommand {
             help: "A text file of questions the bot should NOT answer, one per line; reports how many fall back.")
     var outOfScope: String?
 
-    @Option(help: "Write every scored message (leave-one-out and out-of-scope) as tab-separated rows to this file.")
+    @Option(help: "Write every scored message (examples, out-of-scope questions or test rows) as tab-separated rows to this file.")
     var scores: String?
 
     func validate() throws {
         if (train == nil) != (test == nil) { throw ValidationError("Pass both --train and --test, or neither.") }
         if holdout < 0 { throw ValidationError("--holdout must be 0 or more.") }
+        if train != nil && outOfScope != nil {
+            throw ValidationError("--out-of-scope is for the knowledge base; with --train and --test, out-of-scope rows come from the test file.")
+        }
         if train == nil && (holdout > 0 || noFallback) {
             throw ValidationError("--holdout and --no-fallback need --train and --test.")
         }
@@ -132,6 +135,14 @@ struct Eval: ParsableCommand {
         let matching = knowledge?.matching ?? MatchingConfig()
         let report = DatasetEvaluation.run(train: trainRows, test: testRows, holdout: holdout, seed: seed,
                                            alwaysAnswer: noFallback, matching: matching)
+        if let scores {
+            var tsv = "set\tintent\tlanded_on\tscore\tlead\taction\ttext\n"
+            for row in report.rows {
+                tsv += "\(row.inScope ? "in_scope" : "out_of_scope")\t\(row.label)\t\(row.best ?? "")\t\(row.score)\t"
+                    + "\(row.lead)\t\(row.action.rawValue)\t\(row.text)\n"
+            }
+            try tsv.write(toFile: scores, atomically: true, encoding: .utf8)
+        }
         if json {
             var object: [String: Any] = [
                 "train_examples": report.trainExamples, "intents": report.intents, "test_rows": report.testRows,

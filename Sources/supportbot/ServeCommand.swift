@@ -28,8 +28,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most customer connections at once; more get 'server_full'.")
     var maxConnections: Int = 10_000
 
-    @Option(help: "Messages per second each connection may send on average (bursts of 20 allowed).")
+    @Option(help: "Messages per second each connection may send on average, after a burst.")
     var rateLimit: Double = 5
+
+    @Option(help: "Messages a connection may send at once before the per-second limit applies.")
+    var rateBurst: Int = 20
 
     @Option(help: "Seconds of silence before a connection is closed with 'idle_timeout'.")
     var idleTimeout: Int = 600
@@ -42,6 +45,7 @@ struct Serve: AsyncParsableCommand {
         guard maxLine >= 64 else { throw ValidationError("--max-line must be at least 64 bytes.") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1.") }
         guard rateLimit > 0 else { throw ValidationError("--rate-limit must be above 0.") }
+        guard rateBurst >= 1 else { throw ValidationError("--rate-burst must be at least 1.") }
         guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second.") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical.")
@@ -80,6 +84,7 @@ struct Serve: AsyncParsableCommand {
         configuration.maxLineBytes = maxLine
         configuration.maxConnections = maxConnections
         configuration.ratePerSecond = rateLimit
+        configuration.rateBurst = rateBurst
         configuration.idleTimeoutSeconds = Int64(idleTimeout)
         let services = ChatServices(engine: LiveEngine(engine), database: database, configuration: configuration,
                                     logger: logger)

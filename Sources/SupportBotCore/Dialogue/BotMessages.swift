@@ -1,4 +1,5 @@
-/// The bot's own sentences. All of them are short and plain (grade 6 or lower); `kb lint` checks them.
+/// The bot's own sentences. All of them are short and plain (grade 6 or lower on Flesch-Kincaid);
+/// `allSamples` lists them for readability checks.
 /// A knowledge base may replace the welcome with a `welcome` setting in `knowledge/_settings.yml`.
 public struct BotMessages: Sendable {
     public var welcome: String

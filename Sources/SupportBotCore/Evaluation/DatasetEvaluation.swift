@@ -14,6 +14,18 @@ public struct DatasetReport: Sendable {
         public var count: Int
     }
 
+    /// One row per test message: the matcher's top intent, its score and its lead over the runner-up.
+    public struct Row: Sendable {
+        public var text: String
+        public var label: String
+        public var inScope: Bool
+        public var best: String?
+        public var score: Double
+        public var lead: Double
+        public var action: ReplyAction
+    }
+
+    public var rows: [Row] = []
     public var trainExamples = 0
     public var intents = 0
     public var heldOut: [String] = []
@@ -101,6 +113,12 @@ public enum DatasetEvaluation {
             }
             timings.append(elapsed.microseconds)
             guard let reply else { continue }
+            let candidates = reply.match?.candidates ?? []
+            report.rows.append(.init(text: row.text, label: row.label, inScope: inScope,
+                                     best: candidates.first?.intent ?? reply.intent,
+                                     score: candidates.first?.score ?? reply.confidence,
+                                     lead: (candidates.first?.score ?? 0) - (candidates.dropFirst().first?.score ?? 0),
+                                     action: reply.action))
             if inScope {
                 report.inScopeRows += 1
                 var entry = perIntent[row.label] ?? (0, 0)

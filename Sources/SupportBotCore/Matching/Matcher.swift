@@ -23,9 +23,10 @@ public struct MatchResult: Sendable, Equatable, Codable {
 /// Scores a message against every example of every intent. Built once per knowledge-base version,
 /// immutable, safe to share between threads.
 ///
-/// Words and adjacent word pairs (after stemming) are weighted by TF-IDF; an example scores the cosine
-/// between it and the message, found through an inverted index; an intent scores mostly its best example,
-/// a little its second best (agreement between examples), plus a small bonus for a follow-up in context.
+/// Words and adjacent word pairs (after stemming) are weighted by TF-IDF, function words damped; an example
+/// scores the cosine between it and the message, found through an inverted index. An intent's score mixes its
+/// closest example (`exampleWeight`) with the cosine against the sum of all its examples (its centroid), plus
+/// a small bonus for a follow-up in context.
 public final class Matcher: Sendable {
     public let config: MatchingConfig
     public let analyzer: TextAnalyzer
