@@ -14,6 +14,9 @@ public struct SupportEngine: Sendable {
     }
 
     public var config: MatchingConfig { knowledgeBase.matching }
+
+    /// Top two intents whose closest examples match equally well (within this) are treated as a tie.
+    static let similarityTie = 0.005
     public var welcome: String { messages.welcome }
 
     /// The bot's reply to a customer message; updates the conversation's context.
@@ -26,7 +29,7 @@ public struct SupportEngine: Sendable {
         if let phrase = ContextPhrase.detect(words), let reply = replyInContext(phrase, context: &context) {
             return reply
         }
-        let result = matcher.match(text, lastIntent: context.lastIntent, limit: max(8, config.maxOptions))
+        let result = matcher.match(text, lastIntent: context.lastIntent, topic: context.topic, limit: max(8, config.maxOptions))
         if !context.pendingOptions.isEmpty, let best = result.best, context.pendingOptions.contains(best.intent),
            best.score >= config.clarifyThreshold {
             return answer(best.intent, confidence: best.score, result: result, reason: "picked an option by typing",
@@ -48,13 +51,18 @@ public struct SupportEngine: Sendable {
         guard let best = candidates.first, best.score >= config.clarifyThreshold else {
             return fallback(result, context: &context)
         }
-        let runnerUp = candidates.dropFirst().first?.score ?? 0
-        if best.score >= config.answerThreshold && best.score - runnerUp >= config.ambiguityMargin {
+        let runnerUp = candidates.dropFirst().first
+        // Close overall, or the same closest wording in two intents (a dead heat the classifier can't judge): ask.
+        let ambiguous = runnerUp.map {
+            best.score - $0.score < config.ambiguityMargin || abs(best.closest - $0.closest) < Self.similarityTie
+        } ?? false
+        if best.score >= config.answerThreshold && !ambiguous {
             return answer(best.intent, confidence: best.score, result: result, reason: "confident match",
                           context: &context)
         }
         let close = candidates.filter {
-            $0.score >= config.clarifyThreshold && best.score - $0.score <= config.optionWindow
+            ($0.score >= config.clarifyThreshold && best.score - $0.score <= config.optionWindow + 1e-9)
+                || abs(best.closest - $0.closest) < Self.similarityTie
         }.prefix(config.maxOptions)
         let options = close.enumerated().map { ReplyOption(n: $0.offset + 1, intent: $0.element.intent, title: $0.element.title) }
         context.pendingOptions = options.map(\.intent)
@@ -71,6 +79,11 @@ public struct SupportEngine: Sendable {
             return fallback(result ?? MatchResult(tokens: [], candidates: []), context: &context)
         }
         context.lastIntent = intent.id
+        if intent.after.isEmpty {
+            context.topic = intent.id
+        } else if let topic = context.topic, !intent.after.contains(topic) {
+            context.topic = nil
+        }
         context.pendingOptions = []
         context.fallbackStreak = 0
         context.unhelpfulStreak = 0

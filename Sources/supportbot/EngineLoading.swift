@@ -28,7 +28,8 @@ enum Explanation {
             lines.append("candidates:")
             if match.candidates.isEmpty { lines.append("  (none: no word of the message is known)") }
             for (i, candidate) in match.candidates.enumerated() {
-                lines.append(String(format: "  %d. %@  %.3f  %@", i + 1, candidate.intent, candidate.score,
+                lines.append(String(format: "  %d. %@  %.3f (similarity %.3f, classifier %.3f)  %@", i + 1,
+                                    candidate.intent, candidate.score, candidate.similarity, candidate.probability,
                                     "\"\(candidate.example)\""))
                 lines.append("     shared: " + (candidate.sharedTerms.isEmpty ? "-" : candidate.sharedTerms.joined(separator: ", ")))
             }

@@ -131,8 +131,16 @@ struct Eval: ParsableCommand {
     private func runDataset(train trainPath: String, test testPath: String) throws {
         let trainRows = try readCSV(trainPath)
         let testRows = try readCSV(testPath)
-        let knowledge = try? self.knowledge.loadKnowledgeBase()
-        let matching = knowledge?.matching ?? MatchingConfig()
+        // The same thresholds the server uses: the `matching:` part of the knowledge base's settings, if any.
+        var matching = MatchingConfig()
+        let settingsPath = (knowledge.knowledge as NSString).appendingPathComponent("_settings.yml")
+        if let settings = try? String(contentsOfFile: settingsPath, encoding: .utf8) {
+            do {
+                matching = try KnowledgeLoader.matchingConfig(settingsYAML: settings)
+            } catch let error as KnowledgeBaseError {
+                throw UserFacingError(error.description)
+            }
+        }
         let report = DatasetEvaluation.run(train: trainRows, test: testRows, holdout: holdout, seed: seed,
                                            alwaysAnswer: noFallback, matching: matching)
         if let scores {

@@ -341,7 +341,7 @@ struct SupportEngineContextTests {
     func unhelpfulAfterPickingAnOption() throws {
         var chat = Conversation()
         let question = chat.say("gift card")
-        #expect(question.action == .clarify)
+        #expect(question.action == .clarify, "\(String(describing: question.match?.candidates.prefix(2)))")
         #expect(question.options.count == 2)
         let picked = chat.choose(1)
         #expect(picked.action == .answer)

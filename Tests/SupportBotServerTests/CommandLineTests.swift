@@ -162,6 +162,21 @@ struct CommandLineTests {
         #expect(((object["confidence"] as? Double) ?? 0) > 0)
     }
 
+    /// Each process seeds Swift's hashing differently, so this catches any result that depends on
+    /// the order of a dictionary or set: the same knowledge and message must give the same bytes.
+    @Test("the same message gives exactly the same answer and scores in separate processes")
+    func sameAnswerAcrossProcesses() async throws {
+        let folder = try TemporaryDirectory()
+        var outputs = Set<String>()
+        for _ in 0..<4 {
+            let result = try await SupportBotCLI.run(
+                ["ask", "--json", "--explain", "my parcel still hasnt arrived and i want my money back"], folder: folder)
+            #expect(result.status == 0, "\(result.stderr)")
+            outputs.insert(result.stdout)
+        }
+        #expect(outputs.count == 1)
+    }
+
     @Test("ask --explain shows the spelling correction")
     func askExplain() async throws {
         let folder = try TemporaryDirectory()

@@ -3,6 +3,8 @@
 public struct DialogueContext: Codable, Sendable, Equatable {
     /// The intent answered last; follow-ups (`after:`) and "yes"/"no" refer to it.
     public var lastIntent: String?
+    /// The last main (not follow-up) intent answered: its follow-ups stay open after a sibling follow-up.
+    public var topic: String?
     /// The options of an open "Did you mean…?" question, in order.
     public var pendingOptions: [String] = []
     /// Fallbacks in a row.
@@ -18,7 +20,7 @@ public struct DialogueContext: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case lastIntent = "last_intent", pendingOptions = "pending_options", fallbackStreak = "fallback_streak"
-        case unhelpfulStreak = "unhelpful_streak", lastCandidates = "last_candidates", turns
+        case unhelpfulStreak = "unhelpful_streak", lastCandidates = "last_candidates", turns, topic
     }
 
     public init(from decoder: any Decoder) throws {
@@ -29,5 +31,6 @@ public struct DialogueContext: Codable, Sendable, Equatable {
         unhelpfulStreak = try c.decodeIfPresent(Int.self, forKey: .unhelpfulStreak) ?? 0
         lastCandidates = try c.decodeIfPresent([String].self, forKey: .lastCandidates) ?? []
         turns = try c.decodeIfPresent(Int.self, forKey: .turns) ?? 0
+        topic = try c.decodeIfPresent(String.self, forKey: .topic)
     }
 }

@@ -29,28 +29,45 @@ public struct LeaveOneOutReport: Sendable {
 }
 
 public enum LeaveOneOut {
-    public static func evaluate(_ engine: SupportEngine) -> LeaveOneOutReport {
-        let matcher = engine.matcher
+    /// Every example is routed by an engine that never saw it: the examples are split into `folds` groups
+    /// (example i in group i mod folds) and each group is routed by an engine built without it. With a trained
+    /// classifier in the engine, removing the example from the index alone would not be enough.
+    public static func evaluate(_ engine: SupportEngine, folds: Int = 10) -> LeaveOneOutReport {
+        let knowledgeBase = engine.knowledgeBase
         let config = engine.config
         var landed = 0, answered = 0
         var misses: [LeaveOneOutReport.Miss] = []
         var rows: [LeaveOneOutReport.Row] = []
-        let examples = matcher.examples
-        for (index, example) in examples.enumerated() {
-            // A follow-up example is asked in its context: right after the intent it follows.
-            let lastIntent = engine.knowledgeBase.intent(example.intent)?.after.first
-            let result = matcher.match(example.text, lastIntent: lastIntent, limit: 2, excludingExample: index)
-            let best = result.candidates.first
-            let lead = (best?.score ?? 0) - (result.candidates.dropFirst().first?.score ?? 0)
-            rows.append(.init(intent: example.intent, example: example.text, landedOn: best?.intent,
-                              score: best?.score ?? 0, lead: lead))
-            if best?.intent == example.intent {
-                landed += 1
-                let margin = (best?.score ?? 0) - (result.candidates.dropFirst().first?.score ?? 0)
-                if (best?.score ?? 0) >= config.answerThreshold && margin >= config.ambiguityMargin { answered += 1 }
-            } else {
-                misses.append(.init(intent: example.intent, example: example.text, landedOn: best?.intent,
-                                    score: best?.score ?? 0))
+        let examples = knowledgeBase.intents.flatMap { intent in intent.examples.map { (intent: intent, text: $0) } }
+        let folds = max(2, min(folds, examples.count))
+        for fold in 0..<folds {
+            var index = 0
+            var trimmed = knowledgeBase
+            trimmed.intents = knowledgeBase.intents.map { intent in
+                var copy = intent
+                copy.examples = intent.examples.filter { _ in
+                    defer { index += 1 }
+                    return index % folds != fold
+                }
+                return copy
+            }
+            let matcher = Matcher(knowledgeBase: KnowledgeBase(
+                intents: trimmed.intents, articles: trimmed.articles, settings: trimmed.settings,
+                synonyms: trimmed.synonyms, matching: trimmed.matching, files: trimmed.files))
+            for (position, example) in examples.enumerated() where position % folds == fold {
+                // A follow-up example is asked in its context: right after the intent it follows.
+                let result = matcher.match(example.text, lastIntent: example.intent.after.first, limit: 2)
+                let best = result.candidates.first
+                let lead = (best?.score ?? 0) - (result.candidates.dropFirst().first?.score ?? 0)
+                rows.append(.init(intent: example.intent.id, example: example.text, landedOn: best?.intent,
+                                  score: best?.score ?? 0, lead: lead))
+                if best?.intent == example.intent.id {
+                    landed += 1
+                    if (best?.score ?? 0) >= config.answerThreshold && lead >= config.ambiguityMargin { answered += 1 }
+                } else {
+                    misses.append(.init(intent: example.intent.id, example: example.text, landedOn: best?.intent,
+                                        score: best?.score ?? 0))
+                }
             }
         }
         return LeaveOneOutReport(rows: rows, total: examples.count, landed: landed, answered: answered, misses: misses)

@@ -16,6 +16,14 @@ public enum KnowledgeLoader {
         return try parser.run()
     }
 
+    /// Reads only the `matching:` thresholds of a `_settings.yml` (for measuring on outside data sets).
+    public static func matchingConfig(settingsYAML: String) throws -> MatchingConfig {
+        var parser = Parser(files: [settingsFile: settingsYAML])
+        parser.loadSettings()
+        if !parser.issues.isEmpty { throw KnowledgeBaseError(issues: parser.issues) }
+        return parser.matching
+    }
+
     private struct Parser {
         let files: [String: String]
         var issues: [KnowledgeIssue] = []

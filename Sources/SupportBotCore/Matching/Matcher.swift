@@ -6,6 +6,12 @@ public struct Candidate: Sendable, Equatable, Codable {
     public var title: String
     /// Confidence from 0 to 1.
     public var score: Double
+    /// The similarity part of the score (closest example and centroid), before the classifier's share.
+    public var similarity: Double
+    /// The classifier's probability for this intent (0 when the classifier is off).
+    public var probability: Double
+    /// Cosine between the message and the closest example.
+    public var closest: Double
     /// The example of this intent closest to the message.
     public var example: String
     /// Stems and word pairs the message shares with that example.
@@ -55,6 +61,7 @@ public final class Matcher: Sendable {
     private let intentSumNormSquared: [Float]
     /// S·v for each example v and the sum S of its intent (to leave one example out exactly).
     private let exampleDotIntentSum: [Float]
+    private let classifier: IntentClassifier?
 
     static let followUpBonus = 0.05
 
@@ -176,7 +183,13 @@ public final class Matcher: Sendable {
             }
             vectors.append(weights)
         }
-        self.intentSumNormSquared = intentSums.map { $0.values.reduce(0) { $0 + $1 * $1 } }
+        self.classifier = config.classifierWeight > 0
+            ? IntentClassifier(vectors: vectors, labels: exampleIntent, intentCount: intents.count,
+                               featureCount: featureNames.count, epochs: config.classifierEpochs)
+            : nil
+        self.intentSumNormSquared = intentSums.map { sum in
+            sum.sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value * $1.value }
+        }
         self.exampleDotIntentSum = vectors.enumerated().map { index, vector in
             let sum = intentSums[Int(exampleIntent[index])]
             return vector.reduce(0) { $0 + $1.1 * (sum[$1.0] ?? 0) }
@@ -207,13 +220,14 @@ public final class Matcher: Sendable {
 
     /// Ranks intents for a message.
     /// - Parameters:
-    ///   - lastIntent: the intent answered just before; follow-up intents (`after:`) are only eligible right after it.
+    ///   - lastIntent: the intent answered just before; follow-up intents (`after:`) are only eligible right after it…
+    ///   - topic: …or while the conversation is still on their parent (after a sibling follow-up).
     ///   - limit: how many candidates to return.
     ///   - excludingExample: leave one example out (for leave-one-out evaluation).
-    public func match(_ text: String, lastIntent: String? = nil, limit: Int = 5,
+    public func match(_ text: String, lastIntent: String? = nil, topic: String? = nil, limit: Int = 5,
                       excludingExample: Int? = nil) -> MatchResult {
         let tokens = analyzer.analyze(text)
-        let candidates = rank(stems: tokens.map(\.stem), lastIntent: lastIntent, limit: limit,
+        let candidates = rank(stems: tokens.map(\.stem), context: [lastIntent, topic].compactMap { $0 }, limit: limit,
                               excludingExample: excludingExample)
         return MatchResult(tokens: tokens, candidates: candidates)
     }
@@ -223,7 +237,7 @@ public final class Matcher: Sendable {
         zip(exampleIntent, exampleText).map { (intents[Int($0.0)].id, $0.1) }
     }
 
-    private func rank(stems: [String], lastIntent: String?, limit: Int, excludingExample: Int?) -> [Candidate] {
+    private func rank(stems: [String], context: [String], limit: Int, excludingExample: Int?) -> [Candidate] {
         // Query features: known ones take part in the dot product; unknown ones only lower the norm.
         var queryCounts: [Int32: Int] = [:]
         var unknownNormSquared: Float = 0
@@ -243,7 +257,10 @@ public final class Matcher: Sendable {
                 unknownNormSquared += unknownBigramWeight * unknownBigramWeight
             }
         }
-        var query: [(Int32, Float)] = queryCounts.map { ($0.key, (1 + Float(log(Double($0.value)))) * idf[Int($0.key)]) }
+        // Sorted, so float sums always add up in the same order: same message, same scores, to the last bit.
+        var query: [(Int32, Float)] = queryCounts.sorted { $0.key < $1.key }.map {
+            ($0.key, (1 + Float(log(Double($0.value)))) * idf[Int($0.key)])
+        }
         let norm = sqrt(query.reduce(unknownNormSquared) { $0 + $1.1 * $1.1 })
         guard norm > 0, !query.isEmpty else { return [] }
         query = query.map { ($0.0, $0.1 / norm) }
@@ -266,7 +283,7 @@ public final class Matcher: Sendable {
             if e == excludingExample { continue }
             let intent = exampleIntent[e]
             let info = intents[Int(intent)]
-            if !info.after.isEmpty && !(lastIntent.map(info.after.contains) ?? false) { continue }
+            if !eligible(info, context: context) { continue }
             let score = dot[e]
             if var entry = perIntent[intent] {
                 entry.sum += score
@@ -281,15 +298,38 @@ public final class Matcher: Sendable {
         }
 
         let exampleWeight = config.exampleWeight
-        var scored: [(intent: Int32, score: Double, example: Int32)] = perIntent.map { intent, entry in
+        // The classifier's view: a softmax over the linear scores of the eligible intents.
+        var probability: [Float] = []
+        if let classifier {
+            var linear = [Float](repeating: 0, count: intents.count)
+            classifier.score(query, into: &linear)
+            let temperature = Float(config.classifierTemperature)
+            var maximum = -Float.infinity
+            for (c, info) in intents.enumerated() where eligible(info, context: context) {
+                maximum = max(maximum, linear[c])
+            }
+            var total: Float = 0
+            probability = [Float](repeating: 0, count: intents.count)
+            for (c, info) in intents.enumerated() where eligible(info, context: context) {
+                probability[c] = exp((linear[c] - maximum) / temperature)
+                total += probability[c]
+            }
+            if total > 0 { for c in probability.indices { probability[c] /= total } }
+        }
+        let classifierWeight = classifier == nil ? 0 : config.classifierWeight
+        var scored: [(intent: Int32, score: Double, example: Int32, similarity: Double, probability: Double,
+                      closest: Double)]
+            = perIntent.map { intent, entry in
             var sumNormSquared = intentSumNormSquared[Int(intent)]
             if let left = excludingExample, exampleIntent[left] == intent {
                 sumNormSquared += 1 - 2 * exampleDotIntentSum[left]
             }
             let centroid = sumNormSquared > 1e-6 ? Double(entry.sum) / Double(sumNormSquared).squareRoot() : 0
-            var score = exampleWeight * Double(entry.best) + (1 - exampleWeight) * centroid
+            let similarity = exampleWeight * Double(entry.best) + (1 - exampleWeight) * centroid
+            let chance = classifierWeight > 0 ? Double(probability[Int(intent)]) : 0
+            var score = (1 - classifierWeight) * similarity + classifierWeight * chance
             if !intents[Int(intent)].after.isEmpty { score += Self.followUpBonus }
-            return (intent, min(1, max(0, score)), entry.example)
+            return (intent, min(1, max(0, score)), entry.example, similarity, chance, Double(entry.best))
         }
         scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.intent < $1.intent }
 
@@ -297,9 +337,17 @@ public final class Matcher: Sendable {
         return scored.prefix(limit).map { item in
             let info = intents[Int(item.intent)]
             return Candidate(intent: info.id, title: info.title, score: (item.score * 1000).rounded() / 1000,
+                             similarity: (item.similarity * 1000).rounded() / 1000,
+                             probability: (item.probability * 1000).rounded() / 1000,
+                             closest: (item.closest * 1000).rounded() / 1000,
                              example: exampleText[Int(item.example)],
                              sharedTerms: sharedTerms(example: Int(item.example), query: queryFeatures))
         }
+    }
+
+    /// Follow-ups (`after:`) are only eligible right after one of their parents.
+    private func eligible(_ info: IntentInfo, context: [String]) -> Bool {
+        info.after.isEmpty || context.contains(where: info.after.contains)
     }
 
     private func sharedTerms(example: Int, query: Set<Int32>) -> [String] {

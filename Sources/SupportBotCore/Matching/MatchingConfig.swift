@@ -2,11 +2,11 @@
 /// Override any of them under `matching:` in `knowledge/_settings.yml`.
 public struct MatchingConfig: Sendable, Equatable, Codable {
     /// Answer when the best intent scores at least this much…
-    public var answerThreshold: Double = 0.30
+    public var answerThreshold: Double = 0.21
     /// …and beats the runner-up by at least this margin; otherwise clarify.
-    public var ambiguityMargin: Double = 0.04
+    public var ambiguityMargin: Double = 0.03
     /// Below this score the bot says it did not understand (fallback).
-    public var clarifyThreshold: Double = 0.27
+    public var clarifyThreshold: Double = 0.19
     /// How many options a clarify question offers.
     public var maxOptions: Int = 3
     /// Candidates within this distance of the best one are offered when clarifying.
@@ -18,6 +18,12 @@ public struct MatchingConfig: Sendable, Equatable, Codable {
     public var exampleWeight: Double = 0.3
     /// Weight of function words ("is", "my", "the") and pairs of them, relative to content words.
     public var functionWordWeight: Double = 0.7
+    /// Share of the score from the trained intent classifier (0 turns it off).
+    public var classifierWeight: Double = 0.4
+    /// Softness of the classifier's probabilities: higher spreads them out.
+    public var classifierTemperature: Double = 0.3
+    /// Training passes over the examples.
+    public var classifierEpochs: Int = 10
 
     public init() {}
 
@@ -36,6 +42,15 @@ public struct MatchingConfig: Sendable, Equatable, Codable {
         case "bigram_weight": return fraction { $0.bigramWeight = $1 }
         case "example_weight": return fraction { $0.exampleWeight = $1 }
         case "function_word_weight": return fraction { $0.functionWordWeight = $1 }
+        case "classifier_weight": return fraction { $0.classifierWeight = $1 }
+        case "classifier_temperature":
+            guard value > 0, value <= 10 else { return "matching.classifier_temperature must be above 0 and at most 10" }
+            classifierTemperature = value
+            return nil
+        case "classifier_epochs":
+            guard value >= 1, value <= 100, value == value.rounded() else { return "matching.classifier_epochs must be a whole number from 1 to 100" }
+            classifierEpochs = Int(value)
+            return nil
         case "max_options":
             guard value >= 2, value <= 5, value == value.rounded() else { return "matching.max_options must be 2, 3, 4 or 5" }
             maxOptions = Int(value)
