@@ -4,7 +4,7 @@ public struct MatchingConfig: Sendable, Equatable, Codable {
     /// Answer when the best intent scores at least this much…
     public var answerThreshold: Double = 0.21
     /// …and beats the runner-up by at least this margin; otherwise clarify.
-    public var ambiguityMargin: Double = 0.03
+    public var ambiguityMargin: Double = 0.05
     /// Below this score the bot says it did not understand (fallback).
     public var clarifyThreshold: Double = 0.19
     /// How many options a clarify question offers.
