@@ -42,8 +42,7 @@ public enum LeaveOneOut {
         let folds = max(2, min(folds, examples.count))
         for fold in 0..<folds {
             var index = 0
-            var trimmed = knowledgeBase
-            trimmed.intents = knowledgeBase.intents.map { intent in
+            let trimmed = knowledgeBase.intents.map { intent in
                 var copy = intent
                 copy.examples = intent.examples.filter { _ in
                     defer { index += 1 }
@@ -51,9 +50,7 @@ public enum LeaveOneOut {
                 }
                 return copy
             }
-            let matcher = Matcher(knowledgeBase: KnowledgeBase(
-                intents: trimmed.intents, articles: trimmed.articles, settings: trimmed.settings,
-                synonyms: trimmed.synonyms, matching: trimmed.matching, files: trimmed.files))
+            let matcher = Matcher(knowledgeBase: knowledgeBase.replacingIntents(trimmed))
             for (position, example) in examples.enumerated() where position % folds == fold {
                 // A follow-up example is asked in its context: right after the intent it follows.
                 let result = matcher.match(example.text, lastIntent: example.intent.after.first, limit: 2)

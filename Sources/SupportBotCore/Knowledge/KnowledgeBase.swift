@@ -72,7 +72,8 @@ public struct Article: Sendable, Equatable, Identifiable {
 
 /// A complete, validated knowledge base: intents, articles, settings and synonyms.
 public struct KnowledgeBase: Sendable {
-    public var intents: [Intent]
+    /// Fixed at creation: the id index below is built from it.
+    public let intents: [Intent]
     public var articles: [String: Article]
     /// Placeholder values from `knowledge/_settings.yml`.
     public var settings: [String: String]
@@ -99,6 +100,12 @@ public struct KnowledgeBase: Sendable {
     }
 
     public func intent(_ id: String) -> Intent? { intentIndex[id].map { intents[$0] } }
+
+    /// The same knowledge base with other intents (for example with some examples held out).
+    public func replacingIntents(_ intents: [Intent]) -> KnowledgeBase {
+        KnowledgeBase(intents: intents, articles: articles, settings: settings, synonyms: synonyms,
+                      matching: matching, files: files)
+    }
 
     /// The text the bot sends when this intent is answered.
     public func answerText(for intent: Intent) -> String {
