@@ -99,7 +99,7 @@ struct Eval: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print(String(format: "Leave-one-out: %d of %d examples land on their own intent (%.1f%%); %.1f%% are answered confidently.",
+        print(String(format: "Held-out examples: %d of %d land on their own intent (%.1f%%); %.1f%% are answered confidently.",
                      report.landed, report.total, report.landedRate * 100, report.answeredRate * 100))
         if outOfScopeCount > 0 {
             print(String(format: "Out of scope: %d of %d questions fall back (%.1f%%).",
