@@ -94,9 +94,8 @@ public final class ChatServer: Service, Sendable {
                     let result: (messages: [ServerMessage], close: Bool)
                     switch frame {
                     case .tooLong:
-                        let limit = services.configuration.maxLineBytes
                         result = ([.error(code: .lineTooLong,
-                                          message: "That message is too long. Please keep each message to \(limit) bytes or less.")], true)
+                                          message: "That message is too long. Please send it in a few shorter parts.")], true)
                         services.logger.notice("Line too long; closing", metadata: ["remote": .string(remote)])
                     case .line(let bytes):
                         result = await session.handle(bytes)

@@ -52,7 +52,7 @@ final class CustomerSession {
     func handle(_ bytes: [UInt8]) async -> (messages: [ServerMessage], close: Bool) {
         guard rateLimiter.allow() else {
             return ([.error(code: .rateLimited,
-                            message: "You are sending messages too fast. Please wait a moment, then try again.")], false)
+                            message: "Please wait a few seconds, then send your next message.")], false)
         }
         let message: ClientMessage
         switch ClientMessageParser.parse(bytes) {
@@ -67,13 +67,19 @@ final class CustomerSession {
             switch message {
             case .say(let text):
                 let engine = services.engine.engine
-                let reply = engine.reply(to: text, context: &context)
-                try await store(customerText: text, reply: reply, engine: engine)
+                // The conversation moves on only once the exchange is stored: if storing fails, the customer's
+                // next "yes" or "2" still refers to what they last saw.
+                var next = context
+                let reply = engine.reply(to: text, context: &next)
+                try await store(customerText: text, reply: reply, engine: engine, context: next)
+                context = next
                 return ([.reply(reply, kbVersion: engine.version)], false)
             case .choose(let option):
                 let engine = services.engine.engine
-                let reply = engine.choose(option: option, context: &context)
-                try await store(customerText: "(picked option \(option))", reply: reply, engine: engine)
+                var next = context
+                let reply = engine.choose(option: option, context: &next)
+                try await store(customerText: "(picked option \(option))", reply: reply, engine: engine, context: next)
+                context = next
                 return ([.reply(reply, kbVersion: engine.version)], false)
             case .hello(let session):
                 return (try await resume(session), false)
@@ -102,7 +108,8 @@ final class CustomerSession {
         stored = true
     }
 
-    private func store(customerText: String, reply: BotReply, engine: SupportEngine) async throws {
+    private func store(customerText: String, reply: BotReply, engine: SupportEngine,
+                       context: DialogueContext) async throws {
         try await ensureStored(kbVersion: engine.version)
         let now = Date()
         let entries = [

@@ -46,7 +46,9 @@ struct Serve: AsyncParsableCommand {
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1.") }
         guard rateLimit > 0 else { throw ValidationError("--rate-limit must be above 0.") }
         guard rateBurst >= 1 else { throw ValidationError("--rate-burst must be at least 1.") }
-        guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second.") }
+        guard (1...86_400).contains(idleTimeout) else {
+            throw ValidationError("--idle-timeout must be from 1 to 86400 seconds (one day).")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical.")
         }

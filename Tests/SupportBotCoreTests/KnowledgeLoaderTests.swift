@@ -583,7 +583,7 @@ struct KnowledgeLoaderErrorTests {
             "matching.answer_threshold must be between 0 and 1",
             "matching.max_options must be 2, 3, 4 or 5",
         ])
-        #expect(settingsIssues.last?.message.hasPrefix("unknown setting matching.treshold. Use answer_threshold, ") == true)
+        #expect(settingsIssues.last?.message.hasPrefix("unknown setting matching.treshold. Use one of: answer_threshold, ") == true)
     }
 
     @Test("a synonym must be one word and have one meaning")

@@ -17,13 +17,16 @@ enum ContextPhrase: Equatable {
         return nil
     }
 
+    private static let filler: Set<String> = [
+        "number", "option", "the", "one", "choice", "please", "pls", "i", "want", "pick", "choose", "no", "nr", "it", "is",
+    ]
+    private static let numbers: [String: Int] = [
+        "1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5,
+        "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "two": 2, "three": 3, "four": 4, "five": 5,
+        "last": -1,
+    ]
+
     private static func optionNumber(_ words: [String]) -> Int? {
-        let filler: Set<String> = ["number", "option", "the", "one", "choice", "please", "pls", "i", "want", "pick", "choose", "no", "nr", "it", "is"]
-        let numbers: [String: Int] = [
-            "1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5,
-            "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "two": 2, "three": 3, "four": 4, "five": 5,
-            "last": -1,
-        ]
         guard words.count <= 4 else { return nil }
         var found: Int?
         for word in words {

@@ -34,7 +34,6 @@ public enum LeaveOneOut {
     /// classifier in the engine, removing the example from the index alone would not be enough.
     public static func evaluate(_ engine: SupportEngine, folds: Int = 10) -> LeaveOneOutReport {
         let knowledgeBase = engine.knowledgeBase
-        let config = engine.config
         var landed = 0, answered = 0
         var misses: [LeaveOneOutReport.Miss] = []
         var rows: [LeaveOneOutReport.Row] = []
@@ -50,17 +49,20 @@ public enum LeaveOneOut {
                 }
                 return copy
             }
-            let matcher = Matcher(knowledgeBase: knowledgeBase.replacingIntents(trimmed))
+            let foldEngine = SupportEngine(knowledgeBase: knowledgeBase.replacingIntents(trimmed), version: engine.version)
             for (position, example) in examples.enumerated() where position % folds == fold {
                 // A follow-up example is asked in its context: right after the intent it follows.
-                let result = matcher.match(example.text, lastIntent: example.intent.after.first, limit: 2)
-                let best = result.candidates.first
-                let lead = (best?.score ?? 0) - (result.candidates.dropFirst().first?.score ?? 0)
+                var context = DialogueContext()
+                context.lastIntent = example.intent.after.first
+                let reply = foldEngine.reply(to: example.text, context: &context)
+                let candidates = reply.match?.candidates ?? []
+                let best = candidates.first
+                let lead = (best?.score ?? 0) - (candidates.dropFirst().first?.score ?? 0)
                 rows.append(.init(intent: example.intent.id, example: example.text, landedOn: best?.intent,
                                   score: best?.score ?? 0, lead: lead))
                 if best?.intent == example.intent.id {
                     landed += 1
-                    if (best?.score ?? 0) >= config.answerThreshold && lead >= config.ambiguityMargin { answered += 1 }
+                    if reply.action == .answer && reply.intent == example.intent.id { answered += 1 }
                 } else {
                     misses.append(.init(intent: example.intent.id, example: example.text, landedOn: best?.intent,
                                         score: best?.score ?? 0))

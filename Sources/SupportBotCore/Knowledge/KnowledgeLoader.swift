@@ -157,6 +157,7 @@ public enum KnowledgeLoader {
                 return Synonyms()
             }
             var result: [String: String] = [:]
+            var variantLines: [String: Int?] = [:]
             for (keyNode, value) in mapping {
                 let canonicalTokens = TextNormalizer.tokens(keyNode.string ?? "")
                 guard canonicalTokens.count == 1 else {
@@ -178,6 +179,16 @@ public enum KnowledgeLoader {
                             "'\(tokens[0])' is already a synonym of '\(existing)'; a word can have one meaning only"))
                     }
                     result[tokens[0]] = canonicalTokens[0]
+                    variantLines[tokens[0]] = line(variant)
+                }
+            }
+            // A chain (box: [parcel], parcel: [package]) would map customers' and writers' words differently.
+            for (variant, canonical) in result.sorted(by: { $0.key < $1.key }) {
+                if let further = result[canonical], further != canonical {
+                    issues.append(KnowledgeIssue(
+                        SourceLocation(file: file, line: variantLines[variant] ?? nil),
+                        "'\(canonical)' has its own synonyms and is also a synonym of '\(further)'. "
+                            + "List all of them under one word: \(further): [\(canonical), \(variant), …]"))
                 }
             }
             return Synonyms(result)

@@ -59,8 +59,6 @@ public final class Matcher: Sendable {
     private let postingWeight: [Float]
     /// |S|² for each intent, where S is the sum of its examples' unit vectors.
     private let intentSumNormSquared: [Float]
-    /// S·v for each example v and the sum S of its intent (to leave one example out exactly).
-    private let exampleDotIntentSum: [Float]
     private let classifier: IntentClassifier?
 
     static let followUpBonus = 0.05
@@ -190,10 +188,6 @@ public final class Matcher: Sendable {
         self.intentSumNormSquared = intentSums.map { sum in
             sum.sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value * $1.value }
         }
-        self.exampleDotIntentSum = vectors.enumerated().map { index, vector in
-            let sum = intentSums[Int(exampleIntent[index])]
-            return vector.reduce(0) { $0 + $1.1 * (sum[$1.0] ?? 0) }
-        }
         var postingStart: [Int32] = [0]
         var postingExample: [Int32] = []
         var postingWeight: [Float] = []
@@ -223,21 +217,18 @@ public final class Matcher: Sendable {
     ///   - lastIntent: the intent answered just before; follow-up intents (`after:`) are only eligible right after it…
     ///   - topic: …or while the conversation is still on their parent (after a sibling follow-up).
     ///   - limit: how many candidates to return.
-    ///   - excludingExample: leave one example out (for leave-one-out evaluation).
-    public func match(_ text: String, lastIntent: String? = nil, topic: String? = nil, limit: Int = 5,
-                      excludingExample: Int? = nil) -> MatchResult {
+    public func match(_ text: String, lastIntent: String? = nil, topic: String? = nil, limit: Int = 5) -> MatchResult {
         let tokens = analyzer.analyze(text)
-        let candidates = rank(stems: tokens.map(\.stem), context: [lastIntent, topic].compactMap { $0 }, limit: limit,
-                              excludingExample: excludingExample)
+        let candidates = rank(stems: tokens.map(\.stem), context: [lastIntent, topic].compactMap { $0 }, limit: limit)
         return MatchResult(tokens: tokens, candidates: candidates)
     }
 
-    /// The example texts with their intent ids, in index order (for leave-one-out evaluation).
+    /// The example texts with their intent ids, in index order.
     public var examples: [(intent: String, text: String)] {
         zip(exampleIntent, exampleText).map { (intents[Int($0.0)].id, $0.1) }
     }
 
-    private func rank(stems: [String], context: [String], limit: Int, excludingExample: Int?) -> [Candidate] {
+    private func rank(stems: [String], context: [String], limit: Int) -> [Candidate] {
         // Query features: known ones take part in the dot product; unknown ones only lower the norm.
         var queryCounts: [Int32: Int] = [:]
         var unknownNormSquared: Float = 0
@@ -266,12 +257,16 @@ public final class Matcher: Sendable {
         query = query.map { ($0.0, $0.1 / norm) }
 
         var dot = [Float](repeating: 0, count: exampleText.count)
+        var seen = [Bool](repeating: false, count: exampleText.count)
         var touched: [Int32] = []
         for (feature, weight) in query {
             let start = Int(postingStart[Int(feature)]), end = Int(postingStart[Int(feature) + 1])
             for p in start..<end {
                 let example = Int(postingExample[p])
-                if dot[example] == 0 { touched.append(Int32(example)) }
+                if !seen[example] {
+                    seen[example] = true
+                    touched.append(Int32(example))
+                }
                 dot[example] += weight * postingWeight[p]
             }
         }
@@ -280,7 +275,6 @@ public final class Matcher: Sendable {
         var perIntent: [Int32: (best: Float, sum: Float, example: Int32)] = [:]
         for example in touched {
             let e = Int(example)
-            if e == excludingExample { continue }
             let intent = exampleIntent[e]
             let info = intents[Int(intent)]
             if !eligible(info, context: context) { continue }
@@ -320,10 +314,7 @@ public final class Matcher: Sendable {
         var scored: [(intent: Int32, score: Double, example: Int32, similarity: Double, probability: Double,
                       closest: Double)]
             = perIntent.map { intent, entry in
-            var sumNormSquared = intentSumNormSquared[Int(intent)]
-            if let left = excludingExample, exampleIntent[left] == intent {
-                sumNormSquared += 1 - 2 * exampleDotIntentSum[left]
-            }
+            let sumNormSquared = intentSumNormSquared[Int(intent)]
             let centroid = sumNormSquared > 1e-6 ? Double(entry.sum) / Double(sumNormSquared).squareRoot() : 0
             let similarity = exampleWeight * Double(entry.best) + (1 - exampleWeight) * centroid
             let chance = classifierWeight > 0 ? Double(probability[Int(intent)]) : 0

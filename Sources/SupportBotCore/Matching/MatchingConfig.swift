@@ -27,6 +27,11 @@ public struct MatchingConfig: Sendable, Equatable, Codable {
 
     public init() {}
 
+    static let settingNames = [
+        "answer_threshold", "ambiguity_margin", "clarify_threshold", "option_window", "max_options", "bigram_weight",
+        "example_weight", "function_word_weight", "classifier_weight", "classifier_temperature", "classifier_epochs",
+    ]
+
     /// Sets one value by its settings name; returns a problem description when the name or value is wrong.
     mutating func set(_ name: String, to value: Double) -> String? {
         func fraction(_ apply: (inout MatchingConfig, Double) -> Void) -> String? {
@@ -39,9 +44,13 @@ public struct MatchingConfig: Sendable, Equatable, Codable {
         case "ambiguity_margin": return fraction { $0.ambiguityMargin = $1 }
         case "clarify_threshold": return fraction { $0.clarifyThreshold = $1 }
         case "option_window": return fraction { $0.optionWindow = $1 }
-        case "bigram_weight": return fraction { $0.bigramWeight = $1 }
+        case "bigram_weight":
+            guard value > 0 else { return "matching.bigram_weight must be above 0 and at most 1" }
+            return fraction { $0.bigramWeight = $1 }
         case "example_weight": return fraction { $0.exampleWeight = $1 }
-        case "function_word_weight": return fraction { $0.functionWordWeight = $1 }
+        case "function_word_weight":
+            guard value > 0 else { return "matching.function_word_weight must be above 0 and at most 1" }
+            return fraction { $0.functionWordWeight = $1 }
         case "classifier_weight": return fraction { $0.classifierWeight = $1 }
         case "classifier_temperature":
             guard value > 0, value <= 10 else { return "matching.classifier_temperature must be above 0 and at most 10" }
@@ -56,8 +65,7 @@ public struct MatchingConfig: Sendable, Equatable, Codable {
             maxOptions = Int(value)
             return nil
         default:
-            return "unknown setting matching.\(name). Use answer_threshold, ambiguity_margin, clarify_threshold, "
-                + "option_window, bigram_weight, example_weight, function_word_weight or max_options."
+            return "unknown setting matching.\(name). Use one of: \(Self.settingNames.joined(separator: ", "))."
         }
     }
 }

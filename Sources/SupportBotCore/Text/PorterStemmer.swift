@@ -228,15 +228,10 @@ public enum PorterStemmer {
             j = k
             if b[k] == 101 { // e
                 let m = measure()
-                if m > 1 || (m == 1 && !cvc(k - 1)) {
-                    k -= 1
-                    b.removeSubrange((k + 1)...)
-                }
+                // Only k moves here: `measure()` below still reads up to j, the old end.
+                if m > 1 || (m == 1 && !cvc(k - 1)) { k -= 1 }
             }
-            if b[k] == 108 && doubleConsonant(k) && measure() > 1 { // l
-                k -= 1
-                b.removeSubrange((k + 1)...)
-            }
+            if b[k] == 108 && doubleConsonant(k) && measure() > 1 { k -= 1 } // l
         }
     }
 }

@@ -10,6 +10,8 @@ public struct SpellingCorrector: Sendable {
     private let targets: [String]
     private let frequency: [Int]
     private let deletes: [String: [Int32]]
+    /// No target is longer than this: longer words can't be within reach, and their deletion sets grow fast.
+    private let longestTarget: Int
 
     public static let minimumLength = 4
     public static let longWordLength = 8
@@ -19,6 +21,7 @@ public struct SpellingCorrector: Sendable {
         self.targets = sorted
         self.frequency = sorted.map { targetCounts[$0] ?? 0 }
         self.knownWords = knownWords.union(sorted)
+        self.longestTarget = sorted.map(\.count).max() ?? 0
         var deletes: [String: [Int32]] = [:]
         for (index, word) in sorted.enumerated() where word.count >= Self.minimumLength - 1 {
             for variant in Self.deletions(of: word, edits: Self.maxEdits(forLength: word.count + 1)) {
@@ -36,6 +39,7 @@ public struct SpellingCorrector: Sendable {
         guard length >= Self.minimumLength, !knownWords.contains(word),
               !word.contains(where: { $0.isNumber }) else { return nil }
         let maxEdits = Self.maxEdits(forLength: length)
+        guard length <= longestTarget + maxEdits else { return nil }
         var seen = Set<Int32>()
         var best: (index: Int, cost: Double)?
         for variant in Self.deletions(of: word, edits: maxEdits) {
