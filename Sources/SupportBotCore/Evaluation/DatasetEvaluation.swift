@@ -64,10 +64,7 @@ public enum DatasetEvaluation {
         let labels = Set(train.map(\.label)).subtracting([outOfScopeLabel]).sorted()
         var generator = SplitMix64(seed: seed)
         var shuffled = labels
-        for i in stride(from: shuffled.count - 1, to: 0, by: -1) {
-            let j = Int(generator.next() % UInt64(i + 1))
-            shuffled.swapAt(i, j)
-        }
+        generator.shuffle(&shuffled)
         let heldOut = Set(shuffled.prefix(max(0, min(holdout, labels.count - 1))))
         report.heldOut = heldOut.sorted()
 
@@ -195,6 +192,14 @@ struct SplitMix64: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+
+    /// Fisher–Yates with this generator: the same seed gives the same order on every platform
+    /// (the standard library's `shuffle(using:)` does not promise that).
+    mutating func shuffle<T>(_ array: inout [T]) {
+        for i in stride(from: array.count - 1, to: 0, by: -1) {
+            array.swapAt(i, Int(next() % UInt64(i + 1)))
+        }
     }
 }
 

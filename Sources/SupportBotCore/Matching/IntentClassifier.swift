@@ -3,7 +3,6 @@
 /// an intent can be printed). It learns which words tell near-identical intents apart, which plain
 /// similarity cannot.
 struct IntentClassifier: Sendable {
-    let intentCount: Int
     /// Compressed rows: weights of feature f are at rowStart[f]..<rowStart[f+1].
     private let rowStart: [Int32]
     private let rowIntent: [Int32]
@@ -13,7 +12,6 @@ struct IntentClassifier: Sendable {
     ///   - vectors: unit-length example vectors as (feature, weight), sorted by feature.
     ///   - labels: the intent of each example.
     init(vectors: [[(Int32, Float)]], labels: [Int32], intentCount: Int, featureCount: Int, epochs: Int) {
-        self.intentCount = intentCount
         let count = featureCount * intentCount
         var weights = [Float](repeating: 0, count: count)
         var totals = [Float](repeating: 0, count: count)   // for averaging: Σ over updates of step × change
@@ -22,9 +20,7 @@ struct IntentClassifier: Sendable {
         var generator = SplitMix64(seed: 0x5EED)
         var step: Float = 1
         for _ in 0..<max(1, epochs) {
-            for i in stride(from: order.count - 1, to: 0, by: -1) {
-                order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
-            }
+            generator.shuffle(&order)
             for index in order {
                 let vector = vectors[index]
                 let truth = Int(labels[index])
