@@ -60,31 +60,27 @@ struct Eval: ParsableCommand {
         }
         let engine = SupportEngine(knowledgeBase: try knowledge.loadKnowledgeBase(), version: 0)
         let report = LeaveOneOut.evaluate(engine)
-        var wronglyAnswered: [(String, BotReply)] = []
-        var outOfScopeCount = 0
+        // Each out-of-scope question is read and answered once; the report and --scores share the replies.
+        var outOfScopeReplies: [(question: String, reply: BotReply)] = []
         if let outOfScope {
             guard let text = try? String(contentsOfFile: outOfScope, encoding: .utf8) else {
                 throw UserFacingError("Can't read \(outOfScope). Pass a UTF-8 text file with one question per line.")
             }
             for line in text.split(whereSeparator: \.isNewline) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-                outOfScopeCount += 1
                 var context = DialogueContext()
-                let reply = engine.reply(to: String(line), context: &context)
-                if reply.action != .fallback { wronglyAnswered.append((String(line), reply)) }
+                outOfScopeReplies.append((String(line), engine.reply(to: String(line), context: &context)))
             }
         }
+        let outOfScopeCount = outOfScopeReplies.count
+        let wronglyAnswered = outOfScopeReplies.filter { $0.reply.action != .fallback }
         if let scores {
             var tsv = "set\tintent\tlanded_on\tscore\tlead\ttext\n"
             for row in report.rows {
                 tsv += "example\t\(row.intent)\t\(row.landedOn ?? "")\t\(row.score)\t\(row.lead)\t\(row.example)\n"
             }
-            if let outOfScope, let text = try? String(contentsOfFile: outOfScope, encoding: .utf8) {
-                for line in text.split(whereSeparator: \.isNewline) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-                    let result = engine.matcher.match(String(line), limit: 2)
-                    let best = result.candidates.first
-                    let lead = (best?.score ?? 0) - (result.candidates.dropFirst().first?.score ?? 0)
-                    tsv += "out_of_scope\t\t\(best?.intent ?? "")\t\(best?.score ?? 0)\t\(lead)\t\(line)\n"
-                }
+            for (question, reply) in outOfScopeReplies {
+                let match = reply.match ?? MatchResult(tokens: [], candidates: [])
+                tsv += "out_of_scope\t\t\(match.best?.intent ?? "")\t\(match.best?.score ?? 0)\t\(match.lead)\t\(question)\n"
             }
             try tsv.write(toFile: scores, atomically: true, encoding: .utf8)
         }

@@ -110,11 +110,10 @@ public enum DatasetEvaluation {
             }
             timings.append(elapsed.microseconds)
             guard let reply else { continue }
-            let candidates = reply.match?.candidates ?? []
+            let match = reply.match ?? MatchResult(tokens: [], candidates: [])
             report.rows.append(.init(text: row.text, label: row.label, inScope: inScope,
-                                     best: candidates.first?.intent ?? reply.intent,
-                                     score: candidates.first?.score ?? reply.confidence,
-                                     lead: (candidates.first?.score ?? 0) - (candidates.dropFirst().first?.score ?? 0),
+                                     best: match.best?.intent ?? reply.intent,
+                                     score: match.best?.score ?? reply.confidence, lead: match.lead,
                                      action: reply.action))
             if inScope {
                 report.inScopeRows += 1

@@ -55,11 +55,10 @@ public enum LeaveOneOut {
                 var context = DialogueContext()
                 context.lastIntent = example.intent.after.first
                 let reply = foldEngine.reply(to: example.text, context: &context)
-                let candidates = reply.match?.candidates ?? []
-                let best = candidates.first
-                let lead = (best?.score ?? 0) - (candidates.dropFirst().first?.score ?? 0)
+                let match = reply.match ?? MatchResult(tokens: [], candidates: [])
+                let best = match.best
                 rows.append(.init(intent: example.intent.id, example: example.text, landedOn: best?.intent,
-                                  score: best?.score ?? 0, lead: lead))
+                                  score: best?.score ?? 0, lead: match.lead))
                 if best?.intent == example.intent.id {
                     landed += 1
                     if reply.action == .answer && reply.intent == example.intent.id { answered += 1 }

@@ -23,7 +23,15 @@ public struct MatchResult: Sendable, Equatable, Codable {
     public var tokens: [TokenTrace]
     public var candidates: [Candidate]
 
+    public init(tokens: [TokenTrace], candidates: [Candidate]) {
+        self.tokens = tokens
+        self.candidates = candidates
+    }
+
     public var best: Candidate? { candidates.first }
+
+    /// How far the best intent leads the runner-up (the whole score when there is no runner-up).
+    public var lead: Double { (best?.score ?? 0) - (candidates.dropFirst().first?.score ?? 0) }
 }
 
 /// Scores a message against every example of every intent. Built once per knowledge-base version,
