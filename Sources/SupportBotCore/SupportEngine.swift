@@ -5,12 +5,42 @@ public struct SupportEngine: Sendable {
     public let matcher: Matcher
     public let version: Int
     public let messages: BotMessages
+    public let moodDetector: MoodDetector
+    public let handoffPolicy: HandoffPolicy
 
     public init(knowledgeBase: KnowledgeBase, version: Int) {
         self.knowledgeBase = knowledgeBase
         self.matcher = Matcher(knowledgeBase: knowledgeBase)
         self.version = version
         self.messages = BotMessages(settings: knowledgeBase.settings)
+        self.moodDetector = MoodDetector(threshold: knowledgeBase.handoff.moodThreshold)
+        self.handoffPolicy = HandoffPolicy(moodThreshold: knowledgeBase.handoff.moodThreshold)
+    }
+
+    /// The bot's reply to a customer message together with the customer's mood and whether a person should take
+    /// over. When the customer is upset and the bot carries on, the reply starts with an apology.
+    public func respond(to text: String, context: inout DialogueContext) -> BotTurn {
+        let mood = moodDetector.read(text, state: &context.mood)
+        let reply = reply(to: text, context: &context)
+        return turn(reply, mood: mood, askedForPerson: PersonRequest.detect(text), context: context)
+    }
+
+    /// Like `choose(option:context:)`, with the mood carried over and a handoff decision.
+    public func respond(choosing option: Int, context: inout DialogueContext) -> BotTurn {
+        let mood = MoodReading(message: 0, conversation: context.mood.conversation, reasons: [],
+                               isAngry: context.mood.conversation >= moodDetector.threshold, isUpset: false)
+        let reply = choose(option: option, context: &context)
+        return turn(reply, mood: mood, askedForPerson: false, context: context)
+    }
+
+    private func turn(_ reply: BotReply, mood: MoodReading, askedForPerson: Bool, context: DialogueContext) -> BotTurn {
+        var reply = reply
+        let handoff = handoffPolicy.decide(reply: reply, mood: mood, askedForPerson: askedForPerson, context: context,
+                                           intent: reply.intent.flatMap { knowledgeBase.intent($0) })
+        if mood.isUpset && handoff == nil && reply.action != .fallback && !BotMessages.isApology(reply.text) {
+            reply.text = messages.apology + " " + reply.text
+        }
+        return BotTurn(reply: reply, mood: mood, handoff: handoff)
     }
 
     public var config: MatchingConfig { knowledgeBase.matching }
@@ -88,12 +118,19 @@ public struct SupportEngine: Sendable {
         context.fallbackStreak = 0
         context.unhelpfulStreak = 0
         if let result { context.lastCandidates = result.candidates.map(\.intent) }
+        var repeats = false
+        if case .article = intent.response, !intent.handoff {
+            repeats = context.answered.contains(intent.id)
+            context.answered = Array((context.answered.filter { $0 != intent.id } + [intent.id]).suffix(10))
+        }
         let suggestions = intent.suggest.compactMap { id in
             knowledgeBase.intent(id).map { Suggestion(intent: $0.id, title: $0.title) }
         }
-        return BotReply(action: .answer, text: knowledgeBase.answerText(for: intent), intent: intent.id,
-                        confidence: confidence, suggestions: suggestions, wantsHandoff: intent.handoff,
-                        reason: reason, match: result)
+        var reply = BotReply(action: .answer, text: knowledgeBase.answerText(for: intent), intent: intent.id,
+                             confidence: confidence, suggestions: suggestions, wantsHandoff: intent.handoff,
+                             reason: reason, match: result)
+        reply.repeatsEarlierAnswer = repeats
+        return reply
     }
 
     private func fallback(_ result: MatchResult, context: inout DialogueContext) -> BotReply {

@@ -54,6 +54,62 @@ public struct BotMessages: Sendable {
     }
     let noOpenQuestion = "There is nothing to pick right now. What can I help you with?"
 
+    // MARK: Handing off to people
+
+    public let apology = "I'm sorry this happened."
+
+    static func isApology(_ text: String) -> Bool {
+        let start = text.prefix(20).lowercased()
+        return start.hasPrefix("sorry") || start.hasPrefix("i'm sorry") || start.hasPrefix("i'm really sorry")
+            || start.hasPrefix("i am sorry")
+    }
+
+    /// Where the customer stands in the line, e.g. "You are number 3 in line. The wait is about 4 minutes."
+    public func place(position: Int, waitMinutes: Int) -> String {
+        let place = position <= 1 ? "You are next in line." : "You are number \(position) in line."
+        let wait = waitMinutes <= 1 ? "The wait is about a minute." : "The wait is about \(waitMinutes) minutes."
+        return place + " " + wait
+    }
+
+    /// The first message of a handoff.
+    /// - Parameter backAt: when people are away now, when they are back ("on Monday at 8 am"); nil when open.
+    public func handoff(reason: HandoffReason, upset: Bool, ticket: Int64, position: Int, waitMinutes: Int,
+                        backAt: String?) -> String {
+        var parts: [String] = []
+        if reason == .internalError {
+            parts.append("Sorry, something went wrong on our side.")
+        } else if upset {
+            parts.append(apology)
+        } else if reason == .askedForPerson {
+            parts.append("Sure.")
+        } else if reason == .notUnderstood || reason == .answerDidNotHelp {
+            parts.append("Sorry I could not help.")
+        }
+        parts.append("I'm passing you to a person on our team. Your ticket number is \(ticket).")
+        if let backAt {
+            parts.append("Our team is away right now. They are back \(backAt). Your chat is saved, and they will reply then.")
+        } else {
+            parts.append(place(position: position, waitMinutes: waitMinutes))
+        }
+        parts.append("You can add more details here. Say \"never mind\" to go back to the bot.")
+        return parts.joined(separator: " ")
+    }
+
+    public let addedToTicket = "Thanks. I added that to your chat for our team."
+    public let leftQueue = "Okay, you are out of the line. What else can I help you with?"
+    public let stillWaiting = "You are still in line for a person. Say \"never mind\" to go back to the bot."
+    public func agentJoined(_ name: String) -> String { "\(name) from our team has joined the chat." }
+    public func agentClosed(_ name: String) -> String {
+        "\(name) has closed the chat. How did we do? Please rate us from 1 to 5. You can add a comment too."
+    }
+    public func agentLost(_ name: String) -> String {
+        "Sorry, we lost \(name) for a moment. You are back at the front of the line."
+    }
+    public func transferred(_ name: String) -> String {
+        "\(name) is passing your chat to a teammate who can help more. You keep your place, and they will see the whole chat."
+    }
+    public let ratingThanks = "Thank you for your rating! It helps us get better."
+
     /// Every fixed sentence, for the readability linter.
     public var allSamples: [String] {
         let two = [ReplyOption(n: 1, intent: "a", title: "Track my order"),
@@ -61,6 +117,13 @@ public struct BotMessages: Sendable {
         let topics = [Suggestion(intent: "a", title: "Track my order")]
         return [welcome, clarify(two), clarify([two[0]]), fallback(suggestions: topics, streak: 1),
                 fallback(suggestions: [], streak: 2), emptyMessage, noneOfThese, unhelpfulNoOptions, unhelpful(two),
-                moreOnTopic(two), gladToHelp, anythingElse, badOption(count: 3), noOpenQuestion]
+                moreOnTopic(two), gladToHelp, anythingElse, badOption(count: 3), noOpenQuestion, apology,
+                handoff(reason: .angry, upset: true, ticket: 12, position: 3, waitMinutes: 4, backAt: nil),
+                handoff(reason: .askedForPerson, upset: false, ticket: 12, position: 1, waitMinutes: 1,
+                        backAt: "on Monday at 8 am"),
+                handoff(reason: .internalError, upset: false, ticket: 12, position: 2, waitMinutes: 2, backAt: nil),
+                handoff(reason: .notUnderstood, upset: false, ticket: 12, position: 2, waitMinutes: 2, backAt: nil),
+                addedToTicket, leftQueue, stillWaiting, agentJoined("Sam"), agentClosed("Sam"), agentLost("Sam"),
+                transferred("Sam"), ratingThanks]
     }
 }

@@ -31,6 +31,8 @@ public struct BotReply: Sendable, Equatable {
     public var suggestions: [Suggestion]
     /// The matched intent is marked `handoff: true`: a person should take over.
     public var wantsHandoff: Bool
+    /// The bot answered this knowledge article earlier in the conversation: the first answer did not help.
+    public var repeatsEarlierAnswer: Bool = false
     /// Why the policy chose this reply, in a few words (for `--explain` and the transcript).
     public var reason: String
     /// The matcher's view of the message, when the matcher was asked.
@@ -49,4 +51,12 @@ public struct BotReply: Sendable, Equatable {
         self.reason = reason
         self.match = match
     }
+}
+
+/// One exchange as the policy sees it: the reply, the customer's mood, and whether a person should take over.
+public struct BotTurn: Sendable, Equatable {
+    public var reply: BotReply
+    public var mood: MoodReading
+    /// Set when the chat should go to a person; the reply is then what the bot says when no one can take it.
+    public var handoff: HandoffDecision?
 }

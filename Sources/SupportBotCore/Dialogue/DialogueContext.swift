@@ -15,12 +15,16 @@ public struct DialogueContext: Codable, Sendable, Equatable {
     public var lastCandidates: [String] = []
     /// Customer messages so far.
     public var turns: Int = 0
+    /// Knowledge articles answered so far (newest last, at most 10): asking again means the answer did not help.
+    public var answered: [String] = []
+    /// How upset the customer has been, message by message.
+    public var mood = MoodState()
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case lastIntent = "last_intent", pendingOptions = "pending_options", fallbackStreak = "fallback_streak"
-        case unhelpfulStreak = "unhelpful_streak", lastCandidates = "last_candidates", turns, topic
+        case unhelpfulStreak = "unhelpful_streak", lastCandidates = "last_candidates", turns, topic, answered, mood
     }
 
     public init(from decoder: any Decoder) throws {
@@ -32,5 +36,7 @@ public struct DialogueContext: Codable, Sendable, Equatable {
         lastCandidates = try c.decodeIfPresent([String].self, forKey: .lastCandidates) ?? []
         turns = try c.decodeIfPresent(Int.self, forKey: .turns) ?? 0
         topic = try c.decodeIfPresent(String.self, forKey: .topic)
+        answered = try c.decodeIfPresent([String].self, forKey: .answered) ?? []
+        mood = try c.decodeIfPresent(MoodState.self, forKey: .mood) ?? MoodState()
     }
 }

@@ -14,12 +14,15 @@ public struct CSVError: Error, CustomStringConvertible, Sendable {
 
 public enum LabelledCSV {
     /// Parses CSV text whose header names a `text` and a `label` column (any order, other columns ignored).
-    public static func parse(_ content: String, file: String = "CSV") throws -> [LabelledText] {
+    /// `labelColumn` names the label column when it is not called "label".
+    public static func parse(_ content: String, file: String = "CSV", labelColumn labelName: String = "label") throws
+        -> [LabelledText] {
         let rows = try records(content, file: file)
         guard let header = rows.first else { throw CSVError(description: "\(file): the file is empty") }
         let names = header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        guard let textColumn = names.firstIndex(of: "text"), let labelColumn = names.firstIndex(of: "label") else {
-            throw CSVError(description: "\(file):1: the header must name a 'text' and a 'label' column, like: text,label")
+        guard let textColumn = names.firstIndex(of: "text"), let labelColumn = names.firstIndex(of: labelName) else {
+            throw CSVError(description:
+                "\(file):1: the header must name a 'text' and a '\(labelName)' column, like: text,\(labelName)")
         }
         var result: [LabelledText] = []
         for (index, row) in rows.dropFirst().enumerated() {

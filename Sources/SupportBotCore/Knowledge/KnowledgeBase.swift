@@ -79,6 +79,8 @@ public struct KnowledgeBase: Sendable {
     public var settings: [String: String]
     public var synonyms: Synonyms
     public var matching: MatchingConfig
+    /// Mood threshold and opening hours for handing chats to people.
+    public var handoff: HandoffSettings
     /// The raw files this knowledge base was read from (relative path: content), for hashing and snapshots.
     public var files: [String: String]
 
@@ -86,13 +88,15 @@ public struct KnowledgeBase: Sendable {
 
     public init(
         intents: [Intent], articles: [String: Article] = [:], settings: [String: String] = [:],
-        synonyms: Synonyms = Synonyms(), matching: MatchingConfig = MatchingConfig(), files: [String: String] = [:]
+        synonyms: Synonyms = Synonyms(), matching: MatchingConfig = MatchingConfig(),
+        handoff: HandoffSettings = HandoffSettings(), files: [String: String] = [:]
     ) {
         self.intents = intents
         self.articles = articles
         self.settings = settings
         self.synonyms = synonyms
         self.matching = matching
+        self.handoff = handoff
         self.files = files
         var index: [String: Int] = [:]
         for (i, intent) in intents.enumerated() where index[intent.id] == nil { index[intent.id] = i }
@@ -104,7 +108,7 @@ public struct KnowledgeBase: Sendable {
     /// The same knowledge base with other intents (for example with some examples held out).
     public func replacingIntents(_ intents: [Intent]) -> KnowledgeBase {
         KnowledgeBase(intents: intents, articles: articles, settings: settings, synonyms: synonyms,
-                      matching: matching, files: files)
+                      matching: matching, handoff: handoff, files: files)
     }
 
     /// The text the bot sends when this intent is answered.

@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Parses and checks the knowledge files (`intents/*.yml`, `knowledge/**/*.md`, `knowledge/_settings.yml`,
@@ -24,11 +25,20 @@ public enum KnowledgeLoader {
         return parser.matching
     }
 
+    /// Reads only the `handoff:` settings of a `_settings.yml` (for `supportbot mood`).
+    public static func handoffSettings(settingsYAML: String) throws -> HandoffSettings {
+        var parser = Parser(files: [settingsFile: settingsYAML])
+        parser.loadSettings()
+        if !parser.issues.isEmpty { throw KnowledgeBaseError(issues: parser.issues) }
+        return parser.handoff
+    }
+
     private struct Parser {
         let files: [String: String]
         var issues: [KnowledgeIssue] = []
         var settings: [String: String] = [:]
         var matching = MatchingConfig()
+        var handoff = HandoffSettings()
         /// Intents and articles that were reported already: references to them are not reported again.
         var rejectedIntents = Set<String>()
         var rejectedArticles = Set<String>()
@@ -53,7 +63,7 @@ public enum KnowledgeLoader {
             checkReferences(intents: intents, articles: articles)
             if !issues.isEmpty { throw KnowledgeBaseError(issues: issues) }
             return KnowledgeBase(intents: intents, articles: articles, settings: settings, synonyms: synonyms,
-                                 matching: matching, files: files)
+                                 matching: matching, handoff: handoff, files: files)
         }
 
         func isArticle(_ path: String) -> Bool {
@@ -122,6 +132,8 @@ public enum KnowledgeLoader {
                 guard let key = keyNode.string else { continue }
                 if key == "matching" {
                     loadMatching(value, file: file)
+                } else if key == "handoff" {
+                    loadHandoff(value, file: file)
                 } else if let scalar = value.scalar {
                     settings[key] = scalar.string
                 } else {
@@ -146,6 +158,69 @@ public enum KnowledgeLoader {
                 }
                 if let problem = matching.set(key, to: number) { issues.append(KnowledgeIssue(location, problem)) }
             }
+        }
+
+        mutating func loadHandoff(_ node: Node, file: String) {
+            guard let mapping = node.mapping else {
+                issues.append(KnowledgeIssue(SourceLocation(file: file, line: line(node)),
+                                             "'handoff' must hold `name: value` lines"))
+                return
+            }
+            var timeZone = handoff.openingHours.timeZone
+            var days = handoff.openingHours.days
+            for (keyNode, value) in mapping {
+                let key = keyNode.string ?? ""
+                let location = SourceLocation(file: file, line: line(keyNode))
+                switch key {
+                case "mood_threshold":
+                    guard let number = value.scalar.flatMap({ Double($0.string) }), number > 0, number <= 1 else {
+                        issues.append(KnowledgeIssue(location, "handoff.mood_threshold must be a number above 0 and at most 1"))
+                        continue
+                    }
+                    handoff.moodThreshold = number
+                case "timezone":
+                    guard let name = value.scalar?.string, let zone = TimeZone(identifier: name) else {
+                        issues.append(KnowledgeIssue(location, "handoff.timezone must be a time zone name like "
+                                                     + "Europe/London or America/New_York"))
+                        continue
+                    }
+                    timeZone = zone
+                case "opening_hours":
+                    guard let dayMapping = value.mapping else {
+                        issues.append(KnowledgeIssue(location, "handoff.opening_hours must hold `day: \"09:00-17:00\"` lines"))
+                        continue
+                    }
+                    // Days not listed are closed once opening hours are given.
+                    days = [:]
+                    for (dayNode, hours) in dayMapping {
+                        let dayName = (dayNode.string ?? "").lowercased()
+                        let dayLocation = SourceLocation(file: file, line: line(dayNode))
+                        let weekdays: [Int]
+                        switch dayName {
+                        case "weekdays": weekdays = [2, 3, 4, 5, 6]
+                        case "weekend": weekdays = [1, 7]
+                        case "every_day", "daily": weekdays = Array(1...7)
+                        default:
+                            guard let index = OpeningHours.dayNames.firstIndex(of: dayName) else {
+                                issues.append(KnowledgeIssue(dayLocation, "unknown day '\(dayName)' in handoff.opening_hours; "
+                                                             + "use monday … sunday, weekdays, weekend or every_day"))
+                                continue
+                            }
+                            weekdays = [index + 1]
+                        }
+                        guard let ranges = hours.scalar.flatMap({ OpeningHours.parseDay($0.string) }) else {
+                            issues.append(KnowledgeIssue(dayLocation, "opening hours for \(dayName) must look like "
+                                                         + "\"09:00-17:00\", \"09:00-12:00, 13:00-17:00\" or closed"))
+                            continue
+                        }
+                        for weekday in weekdays { days[weekday] = ranges }
+                    }
+                default:
+                    issues.append(KnowledgeIssue(location, "unknown setting handoff.\(key); known: "
+                                                 + HandoffSettings.settingNames.joined(separator: ", ")))
+                }
+            }
+            handoff.openingHours = OpeningHours(days: days, timeZone: timeZone)
         }
 
         mutating func loadSynonyms() -> Synonyms {

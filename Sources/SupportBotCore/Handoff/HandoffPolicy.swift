@@ -1,0 +1,98 @@
+/// Decides when the bot steps aside for a person, and how urgent that is. Pure: the same reply, mood and
+/// context always give the same decision. The level table is documented in docs/handoff.md.
+public struct HandoffPolicy: Sendable {
+    /// Conversation mood at or above this hands off (`handoff.mood_threshold` in `_settings.yml`).
+    public var moodThreshold: Double
+
+    public init(moodThreshold: Double = MoodDetector.defaultThreshold) {
+        self.moodThreshold = moodThreshold
+    }
+
+    /// Topic tags that always go to the front: money taken wrongly, safety, the law.
+    public static let highRiskTags: Set<String> = ["fraud", "legal", "security", "safety"]
+    /// Topic tags about money: at least medium.
+    public static let moneyTags: Set<String> = ["billing", "payment", "payments", "refund", "refunds"]
+    /// Fallbacks in a row that hand off.
+    public static let fallbacksInARow = 2
+    /// "That didn't help" this many times in a row hands off.
+    public static let unhelpfulInARow = 2
+
+    /// Every trigger that fires for this exchange, or nil when the bot should carry on.
+    /// - Parameters:
+    ///   - reply: the bot's reply, with `context` already moved on by the engine.
+    ///   - intent: the intent the reply answers (its tags route the ticket), if any.
+    ///   - failed: the bot could not produce a reply (an error on our side).
+    public func decide(reply: BotReply?, mood: MoodReading, askedForPerson: Bool, context: DialogueContext,
+                       intent: Intent?, failed: Bool = false) -> HandoffDecision? {
+        var triggers: [HandoffReason] = []
+        if failed { triggers.append(.internalError) }
+        if mood.conversation >= moodThreshold { triggers.append(.angry) }
+        if askedForPerson { triggers.append(.askedForPerson) }
+        if let reply {
+            if reply.wantsHandoff && !askedForPerson { triggers.append(.handoffTopic) }
+            if reply.action == .fallback && context.fallbackStreak >= Self.fallbacksInARow {
+                triggers.append(.notUnderstood)
+            }
+            if reply.repeatsEarlierAnswer || context.unhelpfulStreak >= Self.unhelpfulInARow {
+                triggers.append(.answerDidNotHelp)
+            }
+        }
+        guard !triggers.isEmpty else { return nil }
+        let tags = intent?.tags ?? []
+        let (level, explanation) = Self.level(for: triggers, mood: mood.conversation, threshold: moodThreshold,
+                                              tags: tags)
+        let strongest = triggers.sorted { $0.baseLevel > $1.baseLevel }
+        return HandoffDecision(reason: strongest[0], triggers: strongest, level: level, tags: tags,
+                               explanation: explanation)
+    }
+
+    /// The escalation level for a set of triggers, the conversation's mood and the topic's tags.
+    public static func level(for triggers: [HandoffReason], mood: Double, threshold: Double,
+                             tags: [String]) -> (EscalationLevel, String) {
+        var level = triggers.map(\.baseLevel).max() ?? .low
+        var steps = ["\(triggers.map(\.rawValue).joined(separator: "+")) → \(level.name)"]
+        if mood >= 0.8 {
+            level = .high
+            steps.append("mood \(mood) ≥ 0.8 → high")
+        } else if mood >= threshold {
+            if level < .mediumHigh { level = .mediumHigh }
+            steps.append("mood \(mood) ≥ \(threshold) → at least medium-high")
+        } else if mood >= 0.3 {
+            level = level.raised
+            steps.append("mood \(mood) ≥ 0.3 → one step up")
+        }
+        let tagSet = Set(tags.map { $0.lowercased() })
+        if !tagSet.isDisjoint(with: highRiskTags) {
+            level = .high
+            steps.append("topic \(tagSet.intersection(highRiskTags).sorted().joined(separator: ",")) → high")
+        } else if !tagSet.isDisjoint(with: moneyTags) && level < .medium {
+            level = .medium
+            steps.append("money topic → at least medium")
+        }
+        return (level, steps.joined(separator: "; "))
+    }
+}
+
+/// Recognises a customer asking for a person: "talk to a human", "agent please", "real person".
+public enum PersonRequest {
+    private static let phrases: [[String]] = [
+        "talk to a human", "speak to a human", "talk to a person", "speak to a person", "talk to someone",
+        "speak to someone", "speak with someone", "talk with someone", "talk to somebody", "speak to somebody",
+        "real person", "real human", "actual person", "actual human", "human please", "a human", "human being",
+        "agent please", "an agent", "live agent", "live person", "live chat", "customer service agent",
+        "customer service rep", "representative", "operator", "talk to staff", "speak to staff", "someone from your team",
+        "a person please", "person please", "human agent", "not a bot", "not a robot", "no bots", "no more bots",
+        "stop the bot", "speak to your team", "talk to your team", "call me back", "someone call me",
+    ].map(TextNormalizer.tokens)
+
+    public static func detect(_ text: String) -> Bool {
+        let words = TextNormalizer.tokens(text)
+        if words == ["human"] || words == ["agent"] || words == ["person"] || words == ["operator"] { return true }
+        for phrase in phrases where phrase.count <= words.count {
+            for start in 0...(words.count - phrase.count) where words[start..<(start + phrase.count)].elementsEqual(phrase) {
+                return true
+            }
+        }
+        return false
+    }
+}

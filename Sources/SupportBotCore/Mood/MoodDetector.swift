@@ -1,0 +1,294 @@
+/// One thing the mood detector noticed, with how much it added.
+public struct MoodReason: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        case angerWord = "anger word"
+        case insult
+        case profanity
+        case threat = "threat to leave or escalate"
+        case escalation = "asks for a manager"
+        case repetition = "had to repeat"
+        case sarcasm
+        case shouting
+        case punctuation
+        case risingComplaints = "complaints across turns"
+        case repeatedMessage = "same message again"
+        case blame = "blames or demands"
+        case emoji
+        // Calming cues: their weight is negative, the share of the score they took away.
+        case calming = "calming words"
+        case friendly = "friendly words"
+        case worry = "worry or sadness"
+        case question = "a shopping question"
+    }
+
+    public var kind: Kind
+    /// The words or signs that were found, e.g. "ridiculous" or "!!!".
+    public var evidence: String
+    public var weight: Double
+
+    public init(kind: Kind, evidence: String, weight: Double) {
+        self.kind = kind
+        self.evidence = evidence
+        self.weight = weight
+    }
+
+    public var summary: String { "\(kind.rawValue): \"\(evidence)\"" }
+}
+
+/// How angry or frustrated one message reads, from 0 (calm) to 1, and why.
+public struct MessageMood: Sendable, Equatable {
+    public var score: Double
+    public var reasons: [MoodReason]
+}
+
+/// The mood of the conversation so far. Kept with the dialogue context, so it survives a reconnect.
+/// Holds no customer text: earlier messages are remembered only as short hashes.
+public struct MoodState: Codable, Sendable, Equatable {
+    /// Scores of the last few customer messages, oldest first.
+    public var recent: [Double] = []
+    /// The conversation's score after the last message.
+    public var conversation: Double = 0
+    /// Hashes of the last few messages, to notice the same message sent again.
+    public var recentHashes: [String] = []
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey { case recent, conversation, recentHashes = "recent_hashes" }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        recent = try c.decodeIfPresent([Double].self, forKey: .recent) ?? []
+        conversation = try c.decodeIfPresent(Double.self, forKey: .conversation) ?? 0
+        recentHashes = try c.decodeIfPresent([String].self, forKey: .recentHashes) ?? []
+    }
+}
+
+/// The result of scoring one message in its conversation.
+public struct MoodReading: Sendable, Equatable {
+    /// This message alone.
+    public var message: Double
+    /// The conversation so far, this message included.
+    public var conversation: Double
+    /// Every cue found in this message, plus conversation cues (rising complaints, the same message again).
+    public var reasons: [MoodReason]
+    /// The conversation score reached the detector's threshold.
+    public var isAngry: Bool
+    /// High enough that the bot should apologise before it answers.
+    public var isUpset: Bool
+}
+
+/// Scores anger and frustration in customer messages from words, negation, profanity, threats to leave,
+/// shouting, punctuation and repetition across turns. Rule-based, deterministic and explainable: every point of
+/// the score comes with a reason. Tells anger from worry or sadness ("I'm worried my parcel is lost" is calm).
+public struct MoodDetector: Sendable {
+    /// A conversation at or above this score is angry: the bot hands it to a person.
+    public var threshold: Double
+    /// At or above this the bot apologises first ("I'm sorry this happened.").
+    public var apologyThreshold: Double
+
+    public static let defaultThreshold = 0.5
+
+    public init(threshold: Double = MoodDetector.defaultThreshold, apologyThreshold: Double? = nil) {
+        self.threshold = threshold
+        self.apologyThreshold = apologyThreshold ?? min(threshold, 0.3)
+    }
+
+    /// Scores one message on its own.
+    public func score(_ text: String) -> MessageMood {
+        let words = TextNormalizer.tokens(text)
+        let wordSet = Set(words)
+        var (reasons, calming, used) = cues(in: words)
+        let trouble = !wordSet.isDisjoint(with: MoodLexicon.trouble)
+        let hasPraise = !wordSet.isDisjoint(with: MoodLexicon.praise)
+        if hasPraise && trouble && !reasons.contains(where: { $0.kind == .sarcasm }) {
+            reasons.append(MoodReason(kind: .sarcasm, evidence: "praise next to a complaint", weight: 0.5))
+        }
+        if let last = words.last, last == "not", words.count >= 3,
+           words.dropLast().suffix(3).contains(where: { MoodLexicon.praise.contains($0) || $0 == "good" }) {
+            reasons.append(MoodReason(kind: .sarcasm, evidence: "… not", weight: 0.55))
+        }
+        reasons += emoji(text)
+        reasons += typography(text, demanding: trouble || !wordSet.isDisjoint(with: MoodLexicon.demanding)
+                              || reasons.contains { $0.weight >= 0.3 })
+
+        var calm = 1.0
+        for reason in reasons { calm *= 1 - reason.weight }
+        var score = 1 - calm
+        func soften(_ factor: Double, _ kind: MoodReason.Kind, _ evidence: String) {
+            guard score > 0 else { return }
+            let before = score
+            score *= factor
+            reasons.append(MoodReason(kind: kind, evidence: evidence, weight: Self.rounded(score - before)))
+        }
+
+        // Words inside a cue ("not good enough") are not friendly.
+        let friendly = words.indices.filter { !used.contains($0) && MoodLexicon.positive.contains(words[$0]) }
+            .map { words[$0] } + MoodLexicon.friendlyEmoji(in: text)
+        let sarcastic = reasons.contains { $0.kind == .sarcasm }
+        let strongest = reasons.map(\.weight).max() ?? 0
+        for cue in calming { soften(1 + cue.weight, .calming, cue.evidence) }
+        if !friendly.isEmpty && !trouble && !sarcastic {
+            // "LOVE it!!!", "it's ridiculous how cosy this is": loud but happy.
+            soften(0.3, .friendly, friendly.prefix(3).joined(separator: " "))
+        } else if strongest < 0.5, let word = words.first(where: { MoodLexicon.worry.contains($0) }) {
+            // Worry or sadness without a strong anger cue: upset, but not at us.
+            soften(0.6, .worry, word)
+        }
+        if !trouble, let question = MoodLexicon.shoppingQuestion(words) {
+            // "sick of plastic, do you have bamboo storage?": a question about the shop, not a complaint.
+            soften(0.5, .question, question)
+        }
+        return MessageMood(score: Self.rounded(max(0, score)), reasons: reasons)
+    }
+
+    /// Scores a message in its conversation and moves the conversation's mood on.
+    public func read(_ text: String, state: inout MoodState) -> MoodReading {
+        let mood = score(text)
+        var reasons = mood.reasons
+        var message = mood.score
+
+        let hash = Self.fingerprint(text)
+        if !hash.isEmpty && state.recentHashes.contains(hash) {
+            reasons.append(MoodReason(kind: .repeatedMessage, evidence: "sent the same message again", weight: 0.3))
+            message = 1 - (1 - message) * 0.7
+        }
+        // Complaints that keep coming (or get stronger) push the conversation up even when each is mild.
+        let earlierComplaints = state.recent.suffix(3).filter { $0 >= 0.2 }.count
+        var conversation = max(message, 0.6 * state.conversation + 0.6 * message)
+        if message >= 0.2 && earlierComplaints >= 2 {
+            reasons.append(MoodReason(kind: .risingComplaints, evidence: "\(earlierComplaints + 1) complaints in a row",
+                                      weight: 0.3))
+            conversation = 1 - (1 - conversation) * 0.7
+        }
+        conversation = Self.rounded(min(1, conversation))
+        message = Self.rounded(message)
+
+        state.recent = Array((state.recent + [message]).suffix(5))
+        state.conversation = conversation
+        if !hash.isEmpty { state.recentHashes = Array((state.recentHashes + [hash]).suffix(3)) }
+        return MoodReading(message: message, conversation: conversation, reasons: reasons,
+                           isAngry: conversation >= threshold,
+                           isUpset: message >= apologyThreshold || conversation >= threshold)
+    }
+
+    // MARK: Cues
+
+    /// Word cues, longest phrase first, each word used once; a negation just before cancels anger words.
+    private func cues(in words: [String]) -> (cues: [MoodReason], calming: [MoodReason], used: Set<Int>) {
+        var reasons: [MoodReason] = []
+        var calming: [MoodReason] = []
+        var used = Set<Int>()
+        var i = 0
+        while i < words.count {
+            var matched = false
+            for length in stride(from: min(MoodLexicon.longestCue, words.count - i), through: 1, by: -1) {
+                let phrase = Array(words[i..<(i + length)])
+                guard let entry = MoodLexicon.cues[phrase] else { continue }
+                matched = true
+                used.formUnion(i..<(i + length))
+                let negated = MoodLexicon.negatable.contains(entry.kind)
+                    && words[max(0, i - 2)..<i].contains(where: { MoodLexicon.negations.contains($0) })
+                if entry.weight < 0 {
+                    calming.append(MoodReason(kind: .calming, evidence: phrase.joined(separator: " "),
+                                              weight: entry.weight))
+                } else if entry.weight > 0 && !negated {
+                    var evidence = phrase.joined(separator: " ")
+                    var weight = entry.weight
+                    // "really not happy", "not happy at all": stronger.
+                    if let before = i > 0 ? words[i - 1] : nil, MoodLexicon.intensifiers.contains(before) {
+                        evidence = before + " " + evidence
+                        weight += 0.1
+                    } else if words.count >= i + length + 2, words[i + length] == "at", words[i + length + 1] == "all" {
+                        evidence += " at all"
+                        weight += 0.1
+                    }
+                    if let index = reasons.firstIndex(where: { $0.kind == entry.kind && $0.evidence == evidence }) {
+                        reasons[index].weight = min(0.9, reasons[index].weight + 0.1)
+                    } else {
+                        reasons.append(MoodReason(kind: entry.kind, evidence: evidence, weight: weight))
+                    }
+                }
+                i += length
+                break
+            }
+            if !matched { i += 1 }
+        }
+        return (reasons, calming, used)
+    }
+
+    /// Angry and eye-rolling emoji.
+    private func emoji(_ text: String) -> [MoodReason] {
+        var reasons: [MoodReason] = []
+        for character in text {
+            if let weight = MoodLexicon.angryEmoji[character], !reasons.contains(where: { $0.evidence == String(character) }) {
+                reasons.append(MoodReason(kind: .emoji, evidence: String(character), weight: weight))
+            }
+        }
+        return reasons
+    }
+
+    /// Shouting (whole words in capitals) and runs of "!" and "?". Capitals count for more when the message
+    /// complains or demands; "HI, IS THE BLUE JUG IN STOCK" is someone with caps lock on.
+    private func typography(_ text: String, demanding: Bool) -> [MoodReason] {
+        var reasons: [MoodReason] = []
+        var letters = 0
+        var upper = 0
+        var shouted: [String] = []
+        var word = ""
+        func endWord() {
+            defer { word = "" }
+            guard word.count >= 3, word.allSatisfy({ $0.isUppercase }), !MoodLexicon.acronyms.contains(word) else {
+                return
+            }
+            shouted.append(word)
+        }
+        for character in text {
+            if character.isLetter {
+                letters += 1
+                if character.isUppercase { upper += 1 }
+                word.append(character)
+            } else {
+                endWord()
+            }
+        }
+        endWord()
+        if letters >= 10 && Double(upper) / Double(letters) >= 0.7 && shouted.count >= 2 {
+            reasons.append(MoodReason(kind: .shouting, evidence: "message in capitals", weight: demanding ? 0.5 : 0.3))
+        } else if shouted.contains(where: { $0.count >= 4 }) {
+            reasons.append(MoodReason(kind: .shouting, evidence: shouted.prefix(3).joined(separator: " "), weight: 0.2))
+        }
+
+        let marks = Array(text.filter { $0 == "!" || $0 == "?" || $0 == " " || $0.isLetter || $0.isNumber })
+        var runs: [String] = []
+        var run = ""
+        for mark in marks {
+            if mark == "!" || mark == "?" {
+                run.append(mark)
+            } else {
+                if run.count >= 2 { runs.append(run) }
+                run = ""
+            }
+        }
+        if run.count >= 2 { runs.append(run) }
+        // A second run of marks ("where is it!!! why!!!") adds a little more.
+        let again = runs.count >= 2 ? 0.1 : 0
+        if let mixed = runs.first(where: { $0.contains("!") && $0.contains("?") }) {
+            reasons.append(MoodReason(kind: .punctuation, evidence: mixed, weight: 0.35 + again))
+        } else if let bangs = runs.first(where: { $0.count >= 2 && !$0.contains("?") }) {
+            reasons.append(MoodReason(kind: .punctuation, evidence: bangs, weight: (bangs.count >= 3 ? 0.25 : 0.15) + again))
+        } else if let questions = runs.first {
+            reasons.append(MoodReason(kind: .punctuation, evidence: questions,
+                                      weight: (questions.count >= 3 ? 0.2 : 0.15) + again))
+        }
+        return reasons
+    }
+
+    static func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+
+    /// A short hash of the message's words; empty for an empty message.
+    static func fingerprint(_ text: String) -> String {
+        let words = TextNormalizer.tokens(text)
+        guard words.count >= 2 else { return "" }
+        return String(SHA256.hex(Array(words.joined(separator: " ").utf8)).prefix(16))
+    }
+}
