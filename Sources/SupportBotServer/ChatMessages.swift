@@ -114,6 +114,19 @@ enum ServerMessage: Sendable, Equatable {
     case pong
     case bye(text: String)
     case error(code: ChatErrorCode, message: String)
+    /// The chat is going to a person.
+    case handoff(ticket: Int64, reason: String, priority: String, position: Int, waitMinutes: Int, text: String)
+    /// The customer's place in line changed.
+    case queue(ticket: Int64, position: Int, waitMinutes: Int, text: String)
+    case agentJoined(agent: String, text: String)
+    /// A person's message.
+    case agent(agent: String, text: String)
+    /// The person left: the chat was closed (then `askRating`), handed on, or the connection was lost.
+    case agentLeft(agent: String, text: String, askRating: Bool)
+    /// A message while waiting for (or talking to) a person was added to the ticket.
+    case received(ticket: Int64, text: String?)
+    /// The customer left the line ("never mind"); the bot answers again.
+    case queueLeft(ticket: Int64, text: String)
 
     func jsonLine() -> [UInt8] {
         var object: [(String, JSONValue)]
@@ -145,6 +158,25 @@ enum ServerMessage: Sendable, Equatable {
             object = [("type", "bye"), ("text", .string(text))]
         case let .error(code, message):
             object = [("type", "error"), ("code", .string(code.rawValue)), ("message", .string(message))]
+        case let .handoff(ticket, reason, priority, position, waitMinutes, text):
+            object = [("type", "handoff"), ("ticket", .int(Int(ticket))), ("reason", .string(reason)),
+                      ("priority", .string(priority)), ("position", .int(position)),
+                      ("wait_minutes", .int(waitMinutes)), ("text", .string(text))]
+        case let .queue(ticket, position, waitMinutes, text):
+            object = [("type", "queue"), ("ticket", .int(Int(ticket))), ("position", .int(position)),
+                      ("wait_minutes", .int(waitMinutes)), ("text", .string(text))]
+        case let .agentJoined(agent, text):
+            object = [("type", "agent_joined"), ("agent", .string(agent)), ("text", .string(text))]
+        case let .agent(agent, text):
+            object = [("type", "agent"), ("agent", .string(agent)), ("text", .string(text))]
+        case let .agentLeft(agent, text, askRating):
+            object = [("type", "agent_left"), ("agent", .string(agent)), ("text", .string(text))]
+            if askRating { object.append(("ask_rating", .bool(true))) }
+        case let .received(ticket, text):
+            object = [("type", "received"), ("ticket", .int(Int(ticket)))]
+            if let text { object.append(("text", .string(text))) }
+        case let .queueLeft(ticket, text):
+            object = [("type", "queue_left"), ("ticket", .int(Int(ticket))), ("text", .string(text))]
         }
         var out: [UInt8] = []
         out.reserveCapacity(256)

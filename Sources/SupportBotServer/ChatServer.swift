@@ -6,116 +6,39 @@ import ServiceLifecycle
 import Synchronization
 import SupportBotCore
 
-/// The customer chat listener: JSON Lines over TCP. Bind first (so a taken port fails early with a clear
-/// message), then `run()` as a service; a graceful shutdown stops accepting, lets every reply in progress
-/// finish and be stored, tells idle clients, and closes.
+/// The customer chat listener: JSON Lines over TCP, one `CustomerSession` per connection.
 public final class ChatServer: Service, Sendable {
     public let services: ChatServices
-    private let serverChannel: NIOAsyncChannel<NIOAsyncChannel<InboundLine, ByteBuffer>, Never>
-    private let connections = Mutex<[ObjectIdentifier: ConnectionControl]>([:])
+    private let listener: LineListener
 
     /// The address actually bound (useful with port 0).
-    public var localAddress: SocketAddress? { serverChannel.channel.localAddress }
-    public var port: Int { localAddress?.port ?? 0 }
-    public var activeConnections: Int { connections.withLock { $0.count } }
+    public var localAddress: SocketAddress? { listener.localAddress }
+    public var port: Int { listener.port }
+    public var activeConnections: Int { listener.activeConnections }
 
-    private init(services: ChatServices,
-                 serverChannel: NIOAsyncChannel<NIOAsyncChannel<InboundLine, ByteBuffer>, Never>) {
+    private init(services: ChatServices, listener: LineListener) {
         self.services = services
-        self.serverChannel = serverChannel
+        self.listener = listener
     }
 
     public static func bind(services: ChatServices,
                             group: MultiThreadedEventLoopGroup = .singleton) async throws -> ChatServer {
         let configuration = services.configuration
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: 1024)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
-            .bind(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(IdleStateHandler(readTimeout: .seconds(configuration.idleTimeoutSeconds)))
-                    try sync.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: configuration.maxLineBytes)))
-                    try sync.addHandler(IdleTimeoutHandler())
-                    return try NIOAsyncChannel<InboundLine, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
-        return ChatServer(services: services, serverChannel: channel)
+        let limits = ListenerLimits(host: configuration.host, port: configuration.port,
+                                    maxLineBytes: configuration.maxLineBytes,
+                                    maxConnections: configuration.maxConnections,
+                                    idleTimeoutSeconds: configuration.idleTimeoutSeconds)
+        let listener = try await LineListener.bind(name: "Chat", limits: limits, logger: services.logger,
+                                                   group: group) { outbox in
+            CustomerSession(services: services, outbox: outbox)
+        }
+        return ChatServer(services: services, listener: listener)
     }
 
-    public func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await serverChannel.executeThenClose { inbound in
-                    for try await connection in inbound {
-                        group.addTask { await self.serve(connection) }
-                    }
-                }
-            }
-        } onGracefulShutdown: {
-            self.stopAccepting()
-        }
-        services.logger.info("Chat listener stopped")
-    }
+    public func run() async throws { try await listener.run() }
 
     /// Stops accepting and asks every connection to finish what it is doing and close.
-    public func stopAccepting() {
-        serverChannel.channel.close(promise: nil)
-        for control in connections.withLock({ Array($0.values) }) { control.stop() }
-    }
-
-    private func serve(_ connection: NIOAsyncChannel<InboundLine, ByteBuffer>) async {
-        let control = ConnectionControl(channel: connection.channel)
-        let key = ObjectIdentifier(control)
-        let admitted = connections.withLock { open -> Bool in
-            guard open.count < services.configuration.maxConnections else { return false }
-            open[key] = control
-            return true
-        }
-        defer { if admitted { connections.withLock { _ = $0.removeValue(forKey: key) } } }
-        let remote = connection.channel.remoteAddress?.description ?? "unknown"
-        do {
-            try await connection.executeThenClose { inbound, outbound in
-                guard admitted else {
-                    services.logger.warning("Connection refused: server full", metadata: ["remote": .string(remote)])
-                    let line = ServerMessage.error(
-                        code: .serverFull,
-                        message: "Sorry, we are very busy right now. Please try again in a few minutes.").jsonLine()
-                    try await outbound.write(ByteBuffer(bytes: line))
-                    return
-                }
-                if !serverChannel.channel.isActive { control.stop() }
-                let session = CustomerSession(services: services)
-                try await outbound.write(ByteBuffer(bytes: session.welcome().jsonLine()))
-                for try await frame in inbound {
-                    guard control.beginWork() else { break }
-                    let result: (messages: [ServerMessage], close: Bool)
-                    switch frame {
-                    case .tooLong:
-                        result = ([.error(code: .lineTooLong,
-                                          message: "That message is too long. Please send it in a few shorter parts.")], true)
-                        services.logger.notice("Line too long; closing", metadata: ["remote": .string(remote)])
-                    case .line(let bytes):
-                        result = await session.handle(bytes)
-                    }
-                    var out = ByteBuffer()
-                    for message in result.messages { out.writeBytes(message.jsonLine()) }
-                    if out.readableBytes > 0 { try await outbound.write(out) }
-                    let stopping = control.endWork()
-                    if stopping && !result.close {
-                        try await outbound.write(ByteBuffer(bytes: ConnectionControl.shuttingDownLine))
-                    }
-                    if result.close || stopping { break }
-                }
-            }
-        } catch {
-            services.logger.notice("Connection error", metadata: [
-                "remote": .string(remote), "error": .string(String(describing: error)),
-            ])
-        }
-    }
+    public func stopAccepting() { listener.stopAccepting() }
 }
 
 /// Lets a graceful shutdown close a connection between messages, never in the middle of one.

@@ -9,28 +9,39 @@ public struct ChatServices: Sendable {
     public var database: SupportBotDatabase
     public var configuration: ServerConfiguration
     public var logger: Logger
+    /// The human side; nil runs the bot alone (handoff intents then get their written reply).
+    public var desk: HandoffDesk?
 
-    public init(engine: LiveEngine, database: SupportBotDatabase, configuration: ServerConfiguration, logger: Logger) {
+    public init(engine: LiveEngine, database: SupportBotDatabase, configuration: ServerConfiguration, logger: Logger,
+                desk: HandoffDesk? = nil) {
         self.engine = engine
         self.database = database
         self.configuration = configuration
         self.logger = logger
+        self.desk = desk
     }
 }
 
 /// One customer's conversation on one connection. Turns a protocol message into the messages to send back,
-/// and stores both sides before the reply leaves the server.
-final class CustomerSession {
+/// and stores both sides before the reply leaves the server. While a person has the chat (or the customer waits
+/// for one), the bot stays silent and messages go to the ticket.
+final class CustomerSession: LineConnectionHandler {
     private let services: ChatServices
+    private let outbox: Outbox
     private(set) var sessionID: String
     private var context = DialogueContext()
     /// The session row exists in the database (created lazily on the first message, so idle
     /// connections cost no writes).
     private var stored = false
     private var rateLimiter: RateLimiter
+    /// The open ticket: waiting for a person, or with one.
+    private var ticket: Int64?
+    /// A ticket a person closed, waiting for the customer's rating.
+    private var ratingTicket: Int64?
 
-    init(services: ChatServices) {
+    init(services: ChatServices, outbox: Outbox) {
         self.services = services
+        self.outbox = outbox
         self.sessionID = Self.newSessionID()
         self.rateLimiter = RateLimiter(burst: services.configuration.rateBurst,
                                        perSecond: services.configuration.ratePerSecond)
@@ -48,8 +59,21 @@ final class CustomerSession {
         return .welcome(session: sessionID, text: engine.welcome, kbVersion: engine.version, resumed: false, history: [])
     }
 
+    func greeting() async -> [[UInt8]] { [welcome().jsonLine()] }
+
+    func handle(_ bytes: [UInt8]) async -> (lines: [[UInt8]], close: Bool) {
+        let (messages, close) = await respond(to: bytes)
+        return (messages.map { $0.jsonLine() }, close)
+    }
+
+    func closed() async {
+        if let ticket, let desk = services.desk {
+            await desk.customerDisconnected(ticket: ticket, outbox: outbox, saidBye: false)
+        }
+    }
+
     /// What to send back for one inbound line, and whether to close the connection afterwards.
-    func handle(_ bytes: [UInt8]) async -> (messages: [ServerMessage], close: Bool) {
+    func respond(to bytes: [UInt8]) async -> (messages: [ServerMessage], close: Bool) {
         guard rateLimiter.allow() else {
             return ([.error(code: .rateLimited,
                             message: "Please wait a few seconds, then send your next message.")], false)
@@ -66,29 +90,32 @@ final class CustomerSession {
         do {
             switch message {
             case .say(let text):
+                if let ticket, let messages = try await toTicket(ticket, text: text) { return (messages, false) }
                 let engine = services.engine.engine
                 // The conversation moves on only once the exchange is stored: if storing fails, the customer's
                 // next "yes" or "2" still refers to what they last saw.
                 var next = context
-                let reply = engine.reply(to: text, context: &next)
-                try await store(customerText: text, reply: reply, engine: engine, context: next)
-                context = next
-                return ([.reply(reply, kbVersion: engine.version)], false)
+                let turn = engine.respond(to: text, context: &next)
+                return (try await finish(turn, customerText: text, engine: engine, context: next), false)
             case .choose(let option):
+                let text = "(picked option \(option))"
+                if let ticket, let messages = try await toTicket(ticket, text: text) { return (messages, false) }
                 let engine = services.engine.engine
                 var next = context
-                let reply = engine.choose(option: option, context: &next)
-                try await store(customerText: "(picked option \(option))", reply: reply, engine: engine, context: next)
-                context = next
-                return ([.reply(reply, kbVersion: engine.version)], false)
+                let turn = engine.respond(choosing: option, context: &next)
+                return (try await finish(turn, customerText: text, engine: engine, context: next), false)
             case .hello(let session):
                 return (try await resume(session), false)
             case .rate(let score, let comment):
                 try await rate(score: score, comment: comment)
-                return ([.rated(score: score, text: "Thank you for your rating! It helps us get better.")], false)
+                return ([.rated(score: score, text: services.engine.engine.messages.ratingThanks)], false)
             case .ping:
                 return ([.pong], false)
             case .bye:
+                if let ticket, let desk = services.desk {
+                    await desk.customerDisconnected(ticket: ticket, outbox: outbox, saidBye: true)
+                    self.ticket = nil
+                }
                 if stored { try await services.database.closeSession(id: sessionID, at: Date()) }
                 return ([.bye(text: "Thanks for chatting with us. Bye for now!")], true)
             }
@@ -96,9 +123,83 @@ final class CustomerSession {
             services.logger.error("Chat message failed", metadata: [
                 "session": .string(sessionID), "error": .string(PIIMasker.mask(String(describing: error))),
             ])
+            if case .say(let text) = message, ticket == nil, let messages = await handOffAfterError(text: text) {
+                return (messages, false)
+            }
             return ([.error(code: .internalError,
                             message: "Sorry, something went wrong on our side. Please try again in a moment.")], false)
         }
+    }
+
+    /// A message while waiting for or talking to a person. Nil when the ticket is over and the bot answers again.
+    private func toTicket(_ ticket: Int64, text: String) async throws -> [ServerMessage]? {
+        guard let desk = services.desk else { return nil }
+        let messages = services.engine.engine.messages
+        if LeaveQueueRequest.detect(text), try await desk.cancel(ticket: ticket, sessionID: sessionID) {
+            self.ticket = nil
+            return [.queueLeft(ticket: ticket, text: messages.leftQueue)]
+        }
+        switch try await desk.customerSaid(ticket: ticket, sessionID: sessionID, text: text) {
+        case .waiting:
+            return [.received(ticket: ticket, text: messages.addedToTicket)]
+        case .withAgent:
+            return [.received(ticket: ticket, text: nil)]
+        case .over:
+            self.ticket = nil
+            ratingTicket = ticket
+            return nil
+        }
+    }
+
+    /// Stores the exchange and sends the reply, or hands the chat to a person when the policy says so.
+    private func finish(_ turn: BotTurn, customerText: String, engine: SupportEngine,
+                        context next: DialogueContext) async throws -> [ServerMessage] {
+        guard let decision = turn.handoff, let desk = services.desk else {
+            try await store(customerText: customerText, reply: turn.reply, engine: engine, context: next)
+            context = next
+            return [.reply(turn.reply, kbVersion: engine.version)]
+        }
+        var handedOff = next
+        handedOff.pendingOptions = []
+        handedOff.fallbackStreak = 0
+        handedOff.unhelpfulStreak = 0
+        handedOff.answered = []
+        try await ensureStored(kbVersion: engine.version)
+        let now = Date()
+        let entry = TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: customerText,
+                                    intent: turn.reply.intent, confidence: turn.reply.confidence, action: "handoff",
+                                    kbVersion: engine.version)
+        let record = ChatTurn(sessionID: sessionID, context: Self.encode(handedOff), kbVersion: engine.version,
+                              entries: [entry], at: now)
+        let messages = try await desk.open(turn: record, decision: decision, mood: turn.mood, match: turn.reply.match,
+                                           upset: turn.mood.isUpset, preview: customerText, outbox: outbox)
+        context = handedOff
+        ticket = messages.lazy.compactMap { message -> Int64? in
+            if case .handoff(let id, _, _, _, _, _) = message { return id }
+            if case .queue(let id, _, _, _) = message { return id }
+            return nil
+        }.first
+        if ticket == nil, let open = try await services.database.openTicket(sessionID: sessionID) { ticket = open.id }
+        return messages
+    }
+
+    /// The bot failed on a message: hand the chat to a person rather than leave the customer stuck.
+    private func handOffAfterError(text: String) async -> [ServerMessage]? {
+        guard let desk = services.desk, stored else { return nil }
+        let engine = services.engine.engine
+        let decision = HandoffDecision(reason: .internalError, triggers: [.internalError],
+                                       level: HandoffReason.internalError.baseLevel, tags: [],
+                                       explanation: "internal_error → \(HandoffReason.internalError.baseLevel.name)")
+        let mood = MoodReading(message: 0, conversation: context.mood.conversation, reasons: [], isAngry: false,
+                               isUpset: false)
+        let entry = TranscriptEntry(sessionID: sessionID, at: Date(), speaker: .customer, text: text, action: "handoff",
+                                    kbVersion: engine.version)
+        let record = ChatTurn(sessionID: sessionID, context: Self.encode(context), kbVersion: engine.version,
+                              entries: [entry], at: Date())
+        guard let messages = try? await desk.open(turn: record, decision: decision, mood: mood, match: nil,
+                                                  upset: false, preview: text, outbox: outbox) else { return nil }
+        ticket = try? await services.database.openTicket(sessionID: sessionID)?.id
+        return messages
     }
 
     private func ensureStored(kbVersion: Int) async throws {
@@ -123,6 +224,11 @@ final class CustomerSession {
 
     private func rate(score: Int, comment: String?) async throws {
         let engine = services.engine.engine
+        if let desk = services.desk, let candidate = ratingTicket ?? ticket,
+           try await desk.rate(ticket: candidate, score: score, comment: comment) {
+            ratingTicket = nil
+            if ticket == candidate { ticket = nil }
+        }
         try await ensureStored(kbVersion: engine.version)
         let text = "Rated \(score) of 5" + (comment.map { ": \($0)" } ?? "")
         let entry = TranscriptEntry(sessionID: sessionID, at: Date(), speaker: .customer, text: text,
@@ -145,8 +251,18 @@ final class CustomerSession {
             ServerMessage.HistoryItem(from: $0.speaker.rawValue, text: $0.text, at: formatter.string(from: $0.at))
         }
         let engine = services.engine.engine
-        return [.welcome(session: id, text: "Welcome back! We can carry on where we left off.",
-                         kbVersion: engine.version, resumed: true, history: Array(history))]
+        var messages: [ServerMessage] = [.welcome(session: id, text: "Welcome back! We can carry on where we left off.",
+                                                  kbVersion: engine.version, resumed: true, history: Array(history))]
+        if let desk = services.desk {
+            if let open = try await services.database.openTicket(sessionID: id) {
+                ticket = open.id
+                messages += try await desk.rejoin(ticket: open.id, sessionID: id, outbox: outbox)
+            } else if let latest = try await services.database.latestTicket(sessionID: id), latest.state == .closed,
+                      latest.rating == nil {
+                ratingTicket = latest.id
+            }
+        }
+        return messages
     }
 
     static func encode(_ context: DialogueContext) -> String {

@@ -1,7 +1,7 @@
 import NIOCore
 
 /// One inbound line, or the news that a line went over the limit.
-enum InboundLine: Sendable {
+public enum InboundLine: Sendable {
     case line([UInt8])
     case tooLong
 }
@@ -9,16 +9,16 @@ enum InboundLine: Sendable {
 /// Splits the byte stream into `\n`-terminated lines (a trailing `\r` is dropped), with a hard limit:
 /// a line longer than `maximumLength` bytes is reported as `.tooLong` and the rest of the stream is dropped,
 /// so a client can never make the server buffer more than about `maximumLength` bytes.
-struct LineFrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = InboundLine
+public struct LineFrameDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = InboundLine
 
     let maximumLength: Int
     private var scannedBytes = 0
     private var overflowed = false
 
-    init(maximumLength: Int) { self.maximumLength = maximumLength }
+    public init(maximumLength: Int) { self.maximumLength = maximumLength }
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         if overflowed {
             buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
             return .needMoreData
@@ -42,7 +42,7 @@ struct LineFrameDecoder: ByteToMessageDecoder {
         return .needMoreData
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer,
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer,
                              seenEOF: Bool) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
         if !overflowed, buffer.readableBytes > 0 {

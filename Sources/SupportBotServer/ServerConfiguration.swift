@@ -14,6 +14,10 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeoutSeconds: Int64 = 600
     /// How many earlier messages a resumed session gets back in its welcome.
     public var resumeHistory: Int = 20
+    /// Agent port (0 picks a free one; read the real one from `AgentServer.port`).
+    public var agentPort: Int = 7701
+    /// Agents' consoles may sit quietly for long stretches.
+    public var agentIdleTimeoutSeconds: Int64 = 8 * 3600
 
     public init() {}
 }

@@ -17,10 +17,15 @@ public struct TranscriptEntry: Codable, Sendable, Equatable {
     /// "answer" | "clarify" | "fallback" | "handoff" | nil
     public var action: String?
     public var kbVersion: Int?
+    /// The handoff ticket this line belongs to, if any.
+    public var ticketID: Int64?
+    /// The agent's name, for lines written by an agent.
+    public var author: String?
 
     public init(
         id: Int64? = nil, sessionID: String, at: Date, speaker: Speaker, text: String,
-        intent: String? = nil, confidence: Double? = nil, action: String? = nil, kbVersion: Int? = nil
+        intent: String? = nil, confidence: Double? = nil, action: String? = nil, kbVersion: Int? = nil,
+        ticketID: Int64? = nil, author: String? = nil
     ) {
         self.id = id
         self.sessionID = sessionID
@@ -31,6 +36,8 @@ public struct TranscriptEntry: Codable, Sendable, Equatable {
         self.confidence = confidence
         self.action = action
         self.kbVersion = kbVersion
+        self.ticketID = ticketID
+        self.author = author
     }
 }
 

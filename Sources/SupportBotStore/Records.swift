@@ -42,11 +42,14 @@ struct TranscriptEntryRecord: Codable, FetchableRecord, MutablePersistableRecord
     var confidence: Double?
     var action: String?
     var kbVersion: Int?
+    var ticketID: Int64?
+    var author: String?
 
     enum Columns {
         static let id = Column(CodingKeys.id)
         static let sessionID = Column(CodingKeys.sessionID)
         static let at = Column(CodingKeys.at)
+        static let ticketID = Column(CodingKeys.ticketID)
     }
 
     init(_ entry: TranscriptEntry, sessionID: String, maskedText: String) {
@@ -59,6 +62,8 @@ struct TranscriptEntryRecord: Codable, FetchableRecord, MutablePersistableRecord
         confidence = entry.confidence
         action = entry.action
         kbVersion = entry.kbVersion
+        ticketID = entry.ticketID
+        author = entry.author
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
@@ -71,7 +76,8 @@ struct TranscriptEntryRecord: Codable, FetchableRecord, MutablePersistableRecord
         }
         return TranscriptEntry(
             id: id, sessionID: sessionID, at: Date(storage: at), speaker: speaker, text: text,
-            intent: intent, confidence: confidence, action: action, kbVersion: kbVersion)
+            intent: intent, confidence: confidence, action: action, kbVersion: kbVersion,
+            ticketID: ticketID, author: author)
     }
 }
 
@@ -112,6 +118,153 @@ struct KnowledgeFileRecord: Codable, FetchableRecord, PersistableRecord {
 
     enum Columns {
         static let version = Column(CodingKeys.version)
+    }
+}
+
+struct AgentRecord: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "agent"
+
+    var id: Int64?
+    /// Compared with COLLATE NOCASE (see the schema).
+    var name: String
+    /// Comma-separated, lowercased, sorted, no blanks (see `ListColumn.skills`).
+    var skills: String
+    var tokenHash: String
+    var createdAt: Double
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let name = Column(CodingKeys.name)
+        static let tokenHash = Column(CodingKeys.tokenHash)
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    var model: Agent {
+        Agent(id: id ?? -1, name: name, skills: ListColumn.decode(skills), createdAt: Date(storage: createdAt))
+    }
+}
+
+struct TicketRecord: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "ticket"
+
+    var id: Int64?
+    var sessionID: String
+    var state: String
+    var reason: String
+    var level: Int
+    /// Comma-separated (see `ListColumn.tags`).
+    var tags: String
+    var skill: String?
+    var mood: Double
+    var details: String
+    var preview: String
+    var agentID: Int64?
+    var agentName: String?
+    var previousAgentID: Int64?
+    var createdAt: Double
+    var queuedAt: Double
+    var front: Bool
+    var claimedAt: Double?
+    var closedAt: Double?
+    var resolution: String?
+    var rating: Int?
+    var ratingComment: String?
+    var ratedAt: Double?
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let sessionID = Column(CodingKeys.sessionID)
+        static let state = Column(CodingKeys.state)
+        static let level = Column(CodingKeys.level)
+        static let agentID = Column(CodingKeys.agentID)
+        static let agentName = Column(CodingKeys.agentName)
+        static let previousAgentID = Column(CodingKeys.previousAgentID)
+        static let createdAt = Column(CodingKeys.createdAt)
+        static let queuedAt = Column(CodingKeys.queuedAt)
+        static let front = Column(CodingKeys.front)
+        static let claimedAt = Column(CodingKeys.claimedAt)
+    }
+
+    /// Open (waiting or assigned) tickets.
+    static var isOpen: SQLExpression {
+        [TicketState.waiting.rawValue, TicketState.assigned.rawValue].contains(Columns.state)
+    }
+
+    /// A new waiting ticket; `preview` must already be masked.
+    init(_ new: NewTicket, maskedPreview: String, at: Date) {
+        id = nil
+        sessionID = new.sessionID
+        state = TicketState.waiting.rawValue
+        reason = new.reason
+        level = new.level
+        tags = ListColumn.tags(new.tags)
+        skill = nil
+        mood = new.mood
+        details = new.details
+        preview = maskedPreview
+        agentID = nil
+        agentName = nil
+        previousAgentID = nil
+        createdAt = at.storage
+        queuedAt = at.storage
+        front = false
+        claimedAt = nil
+        closedAt = nil
+        resolution = nil
+        rating = nil
+        ratingComment = nil
+        ratedAt = nil
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    var ticketState: TicketState? { TicketState(rawValue: state) }
+
+    func model() throws -> Ticket {
+        guard let ticketState else {
+            throw StoreError.unreadableRecord("ticket \(id ?? -1) has an unknown state \"\(state)\"")
+        }
+        return Ticket(
+            id: id ?? -1, sessionID: sessionID, state: ticketState, reason: reason, level: level,
+            tags: ListColumn.decode(tags), skill: skill, mood: mood, details: details, preview: preview,
+            agentID: agentID, agentName: agentName, previousAgentID: previousAgentID,
+            createdAt: Date(storage: createdAt), queuedAt: Date(storage: queuedAt), front: front,
+            claimedAt: claimedAt.map(Date.init(storage:)), closedAt: closedAt.map(Date.init(storage:)),
+            resolution: resolution, rating: rating, ratingComment: ratingComment,
+            ratedAt: ratedAt.map(Date.init(storage:)))
+    }
+}
+
+/// Lists stored as one comma-separated TEXT column. A comma inside an item separates two items.
+enum ListColumn {
+    /// Agent skills and a ticket's required skill: trimmed, lowercased, no blanks or duplicates, sorted.
+    static func normalizedSkills(_ skills: [String]) -> [String] {
+        Set(items(skills).map { $0.lowercased() }).sorted()
+    }
+
+    static func skills(_ skills: [String]) -> String {
+        normalizedSkills(skills).joined(separator: ",")
+    }
+
+    /// Ticket tags: trimmed, no blanks or duplicates, in the order given.
+    static func tags(_ tags: [String]) -> String {
+        var seen: Set<String> = []
+        return items(tags).filter { seen.insert($0).inserted }.joined(separator: ",")
+    }
+
+    static func decode(_ text: String) -> [String] {
+        text.split(separator: ",").map(String.init)
+    }
+
+    private static func items(_ list: [String]) -> [String] {
+        list.flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .filter { !$0.isEmpty }
     }
 }
 

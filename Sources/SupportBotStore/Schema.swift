@@ -56,6 +56,59 @@ enum Schema {
             }
         }
 
+        migrator.registerMigration("v2-handoff") { db in
+            try db.create(table: "agent") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("name", .text).notNull().unique().collate(.nocase)
+                // Comma-separated, lowercased, sorted, no blanks.
+                t.column("skills", .text).notNull()
+                t.column("tokenHash", .text).notNull().unique()
+                t.column("createdAt", .double).notNull()
+            }
+
+            try db.create(table: "ticket") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("sessionID", .text).notNull().references("session", onDelete: .cascade)
+                t.column("state", .text).notNull()
+                    .check(sql: "state IN ('waiting', 'assigned', 'closed', 'abandoned')")
+                t.column("reason", .text).notNull()
+                t.column("level", .integer).notNull().check(sql: "level BETWEEN 0 AND 4")
+                // Comma-separated.
+                t.column("tags", .text).notNull()
+                // A skill the claiming agent must have, set by a transfer.
+                t.column("skill", .text)
+                t.column("mood", .double).notNull()
+                // Opaque JSON owned by the server.
+                t.column("details", .text).notNull()
+                t.column("preview", .text).notNull()
+                t.column("agentID", .integer).references("agent", onDelete: .setNull)
+                t.column("agentName", .text)
+                t.column("previousAgentID", .integer)
+                t.column("createdAt", .double).notNull()
+                t.column("queuedAt", .double).notNull()
+                t.column("front", .integer).notNull().defaults(to: 0)
+                t.column("claimedAt", .double)
+                t.column("closedAt", .double)
+                t.column("resolution", .text)
+                t.column("rating", .integer).check(sql: "rating BETWEEN 1 AND 5")
+                t.column("ratingComment", .text)
+                t.column("ratedAt", .double)
+            }
+            try db.create(index: "ticket_on_state", on: "ticket", columns: ["state"])
+            try db.create(index: "ticket_on_sessionID_createdAt", on: "ticket", columns: ["sessionID", "createdAt"])
+            // At most one open ticket per session.
+            try db.execute(sql: """
+                CREATE UNIQUE INDEX ticket_one_open_per_session ON ticket(sessionID)
+                WHERE state IN ('waiting', 'assigned')
+                """)
+
+            try db.alter(table: "transcriptEntry") { t in
+                t.add(column: "ticketID", .integer)
+                // The agent's name, for agent lines.
+                t.add(column: "author", .text)
+            }
+        }
+
         return migrator
     }
 }

@@ -21,6 +21,14 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
     case unknownSession(id: String)
     case duplicateSession(id: String)
     case unknownKnowledgeVersion(number: Int)
+    /// Another agent already has this name (names are compared without regard to case).
+    case duplicateAgent(name: String)
+    /// An agent name must be 1 to 40 letters, digits, spaces, '-', '_' or '.'.
+    case invalidAgentName(name: String)
+    /// The session already has a waiting or assigned ticket.
+    case ticketAlreadyOpen(sessionID: String, ticket: Int64)
+    /// A rating must be 1...5.
+    case invalidRating(score: Int)
     /// A row this build can't interpret (written by a newer version, or edited by hand).
     case unreadableRecord(String)
 
@@ -60,6 +68,17 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .unknownKnowledgeVersion(number):
             return "Unknown knowledge-base version \(number). "
                 + "List the stored versions and pick one of them."
+        case let .duplicateAgent(name):
+            let argument = name.contains(" ") ? "\"\(name)\"" : name
+            return "An agent called \"\(name)\" already exists. Pick another name, or remove the old one with "
+                + "`supportbot agents remove \(argument)`."
+        case let .invalidAgentName(name):
+            return "\"\(name)\" can't be an agent name: use 1 to 40 letters, digits, spaces, '-', '_' or '.'."
+        case let .ticketAlreadyOpen(sessionID, ticket):
+            return "Session \"\(sessionID)\" already has an open handoff ticket (#\(ticket)). "
+                + "Add to that ticket, or close it before opening another one."
+        case let .invalidRating(score):
+            return "A rating must be a whole number from 1 to 5, not \(score)."
         case let .unreadableRecord(what):
             return "The database holds a record this version of SupportBot can't read: \(what). "
                 + "Upgrade supportbot or restore the database from a backup."

@@ -25,22 +25,55 @@ extension SupportBotDatabase {
     public func record(_ turn: ChatTurn) async throws -> [TranscriptEntry] {
         let masked = turn.entries.map { PIIMasker.mask($0.text) }
         return try await writer.write { db in
-            guard var session = try SessionRecord.fetchOne(db, key: turn.sessionID) else {
-                throw StoreError.unknownSession(id: turn.sessionID)
-            }
-            var stored: [TranscriptEntry] = []
-            stored.reserveCapacity(turn.entries.count)
-            for (entry, text) in zip(turn.entries, masked) {
-                var record = TranscriptEntryRecord(entry, sessionID: turn.sessionID, maskedText: text)
-                try record.insert(db)
-                stored.append(try record.model())
-            }
-            session.context = turn.context
-            session.kbVersion = turn.kbVersion
-            session.updatedAt = turn.at.storage
+            try Self.record(turn, maskedTexts: masked, in: db)
+        }
+    }
+
+    /// Adds entries to a session's transcript without changing its context or kbVersion, in one transaction:
+    /// every entry (text masked with `PIIMasker.mask`, stored under `sessionID` whatever the entry says), and the
+    /// session's updatedAt (`at`). For lines that are not a chat turn: agent messages, system notes.
+    /// - Returns: the entries as stored, with their ids and masked text.
+    /// - Throws: `StoreError.unknownSession` if the session was never created; nothing is written then.
+    @discardableResult
+    public func append(_ entries: [TranscriptEntry], sessionID: String, at: Date) async throws -> [TranscriptEntry] {
+        let masked = entries.map { PIIMasker.mask($0.text) }
+        return try await writer.write { db in
+            var (session, stored) = try Self.insertEntries(entries, maskedTexts: masked, sessionID: sessionID, in: db)
+            session.updatedAt = at.storage
             try session.update(db)
             return stored
         }
+    }
+
+    /// What `record(_:)` does, inside the caller's write transaction. `maskedTexts` are the entries' texts,
+    /// already masked (masking runs before the transaction so the writer is held as briefly as possible).
+    static func record(_ turn: ChatTurn, maskedTexts: [String], in db: Database) throws -> [TranscriptEntry] {
+        var (session, stored) = try insertEntries(
+            turn.entries, maskedTexts: maskedTexts, sessionID: turn.sessionID, in: db)
+        session.context = turn.context
+        session.kbVersion = turn.kbVersion
+        session.updatedAt = turn.at.storage
+        try session.update(db)
+        return stored
+    }
+
+    /// Inserts `entries` under `sessionID` with the given (masked) texts.
+    /// - Returns: the session row, for the caller to update, and the entries as stored.
+    /// - Throws: `StoreError.unknownSession` if the session was never created.
+    static func insertEntries(
+        _ entries: [TranscriptEntry], maskedTexts: [String], sessionID: String, in db: Database
+    ) throws -> (session: SessionRecord, stored: [TranscriptEntry]) {
+        guard let session = try SessionRecord.fetchOne(db, key: sessionID) else {
+            throw StoreError.unknownSession(id: sessionID)
+        }
+        var stored: [TranscriptEntry] = []
+        stored.reserveCapacity(entries.count)
+        for (entry, text) in zip(entries, maskedTexts) {
+            var record = TranscriptEntryRecord(entry, sessionID: sessionID, maskedText: text)
+            try record.insert(db)
+            stored.append(try record.model())
+        }
+        return (session, stored)
     }
 
     /// Marks the session closed. Throws `StoreError.unknownSession` if it was never created.

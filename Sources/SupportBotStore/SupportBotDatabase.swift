@@ -1,7 +1,7 @@
 import Foundation
 internal import GRDB
 
-/// The SupportBot database: sessions, transcripts and knowledge-base versions.
+/// The SupportBot database: sessions, transcripts, knowledge-base versions, and the human-handoff queue.
 ///
 /// On disk it is a `DatabasePool` in WAL mode (many concurrent readers, one writer); in memory a `DatabaseQueue`.
 /// Every write is one transaction. Safe to share between tasks.
@@ -10,7 +10,8 @@ public final class SupportBotDatabase: Sendable {
     /// The file path, or nil for an in-memory database.
     public let path: String?
 
-    private init(writer: any DatabaseWriter, path: String?) throws {
+    /// - Parameter lastMigration: apply the migrations only up to this one. Tests only (see `open(path:upTo:)`).
+    private init(writer: any DatabaseWriter, path: String?, upTo lastMigration: String? = nil) throws {
         self.writer = writer
         self.path = path
         let migrator = Schema.migrator
@@ -20,12 +21,22 @@ public final class SupportBotDatabase: Sendable {
         if !unknown.isEmpty {
             throw StoreError.newerSchema(path: path ?? ":memory:", unknownMigrations: unknown.sorted())
         }
-        try migrator.migrate(writer)
+        if let lastMigration {
+            try migrator.migrate(writer, upTo: lastMigration)
+        } else {
+            try migrator.migrate(writer)
+        }
     }
 
     /// Opens (or creates) the database file at `path` and brings its schema up to date.
     /// - Throws: `StoreError` saying why the file can't be used.
     public static func open(path: String) throws -> SupportBotDatabase {
+        try open(path: path, upTo: nil)
+    }
+
+    /// `open(path:)`, applying the migrations only up to `lastMigration` when it is not nil: tests use it to
+    /// make a file as an older build left it.
+    static func open(path: String, upTo lastMigration: String?) throws -> SupportBotDatabase {
         let path = (path as NSString).expandingTildeInPath
         try checkLocation(path)
         do {
@@ -33,7 +44,7 @@ public final class SupportBotDatabase: Sendable {
             configuration.journalMode = .wal
             let pool = try DatabasePool(path: path, configuration: configuration)
             do {
-                return try SupportBotDatabase(writer: pool, path: path)
+                return try SupportBotDatabase(writer: pool, path: path, upTo: lastMigration)
             } catch {
                 try? pool.close()
                 throw error

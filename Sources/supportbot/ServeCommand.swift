@@ -19,6 +19,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Customer chat port (0 picks a free one).")
     var port: Int = 7700
 
+    @Option(help: "Agent port (JSON Lines, token login; 0 picks a free one).")
+    var agentPort: Int = 7701
+
+    @Option(help: "Seconds an agent who drops mid-chat keeps their chats before they go back to the front of the line.")
+    var agentGrace: Int = 30
+
+    @Option(help: "Seconds a waiting customer who drops may take to come back before their ticket is abandoned.")
+    var customerGrace: Int = 120
+
     @Option(help: "SQLite database file for sessions and transcripts (created if missing).")
     var db: String = "supportbot.sqlite"
 
@@ -42,6 +51,14 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535.") }
+        guard (0...65535).contains(agentPort) else { throw ValidationError("--agent-port must be from 0 to 65535.") }
+        guard port == 0 || agentPort != port else {
+            throw ValidationError("--agent-port must differ from --port: customers and agents need their own ports.")
+        }
+        guard (1...86_400).contains(agentGrace) else { throw ValidationError("--agent-grace must be from 1 to 86400 seconds.") }
+        guard (1...86_400).contains(customerGrace) else {
+            throw ValidationError("--customer-grace must be from 1 to 86400 seconds.")
+        }
         guard maxLine >= 64 else { throw ValidationError("--max-line must be at least 64 bytes.") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1.") }
         guard rateLimit > 0 else { throw ValidationError("--rate-limit must be above 0.") }
@@ -88,29 +105,49 @@ struct Serve: AsyncParsableCommand {
         configuration.ratePerSecond = rateLimit
         configuration.rateBurst = rateBurst
         configuration.idleTimeoutSeconds = Int64(idleTimeout)
-        let services = ChatServices(engine: LiveEngine(engine), database: database, configuration: configuration,
-                                    logger: logger)
+        configuration.agentPort = agentPort
+        var handoff = HandoffConfiguration()
+        handoff.agentGraceSeconds = Double(agentGrace)
+        handoff.customerGraceSeconds = Double(customerGrace)
+        let live = LiveEngine(engine)
+        let desk = HandoffDesk(database: database, engine: live, configuration: handoff, logger: logger)
+        let services = ChatServices(engine: live, database: database, configuration: configuration,
+                                    logger: logger, desk: desk)
         let server: ChatServer
+        let agentServer: AgentServer
         do {
             server = try await ChatServer.bind(services: services)
-        } catch let error as IOError where error.errnoCode == EADDRINUSE {
-            throw UserFacingError("Can't listen on \(host):\(port): another program uses that port. "
-                + "Stop it, or pass --port with a free port.")
         } catch {
-            throw UserFacingError("Can't listen on \(host):\(port): \(error). Check --host and --port.")
+            throw Self.listenError(error, host: host, port: port, flag: "--port")
         }
+        do {
+            agentServer = try await AgentServer.bind(services: services, desk: desk)
+        } catch {
+            server.stopAccepting()
+            throw Self.listenError(error, host: host, port: agentPort, flag: "--agent-port")
+        }
+        try await desk.start()
         logger.info("SupportBot is listening", metadata: [
             "chat": .string("\(host):\(server.port)"),
+            "agents": .string("\(host):\(agentServer.port)"),
             "kb_version": .stringConvertible(version.number),
             "intents": .stringConvertible(knowledgeBase.intents.count),
             "database": .string(database.path ?? db),
         ])
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint],
+            services: [.init(service: server), .init(service: agentServer)], gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [], logger: logger))
         try await group.run()
         try? await database.checkpoint()
         try? database.close()
         logger.info("SupportBot stopped; all messages are stored")
+    }
+
+    private static func listenError(_ error: any Error, host: String, port: Int, flag: String) -> UserFacingError {
+        if let error = error as? IOError, error.errnoCode == EADDRINUSE {
+            return UserFacingError("Can't listen on \(host):\(port): another program uses that port. "
+                + "Stop it, or pass \(flag) with a free port.")
+        }
+        return UserFacingError("Can't listen on \(host):\(port): \(error). Check --host and \(flag).")
     }
 }

@@ -9,7 +9,8 @@ struct SupportBot: AsyncParsableCommand {
             Start the server with `supportbot serve`, then talk to it with `nc 127.0.0.1 7700`.
             Try the bot without a server with `supportbot chat` or `supportbot ask "where is my order"`.
             """,
-        subcommands: [Serve.self, Chat.self, Ask.self, Mood.self, TranscriptCommand.self, Eval.self]
+        subcommands: [Serve.self, Chat.self, Ask.self, Mood.self, TranscriptCommand.self, Eval.self, Agents.self,
+                      QueueCommand.self, AgentConsole.self]
     )
 }
 

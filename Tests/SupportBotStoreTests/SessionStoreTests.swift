@@ -7,7 +7,9 @@ struct SessionStoreTests {
     @Test func migrationsCreateTheSchema() async throws {
         let folder = try TemporaryFolder()
         let database = try SupportBotDatabase.open(path: folder.file("bot.sqlite"))
-        #expect(try await database.appliedMigrations() == ["v1-sessions-transcripts", "v1-knowledge-versions"])
+        #expect(try await database.appliedMigrations() == [
+            "v1-sessions-transcripts", "v1-knowledge-versions", "v2-handoff",
+        ])
         #expect(database.path == folder.file("bot.sqlite"))
         #expect(FileManager.default.fileExists(atPath: folder.file("bot.sqlite")))
         #expect(FileManager.default.fileExists(atPath: folder.file("bot.sqlite-wal")))
@@ -147,7 +149,7 @@ struct SessionStoreTests {
         #expect(try await reopened.messageCount() == 2)
         #expect(try await reopened.latestKnowledgeVersion()?.contentHash == "h1")
         #expect(try await reopened.knowledgeFiles(version: 1) == ["faq.yml": "a: b"])
-        #expect(try await reopened.appliedMigrations().count == 2)
+        #expect(try await reopened.appliedMigrations().count == 3)
     }
 
     @Test func concurrentTurnsLoseNothing() async throws {

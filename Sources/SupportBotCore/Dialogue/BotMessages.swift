@@ -72,9 +72,11 @@ public struct BotMessages: Sendable {
     }
 
     /// The first message of a handoff.
-    /// - Parameter backAt: when people are away now, when they are back ("on Monday at 8 am"); nil when open.
+    /// - Parameters:
+    ///   - away: outside opening hours with no one online.
+    ///   - backAt: when people are back ("on Monday at 8 am"), if known.
     public func handoff(reason: HandoffReason, upset: Bool, ticket: Int64, position: Int, waitMinutes: Int,
-                        backAt: String?) -> String {
+                        away: Bool = false, backAt: String? = nil) -> String {
         var parts: [String] = []
         if reason == .internalError {
             parts.append("Sorry, something went wrong on our side.")
@@ -86,13 +88,20 @@ public struct BotMessages: Sendable {
             parts.append("Sorry I could not help.")
         }
         parts.append("I'm passing you to a person on our team. Your ticket number is \(ticket).")
-        if let backAt {
+        if away, let backAt {
             parts.append("Our team is away right now. They are back \(backAt). Your chat is saved, and they will reply then.")
+        } else if away {
+            parts.append("Our team is away right now. Your chat is saved, and they will reply when they are back.")
         } else {
             parts.append(place(position: position, waitMinutes: waitMinutes))
         }
         parts.append("You can add more details here. Say \"never mind\" to go back to the bot.")
         return parts.joined(separator: " ")
+    }
+
+    /// A returning customer goes straight back to the person who helped them before.
+    public func handoffToKnownAgent(ticket: Int64, agent: String) -> String {
+        "I'm passing you to \(agent), who helped you before. Your ticket number is \(ticket)."
     }
 
     public let addedToTicket = "Thanks. I added that to your chat for our team."
@@ -120,7 +129,9 @@ public struct BotMessages: Sendable {
                 moreOnTopic(two), gladToHelp, anythingElse, badOption(count: 3), noOpenQuestion, apology,
                 handoff(reason: .angry, upset: true, ticket: 12, position: 3, waitMinutes: 4, backAt: nil),
                 handoff(reason: .askedForPerson, upset: false, ticket: 12, position: 1, waitMinutes: 1,
-                        backAt: "on Monday at 8 am"),
+                        away: true, backAt: "on Monday at 8 am"),
+                handoff(reason: .handoffTopic, upset: false, ticket: 12, position: 1, waitMinutes: 1, away: true),
+                handoffToKnownAgent(ticket: 12, agent: "Sam"),
                 handoff(reason: .internalError, upset: false, ticket: 12, position: 2, waitMinutes: 2, backAt: nil),
                 handoff(reason: .notUnderstood, upset: false, ticket: 12, position: 2, waitMinutes: 2, backAt: nil),
                 addedToTicket, leftQueue, stillWaiting, agentJoined("Sam"), agentClosed("Sam"), agentLost("Sam"),

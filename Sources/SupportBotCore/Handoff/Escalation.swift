@@ -74,4 +74,13 @@ public struct HandoffDecision: Sendable, Equatable {
     public var tags: [String]
     /// How the level was reached, for agents and `--explain`.
     public var explanation: String
+
+    public init(reason: HandoffReason, triggers: [HandoffReason], level: EscalationLevel, tags: [String],
+                explanation: String) {
+        self.reason = reason
+        self.triggers = triggers
+        self.level = level
+        self.tags = tags
+        self.explanation = explanation
+    }
 }

@@ -88,11 +88,37 @@ public enum PersonRequest {
     public static func detect(_ text: String) -> Bool {
         let words = TextNormalizer.tokens(text)
         if words == ["human"] || words == ["agent"] || words == ["person"] || words == ["operator"] { return true }
-        for phrase in phrases where phrase.count <= words.count {
-            for start in 0...(words.count - phrase.count) where words[start..<(start + phrase.count)].elementsEqual(phrase) {
-                return true
+        return words.containsAnyPhrase(phrases)
+    }
+}
+
+/// Recognises a waiting customer changing their mind: "never mind", "forget it", "back to the bot".
+public enum LeaveQueueRequest {
+    private static let phrases: [[String]] = [
+        "never mind", "nevermind", "nvm", "forget it", "forget about it", "back to the bot", "go back to the bot",
+        "cancel that", "cancel my request", "cancel the request", "leave the queue", "leave the line",
+        "no longer need", "do not need a person", "do not need help", "it is fine now", "i am fine now", "all sorted",
+        "sorted it", "i found it", "stop waiting",
+    ].map(TextNormalizer.tokens)
+
+    public static func detect(_ text: String) -> Bool {
+        let words = TextNormalizer.tokens(text)
+        guard !words.isEmpty, words.count <= 8 else { return false }
+        if words == ["cancel"] || words == ["stop"] { return true }
+        return words.containsAnyPhrase(phrases)
+    }
+}
+
+extension Array where Element == String {
+    /// The first of `phrases` (each a run of words) found in these words, if any.
+    func firstPhrase(of phrases: [[String]]) -> [String]? {
+        for phrase in phrases where !phrase.isEmpty && phrase.count <= count {
+            for start in 0...(count - phrase.count) where self[start..<(start + phrase.count)].elementsEqual(phrase) {
+                return phrase
             }
         }
-        return false
+        return nil
     }
+
+    func containsAnyPhrase(_ phrases: [[String]]) -> Bool { firstPhrase(of: phrases) != nil }
 }

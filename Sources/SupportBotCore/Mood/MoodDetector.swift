@@ -75,6 +75,14 @@ public struct MoodReading: Sendable, Equatable {
     public var isAngry: Bool
     /// High enough that the bot should apologise before it answers.
     public var isUpset: Bool
+
+    public init(message: Double, conversation: Double, reasons: [MoodReason], isAngry: Bool, isUpset: Bool) {
+        self.message = message
+        self.conversation = conversation
+        self.reasons = reasons
+        self.isAngry = isAngry
+        self.isUpset = isUpset
+    }
 }
 
 /// Scores anger and frustration in customer messages from words, negation, profanity, threats to leave,
@@ -283,7 +291,7 @@ public struct MoodDetector: Sendable {
         return reasons
     }
 
-    static func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+    public static func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 
     /// A short hash of the message's words; empty for an empty message.
     static func fingerprint(_ text: String) -> String {

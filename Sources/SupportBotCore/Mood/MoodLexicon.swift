@@ -187,13 +187,7 @@ enum MoodLexicon {
 
     /// A question about products or how to do something: the cue words in it are rarely anger at the shop.
     static func shoppingQuestion(_ words: [String]) -> String? {
-        for phrase in questionPhrases where phrase.count <= words.count {
-            for start in 0...(words.count - phrase.count)
-            where words[start..<(start + phrase.count)].elementsEqual(phrase) {
-                return phrase.joined(separator: " ")
-            }
-        }
-        return nil
+        words.firstPhrase(of: questionPhrases)?.joined(separator: " ")
     }
 
     private static let questionPhrases: [[String]] = [

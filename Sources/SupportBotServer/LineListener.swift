@@ -1,0 +1,174 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// Lines waiting to be written to one connection. Replies and pushes (an agent's message, a queue update)
+/// go through the same outbox, so they reach the client whole and in order.
+public final class Outbox: Sendable {
+    private let continuation: AsyncStream<[UInt8]>.Continuation
+    let lines: AsyncStream<[UInt8]>
+
+    init() {
+        (lines, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
+    }
+
+    /// Queues one encoded line; ignored once the connection is gone.
+    func send(_ line: [UInt8]) { continuation.yield(line) }
+
+    func finish() { continuation.finish() }
+}
+
+/// What a listener does with one connection: the lines to greet it with, what to answer each line with,
+/// and what to do when it goes away (however that happens).
+protocol LineConnectionHandler: AnyObject {
+    func greeting() async -> [[UInt8]]
+    func handle(_ bytes: [UInt8]) async -> (lines: [[UInt8]], close: Bool)
+    func closed() async
+}
+
+/// Limits shared by the customer and agent listeners.
+struct ListenerLimits: Sendable {
+    var host: String
+    var port: Int
+    var maxLineBytes: Int
+    var maxConnections: Int
+    var idleTimeoutSeconds: Int64
+}
+
+/// A JSON Lines listener: bind first (so a taken port fails early with a clear message), then `run()` as a
+/// service. Each connection is one task reading lines and one writing its outbox; an error in one connection
+/// never touches another. A graceful shutdown stops accepting, lets every line in progress finish and be
+/// stored, tells idle clients, and closes.
+final class LineListener: Sendable {
+    let name: String
+    let logger: Logger
+    private let limits: ListenerLimits
+    private let makeHandler: @Sendable (Outbox) -> any LineConnectionHandler
+    private let serverChannel: NIOAsyncChannel<NIOAsyncChannel<InboundLine, ByteBuffer>, Never>
+    private let connections = Mutex<[ObjectIdentifier: ConnectionControl]>([:])
+
+    var localAddress: SocketAddress? { serverChannel.channel.localAddress }
+    var port: Int { localAddress?.port ?? 0 }
+    var activeConnections: Int { connections.withLock { $0.count } }
+
+    private init(name: String, limits: ListenerLimits, logger: Logger,
+                 makeHandler: @escaping @Sendable (Outbox) -> any LineConnectionHandler,
+                 serverChannel: NIOAsyncChannel<NIOAsyncChannel<InboundLine, ByteBuffer>, Never>) {
+        self.name = name
+        self.limits = limits
+        self.logger = logger
+        self.makeHandler = makeHandler
+        self.serverChannel = serverChannel
+    }
+
+    static func bind(name: String, limits: ListenerLimits, logger: Logger,
+                     group: MultiThreadedEventLoopGroup = .singleton,
+                     makeHandler: @escaping @Sendable (Outbox) -> any LineConnectionHandler) async throws -> LineListener {
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 1024)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
+            .bind(host: limits.host, port: limits.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(IdleStateHandler(readTimeout: .seconds(limits.idleTimeoutSeconds)))
+                    try sync.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: limits.maxLineBytes)))
+                    try sync.addHandler(IdleTimeoutHandler())
+                    return try NIOAsyncChannel<InboundLine, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return LineListener(name: name, limits: limits, logger: logger, makeHandler: makeHandler,
+                            serverChannel: channel)
+    }
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await serverChannel.executeThenClose { inbound in
+                    for try await connection in inbound {
+                        group.addTask { await self.serve(connection) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            self.stopAccepting()
+        }
+        logger.info("\(name) listener stopped")
+    }
+
+    /// Stops accepting and asks every connection to finish what it is doing and close.
+    func stopAccepting() {
+        serverChannel.channel.close(promise: nil)
+        for control in connections.withLock({ Array($0.values) }) { control.stop() }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<InboundLine, ByteBuffer>) async {
+        let control = ConnectionControl(channel: connection.channel)
+        let key = ObjectIdentifier(control)
+        let admitted = connections.withLock { open -> Bool in
+            guard open.count < limits.maxConnections else { return false }
+            open[key] = control
+            return true
+        }
+        defer { if admitted { connections.withLock { _ = $0.removeValue(forKey: key) } } }
+        let remote = connection.channel.remoteAddress?.description ?? "unknown"
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                guard admitted else {
+                    logger.warning("Connection refused: server full", metadata: ["remote": .string(remote)])
+                    let line = ServerMessage.error(
+                        code: .serverFull,
+                        message: "Sorry, we are very busy right now. Please try again in a few minutes.").jsonLine()
+                    try await outbound.write(ByteBuffer(bytes: line))
+                    return
+                }
+                if !serverChannel.channel.isActive { control.stop() }
+                let outbox = Outbox()
+                let handler = makeHandler(outbox)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        // The writer: everything for this client leaves through here, in order.
+                        for await line in outbox.lines { try await outbound.write(ByteBuffer(bytes: line)) }
+                    }
+                    for line in await handler.greeting() { outbox.send(line) }
+                    var readError: (any Error)?
+                    do {
+                    for try await frame in inbound {
+                        guard control.beginWork() else { break }
+                        let result: (lines: [[UInt8]], close: Bool)
+                        switch frame {
+                        case .tooLong:
+                            result = ([ServerMessage.error(
+                                code: .lineTooLong,
+                                message: "That message is too long. Please send it in a few shorter parts.").jsonLine()],
+                                      true)
+                            logger.notice("Line too long; closing", metadata: ["remote": .string(remote)])
+                        case .line(let bytes):
+                            result = await handler.handle(bytes)
+                        }
+                        if !result.lines.isEmpty { outbox.send(result.lines.reduce(into: []) { $0 += $1 }) }
+                        let stopping = control.endWork()
+                        if stopping && !result.close { outbox.send(ConnectionControl.shuttingDownLine) }
+                        if result.close || stopping { break }
+                    }
+                    } catch {
+                        readError = error
+                    }
+                    // However the connection ended, the handler hears of it (a customer in the queue, an agent
+                    // mid-chat), and everything queued is written before the socket closes.
+                    outbox.finish()
+                    await handler.closed()
+                    try await group.waitForAll()
+                    if let readError { throw readError }
+                }
+            }
+        } catch {
+            logger.notice("Connection error", metadata: [
+                "remote": .string(remote), "error": .string(String(describing: error)),
+            ])
+        }
+    }
+}
