@@ -164,6 +164,8 @@ final class CustomerSession: LineConnectionHandler {
         handedOff.fallbackStreak = 0
         handedOff.unhelpfulStreak = 0
         handedOff.answered = []
+        // A person takes it from here; when the chat comes back to the bot, it starts with a clean slate.
+        handedOff.mood = MoodState()
         try await ensureStored(kbVersion: engine.version)
         let now = Date()
         let entry = TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: customerText,

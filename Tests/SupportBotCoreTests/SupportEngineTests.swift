@@ -528,6 +528,7 @@ struct DialogueContextTests {
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(Set(object.keys) == [
             "last_intent", "pending_options", "fallback_streak", "unhelpful_streak", "last_candidates", "turns",
+            "answered", "mood",
         ])
         #expect(object["last_intent"] as? String == "orders.track")
         #expect(object["turns"] as? Int == 9)

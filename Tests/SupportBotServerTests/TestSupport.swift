@@ -104,72 +104,133 @@ enum FixtureKnowledge {
     }
 }
 
-/// A real server on 127.0.0.1, port 0, with a real SQLite file in a temp folder.
+/// A real server on 127.0.0.1, port 0, with a real SQLite file in a temp folder. With `handoff`, the agent
+/// listener runs too (also on port 0).
 final class RunningServer: Sendable {
     let server: ChatServer
+    let agentServer: AgentServer?
     let database: SupportBotDatabase
     let folder: URL
     let task: Task<Void, any Error>
+    let agentTask: Task<Void, any Error>?
+    let keepFolder: Bool
 
     var port: Int { server.port }
+    var agentPort: Int { agentServer?.port ?? 0 }
     var engine: LiveEngine { server.services.engine }
+    var databasePath: String { folder.appendingPathComponent("test.sqlite").path }
 
-    static func start(engine: SupportEngine? = nil, configure: (inout ServerConfiguration) -> Void = { _ in })
-        async throws -> RunningServer {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("supportbot-test-\(UUID().uuidString)")
+    /// - Parameters:
+    ///   - folder: reuse this folder's database (a restart); a new temp folder otherwise.
+    static func start(engine: SupportEngine? = nil, handoff: HandoffConfiguration? = nil, folder reused: URL? = nil,
+                      configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> RunningServer {
+        let folder = reused
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("supportbot-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let database = try SupportBotDatabase.open(path: folder.appendingPathComponent("test.sqlite").path)
         var configuration = ServerConfiguration()
         configuration.port = 0
+        configuration.agentPort = 0
         configure(&configuration)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let services = ChatServices(engine: LiveEngine(try engine ?? FixtureKnowledge.engine()), database: database,
-                                    configuration: configuration, logger: logger)
+        let live = LiveEngine(try engine ?? FixtureKnowledge.engine())
+        let desk = handoff.map { HandoffDesk(database: database, engine: live, configuration: $0, logger: logger) }
+        let services = ChatServices(engine: live, database: database, configuration: configuration, logger: logger,
+                                    desk: desk)
         let server = try await ChatServer.bind(services: services)
+        var agentServer: AgentServer?
+        if let desk {
+            agentServer = try await AgentServer.bind(services: services, desk: desk)
+            try await desk.start()
+        }
         let task = Task { try await server.run() }
-        return RunningServer(server: server, database: database, folder: folder, task: task)
+        let agentTask = agentServer.map { agents in Task { try await agents.run() } }
+        return RunningServer(server: server, agentServer: agentServer, database: database, folder: folder,
+                             task: task, agentTask: agentTask, keepFolder: reused != nil)
     }
 
-    private init(server: ChatServer, database: SupportBotDatabase, folder: URL, task: Task<Void, any Error>) {
+    private init(server: ChatServer, agentServer: AgentServer?, database: SupportBotDatabase, folder: URL,
+                 task: Task<Void, any Error>, agentTask: Task<Void, any Error>?, keepFolder: Bool) {
         self.server = server
+        self.agentServer = agentServer
         self.database = database
         self.folder = folder
         self.task = task
+        self.agentTask = agentTask
+        self.keepFolder = keepFolder
     }
 
-    func stop() async {
+    /// Stops both listeners and closes the database; with `removeFiles` false the folder stays for a restart.
+    func stop(removeFiles: Bool = true) async {
         server.stopAccepting()
+        agentServer?.stopAccepting()
         _ = try? await task.value
+        _ = try? await agentTask?.value
         try? database.close()
-        try? FileManager.default.removeItem(at: folder)
+        if removeFiles { try? FileManager.default.removeItem(at: folder) }
     }
 
     func connect() async throws -> LineClient { try await LineClient.connect(port: port) }
+
+    /// An agent connection, logged in with a new agent's token.
+    func agent(_ name: String, skills: [String] = []) async throws -> LineClient {
+        let token = AgentToken.generate()
+        _ = try await database.addAgent(name: name, skills: skills, tokenHash: AgentToken.hash(token), at: Date())
+        return try await login(token: token)
+    }
+
+    func login(token: String) async throws -> LineClient {
+        let client = try await LineClient.connect(port: agentPort)
+        _ = try await client.next(type: "hello")
+        try await client.send(json: ["type": "login", "token": token])
+        _ = try await client.next(type: "welcome")
+        _ = try await client.next(type: "queue")
+        return client
+    }
 }
 
 struct TimedOut: Error {}
 
-/// Lines received by a test client, waiting to be read.
+/// Lines received by a test client, waiting to be read. A wait that times out consumes nothing.
 actor LineInbox {
-    private var lines: [InboundLine] = []
-    private var closed = false
-    private var waiter: CheckedContinuation<InboundLine?, Never>?
-
-    func push(_ line: InboundLine?) {
-        if let waiter {
-            self.waiter = nil
-            waiter.resume(returning: line)
-            if line == nil { closed = true }
-            return
-        }
-        if let line { lines.append(line) } else { closed = true }
+    enum Outcome {
+        case line(InboundLine)
+        case closed
+        case timedOut
     }
 
-    func next() async -> InboundLine? {
-        if !lines.isEmpty { return lines.removeFirst() }
-        if closed { return nil }
-        return await withCheckedContinuation { waiter = $0 }
+    private var lines: [InboundLine] = []
+    private var closed = false
+    private var waiter: (id: UUID, continuation: CheckedContinuation<Outcome, Never>)?
+
+    func push(_ line: InboundLine?) {
+        if line == nil { closed = true }
+        if let waiter {
+            self.waiter = nil
+            waiter.continuation.resume(returning: line.map(Outcome.line) ?? .closed)
+            return
+        }
+        if let line { lines.append(line) }
+    }
+
+    func next(timeout: Duration) async -> Outcome {
+        if !lines.isEmpty { return .line(lines.removeFirst()) }
+        if closed { return .closed }
+        let id = UUID()
+        return await withCheckedContinuation { continuation in
+            waiter = (id, continuation)
+            Task {
+                try? await Task.sleep(for: timeout)
+                self.expire(id)
+            }
+        }
+    }
+
+    private func expire(_ id: UUID) {
+        guard let waiter, waiter.id == id else { return }
+        self.waiter = nil
+        waiter.continuation.resume(returning: .timedOut)
     }
 }
 
@@ -216,19 +277,30 @@ final class LineClient: Sendable {
 
     /// The next line from the server as a JSON object; nil when the server closed the connection.
     func next(timeout: Duration = .seconds(10)) async throws -> [String: Any]? {
-        let inbox = self.inbox
-        let line: InboundLine? = try await withThrowingTaskGroup(of: InboundLine?.self) { group in
-            group.addTask { await inbox.next() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw TimedOut()
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
+        let line: InboundLine?
+        switch await inbox.next(timeout: timeout) {
+        case .line(let received): line = received
+        case .closed: line = nil
+        case .timedOut: throw TimedOut()
         }
         guard case .line(let bytes)? = line else { return nil }
         let object = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
         return try #require(object, "not a JSON object: \(String(decoding: bytes, as: UTF8.self))")
+    }
+
+    /// The next line of this type, skipping others (pushes arrive between replies); fails on timeout or close.
+    func next(type: String, timeout: Duration = .seconds(10)) async throws -> [String: Any] {
+        while true {
+            let line = try #require(try await next(timeout: timeout), "connection closed while waiting for \(type)")
+            if line["type"] as? String == type { return line }
+        }
+    }
+
+    /// Lines that arrive within `window`, for checking that something was *not* sent.
+    func drain(for window: Duration = .milliseconds(300)) async -> [[String: Any]] {
+        var lines: [[String: Any]] = []
+        while let line = try? await next(timeout: window) { lines.append(line) }
+        return lines
     }
 
     /// Sends a message and returns the server's reply line.

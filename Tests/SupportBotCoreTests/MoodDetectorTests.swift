@@ -1,0 +1,203 @@
+import Foundation
+import Testing
+@testable import SupportBotCore
+
+/// The hand-labelled mood sets in Tests/Fixtures/mood (see the README there).
+enum MoodFixtures {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures").appendingPathComponent("mood")
+
+    static func load(_ name: String) throws -> [LabelledText] {
+        let url = folder.appendingPathComponent(name)
+        let content = try String(contentsOf: url, encoding: .utf8)
+        return try LabelledCSV.parse(content, file: name, labelColumn: "angry")
+    }
+
+    static func evaluate(_ name: String) throws -> MoodEvaluation {
+        let report = try MoodEvaluation.run(MoodDetector(), on: try load(name))
+        print(String(format: "Mood detector on %@ (threshold %.2f, %d messages): precision %.3f, recall %.3f, F1 %.3f",
+                     name, report.threshold, report.total, report.precision, report.recall, report.f1))
+        return report
+    }
+}
+
+/// Reads one message in a fresh conversation.
+private func reading(_ text: String, detector: MoodDetector = MoodDetector()) -> MoodReading {
+    var state = MoodState()
+    return detector.read(text, state: &state)
+}
+
+private func kinds(_ reading: MoodReading) -> [MoodReason.Kind] { reading.reasons.map(\.kind) }
+
+@Suite("MoodDetector: labelled sets")
+struct MoodDetectorLabelledSetTests {
+    @Test("the tuning set (messages.csv) meets the issue's targets: precision ≥ 0.90, recall ≥ 0.85")
+    func tuningSet() throws {
+        let report = try MoodFixtures.evaluate("messages.csv")
+        #expect(report.total == 345)
+        #expect(report.truePositives + report.falseNegatives == 120)
+        #expect(report.threshold == MoodDetector.defaultThreshold)
+        #expect(report.precision >= 0.90, "precision \(report.precision)")
+        #expect(report.recall >= 0.85, "recall \(report.recall)")
+    }
+
+    // holdout.csv is never tuned on: these floors only catch a regression, they are not the targets.
+    @Test("the holdout set (holdout.csv) stays above a regression floor: precision ≥ 0.85, recall ≥ 0.60")
+    func holdoutSet() throws {
+        let report = try MoodFixtures.evaluate("holdout.csv")
+        #expect(report.total == 200)
+        #expect(report.precision >= 0.85, "precision \(report.precision)")
+        #expect(report.recall >= 0.60, "recall \(report.recall)")
+    }
+
+    @Test("a label that is neither 0 nor 1 names its row")
+    func badLabel() throws {
+        let examples = try LabelledCSV.parse("text,angry\nhello,0\nwhere is it,maybe\n", labelColumn: "angry")
+        #expect {
+            _ = try MoodEvaluation.run(MoodDetector(), on: examples)
+        } throws: { error in
+            "\(error)".contains("row 3") && "\(error)".contains("maybe")
+        }
+    }
+}
+
+@Suite("MoodDetector: single messages")
+struct MoodDetectorMessageTests {
+    @Test("worry is not anger; a sarcastic demand for a refund is")
+    func worryVersusAnger() {
+        let worried = reading("my parcel is lost and I'm worried")
+        #expect(!worried.isAngry, "\(worried)")
+        #expect(worried.message < MoodDetector.defaultThreshold)
+
+        let angry = reading("this is a joke, where is my refund?!")
+        #expect(angry.isAngry, "\(angry)")
+        #expect(angry.message >= MoodDetector.defaultThreshold)
+    }
+
+    @Test("'not bad at all' is calm; 'not happy at all' is angry with that phrase as the reason")
+    func negation() throws {
+        let notBad = reading("not bad at all")
+        #expect(!notBad.isAngry)
+        #expect(notBad.message == 0, "\(notBad.reasons)")
+
+        let notHappy = reading("not happy at all")
+        #expect(notHappy.isAngry, "\(notHappy)")
+        let reason = try #require(notHappy.reasons.first { $0.evidence.contains("not happy") }, "\(notHappy.reasons)")
+        #expect(reason.kind == .angerWord)
+        #expect(reason.weight > 0)
+    }
+
+    @Test("asking how to cancel is calm; cancelling in anger is angry")
+    func cancelling() {
+        let question = reading("how do I cancel my subscription?")
+        #expect(!question.isAngry, "\(question)")
+        #expect(question.message < 0.2)
+
+        let leaving = reading("cancel my account, I'm done with you")
+        #expect(leaving.isAngry, "\(leaving)")
+        #expect(kinds(leaving).contains(.threat))
+    }
+
+    @Test("capitals: a shouted demand is angry, a size name or a happy shout is not")
+    func capitals() {
+        let shouted = reading("WHERE IS MY PARCEL I WANT MY MONEY")
+        #expect(shouted.isAngry, "\(shouted)")
+        #expect(kinds(shouted).contains(.shouting))
+
+        let size = reading("is the XL size in stock")
+        #expect(!size.isAngry)
+        #expect(!kinds(size).contains(.shouting), "\(size.reasons)")
+
+        let love = reading("LOVE the new mugs!!!")
+        #expect(!love.isAngry, "\(love)")
+        #expect(love.message < 0.3, "\(love)")
+        #expect(kinds(love).contains(.friendly))
+    }
+
+    @Test("asking for a manager is an escalation; 'third time' is repetition")
+    func escalationAndRepetition() throws {
+        let manager = reading("I want a manager")
+        let escalation = try #require(manager.reasons.first { $0.kind == .escalation }, "\(manager.reasons)")
+        #expect(escalation.evidence == "manager")
+
+        let third = reading("this is the third time I ask")
+        let repetition = try #require(third.reasons.first { $0.kind == .repetition }, "\(third.reasons)")
+        #expect(repetition.evidence == "third time")
+    }
+
+    @Test("every reason carries the words or signs it found")
+    func evidence() {
+        let angry = reading("this is a joke, where is my refund?!")
+        #expect(!angry.reasons.isEmpty)
+        for reason in angry.reasons {
+            #expect(!reason.evidence.isEmpty, "\(reason)")
+            #expect(reason.summary.contains(reason.evidence))
+        }
+        let evidence = angry.reasons.map(\.evidence)
+        #expect(evidence.contains("this is a joke"), "\(evidence)")
+        #expect(evidence.contains("?!"), "\(evidence)")
+    }
+
+    @Test("the same text always gives the same reading")
+    func deterministic() {
+        for text in ["this is a joke, where is my refund?!", "LOVE the new mugs!!!", "not happy at all",
+                     "my parcel is lost and I'm worried"] {
+            let first = reading(text)
+            #expect(reading(text) == first)
+            #expect(MoodDetector().score(text) == MoodDetector().score(text))
+        }
+    }
+
+    @Test("the lexicon lists no phrase twice")
+    func lexiconHasNoDuplicates() {
+        #expect(MoodLexicon.duplicates.isEmpty, "\(MoodLexicon.duplicates)")
+    }
+}
+
+@Suite("MoodDetector: conversations")
+struct MoodDetectorConversationTests {
+    @Test("three mild complaints in a row make an angry conversation, though none is angry alone")
+    func risingComplaints() throws {
+        let detector = MoodDetector()
+        let complaints = ["that's a bit annoying", "I'm quite disappointed", "the box was a bit of a mess"]
+        for text in complaints {
+            let alone = detector.score(text).score
+            #expect(alone >= 0.2 && alone < detector.threshold, "\(text): \(alone)")
+        }
+        var state = MoodState()
+        let first = detector.read(complaints[0], state: &state)
+        let second = detector.read(complaints[1], state: &state)
+        let third = detector.read(complaints[2], state: &state)
+        #expect(!first.isAngry && !second.isAngry, "\(first.conversation), \(second.conversation)")
+        #expect(third.isAngry, "\(third.conversation)")
+        #expect(third.message < detector.threshold)
+        let rising = try #require(third.reasons.first { $0.kind == .risingComplaints }, "\(third.reasons)")
+        #expect(rising.kind.rawValue == "complaints across turns")
+        #expect(!kinds(second).contains(.risingComplaints))
+    }
+
+    @Test("the same message sent twice adds a 'same message again' reason")
+    func repeatedMessage() throws {
+        let detector = MoodDetector()
+        var state = MoodState()
+        let first = detector.read("where is my parcel", state: &state)
+        let second = detector.read("where is my parcel", state: &state)
+        #expect(!kinds(first).contains(.repeatedMessage))
+        let again = try #require(second.reasons.first { $0.kind == .repeatedMessage }, "\(second.reasons)")
+        #expect(again.kind.rawValue == "same message again")
+        #expect(second.message > first.message)
+        #expect(state.recentHashes.allSatisfy { !$0.contains("parcel") })
+    }
+
+    @Test("a calm message after an angry one lowers the conversation's score")
+    func calming() {
+        let detector = MoodDetector()
+        var state = MoodState()
+        let angry = detector.read("this is a joke, where is my refund?!", state: &state)
+        let calm = detector.read("ok thanks, I found the tracking link", state: &state)
+        #expect(angry.isAngry)
+        #expect(calm.message < 0.2, "\(calm)")
+        #expect(calm.conversation < angry.conversation)
+        #expect(state.conversation == calm.conversation)
+    }
+}

@@ -1,0 +1,446 @@
+import Foundation
+import Testing
+@testable import SupportBotCore
+@testable import SupportBotServer
+import SupportBotStore
+
+/// The fixture shop plus two topics that need a person.
+enum HandoffFixture {
+    static let peopleIntents = """
+        - id: contact.human
+          title: Talk to a person
+          handoff: true
+          reply: Please e-mail help@test.example and our team will help.
+          tags: [contact]
+          examples:
+            - i want to talk to a human
+            - can i speak to a real person
+            - put me through to your team
+        - id: billing.dispute
+          title: Dispute a charge
+          handoff: true
+          reply: Please e-mail billing@test.example about the charge.
+          tags: [billing]
+          examples:
+            - i was charged twice
+            - dispute a charge on my card
+            - wrong amount taken from my card
+        """
+
+    static func engine(settings: String? = nil) throws -> SupportEngine {
+        var files = FixtureKnowledge.files
+        files["intents/people.yml"] = peopleIntents
+        if let settings { files["knowledge/_settings.yml"] = settings }
+        return SupportEngine(knowledgeBase: try KnowledgeLoader.load(files: files), version: 1)
+    }
+
+    static var quickGrace: HandoffConfiguration {
+        var configuration = HandoffConfiguration()
+        configuration.agentGraceSeconds = 0.3
+        configuration.customerGraceSeconds = 0.3
+        return configuration
+    }
+
+    static func start(settings: String? = nil, folder: URL? = nil) async throws -> RunningServer {
+        try await RunningServer.start(engine: engine(settings: settings), handoff: quickGrace, folder: folder)
+    }
+}
+
+extension LineClient {
+    /// Sends a customer message and waits for the handoff it causes.
+    func handOff(_ text: String) async throws -> [String: Any] {
+        try await send(json: ["type": "say", "text": text])
+        return try await next(type: "handoff")
+    }
+
+    func welcomed() async throws -> String {
+        try #require(try await next(type: "welcome")["session"] as? String)
+    }
+}
+
+func ticketID(_ line: [String: Any]) throws -> Int64 {
+    Int64(try #require(line["ticket"] as? Int, "no ticket in \(line)"))
+}
+
+@Suite("Human handoff end to end", .serialized)
+struct HandoffTests {
+    @Test("angry customer → handoff → agent notified → claim with transcript → both ways → close → rating stored")
+    func angryCustomerJourney() async throws {
+        let running = try await HandoffFixture.start()
+        let sam = try await running.agent("Sam")
+        let customer = try await running.connect()
+        _ = try await customer.welcomed()
+        #expect(try await customer.ask("where is my order")["action"] as? String == "answer")
+
+        let handoff = try await customer.handOff("this is a joke, where is my refund?! useless")
+        let ticket = try ticketID(handoff)
+        #expect(handoff["reason"] as? String == "angry")
+        #expect(["medium-high", "high"].contains(handoff["priority"] as? String ?? ""))
+        #expect(handoff["position"] as? Int == 1)
+        #expect((handoff["wait_minutes"] as? Int ?? 0) >= 1)
+        let text = try #require(handoff["text"] as? String)
+        #expect(text.hasPrefix("I'm sorry this happened."))
+        #expect(text.contains("ticket number is \(ticket)"))
+
+        let pushed = try await sam.next(type: "ticket_new")
+        #expect(try ticketID(pushed) == ticket)
+        #expect((pushed["preview"] as? String ?? "").contains("joke"))
+
+        // While waiting, the bot is silent: the message goes to the ticket.
+        let received = try await customer.ask("hello?? anyone")
+        #expect(received["type"] as? String == "received")
+
+        try await sam.send(json: ["type": "claim"])
+        let claimed = try await sam.next(type: "claimed")
+        #expect(try ticketID(claimed) == ticket)
+        #expect(claimed["reason"] as? String == "angry")
+        let transcript = try #require(claimed["transcript"] as? [[String: Any]])
+        let said = transcript.compactMap { $0["text"] as? String }
+        #expect(said.contains("where is my order"))
+        #expect(said.contains("hello?? anyone"))
+        let mood = try #require(claimed["mood"] as? [String: Any])
+        #expect((mood["score"] as? Double ?? 0) >= 0.5)
+        #expect(!(mood["reasons"] as? [[String: Any]] ?? []).isEmpty)
+        #expect(!(claimed["candidates"] as? [[String: Any]] ?? []).isEmpty)
+        #expect(try await customer.next(type: "agent_joined")["agent"] as? String == "Sam")
+
+        try await sam.send(json: ["type": "say", "ticket": ticket, "text": "Hi, I'm Sam. I'll sort out your refund."])
+        #expect(try await sam.next(type: "sent")["customer_online"] as? Bool == true)
+        let fromAgent = try await customer.next(type: "agent")
+        #expect(fromAgent["text"] as? String == "Hi, I'm Sam. I'll sort out your refund.")
+        #expect(fromAgent["agent"] as? String == "Sam")
+
+        let ack = try await customer.ask("thank you, it was order 4411")
+        #expect(ack["type"] as? String == "received")
+        #expect(try await sam.next(type: "customer")["text"] as? String == "thank you, it was order 4411")
+
+        try await sam.send(json: ["type": "note", "ticket": ticket, "text": "refund issued by hand"])
+        _ = try await sam.next(type: "noted")
+        try await sam.send(json: ["type": "close", "ticket": ticket, "resolution": "refund issued"])
+        _ = try await sam.next(type: "closed")
+        let left = try await customer.next(type: "agent_left")
+        #expect(left["ask_rating"] as? Bool == true)
+        #expect(!(left["text"] as? String ?? "").contains("refund issued by hand"), "notes never reach the customer")
+
+        try await customer.send(json: ["type": "rate", "score": 5, "comment": "quick, thanks"])
+        #expect(try await customer.next(type: "rated")["score"] as? Int == 5)
+        let stored = try #require(try await running.database.ticket(id: ticket))
+        #expect(stored.state == .closed)
+        #expect(stored.rating == 5)
+        #expect(stored.ratingComment == "quick, thanks")
+        #expect(stored.resolution == "refund issued")
+        #expect(stored.agentName == "Sam")
+
+        // The bot answers again after the chat with a person ends.
+        #expect(try await customer.ask("where is my order")["type"] as? String == "reply")
+        let lines = try await running.database.transcript(sessionID: stored.sessionID)
+        #expect(lines.contains { $0.speaker == .agent && $0.author == "Sam" && $0.action == nil })
+        #expect(lines.contains { $0.action == "note" && $0.text == "refund issued by hand" })
+        await customer.close()
+        await sam.close()
+        await running.stop()
+    }
+
+    @Test("each trigger hands off with its reason", arguments: [
+        (["can i speak to a real person"], "asked_for_person"),
+        (["i was charged twice"], "handoff_topic"),
+        (["zxqv blorp", "qqq wvvx"], "not_understood"),
+        (["where is my order", "where is my order"], "answer_did_not_help"),
+        (["I want a manager NOW, this is ridiculous!!!"], "angry"),
+    ])
+    func triggers(messages: [String], reason: String) async throws {
+        let running = try await HandoffFixture.start()
+        let customer = try await running.connect()
+        _ = try await customer.welcomed()
+        for message in messages.dropLast() {
+            #expect(try await customer.ask(message)["type"] as? String == "reply")
+        }
+        let handoff = try await customer.handOff(messages.last!)
+        #expect(handoff["reason"] as? String == reason)
+        #expect(EscalationLevel(name: handoff["priority"] as? String ?? "") != nil)
+        let ticket = try #require(try await running.database.ticket(id: try ticketID(handoff)))
+        #expect(ticket.state == .waiting)
+        #expect(ticket.reason == reason)
+        await customer.close()
+        await running.stop()
+    }
+
+    @Test("a billing topic routes to the agent with that skill; others are not offered it")
+    func routingBySkill() async throws {
+        let running = try await HandoffFixture.start()
+        let sam = try await running.agent("Sam", skills: ["billing"])
+        let ali = try await running.agent("Ali", skills: ["shipping"])
+        let customer = try await running.connect()
+        _ = try await customer.welcomed()
+        let handoff = try await customer.handOff("i was charged twice")
+        #expect(handoff["priority"] as? String == "medium")
+        #expect(try ticketID(try await sam.next(type: "ticket_new")) == ticketID(handoff))
+        #expect(await ali.drain().filter { $0["type"] as? String == "ticket_new" }.isEmpty)
+        try await ali.send(json: ["type": "claim"])
+        #expect(try await ali.next(type: "error")["code"] as? String == "queue_empty")
+        try await sam.send(json: ["type": "claim"])
+        #expect(try ticketID(try await sam.next(type: "claimed")) == ticketID(handoff))
+        await running.stop()
+    }
+
+    @Test("a returning customer goes straight back to the agent who helped them (sticky agent)")
+    func stickyAgent() async throws {
+        let running = try await HandoffFixture.start()
+        let sam = try await running.agent("Sam")
+        let customer = try await running.connect()
+        _ = try await customer.welcomed()
+        let first = try ticketID(try await customer.handOff("can i speak to a real person"))
+        try await sam.send(json: ["type": "claim", "ticket": first])
+        _ = try await sam.next(type: "claimed")
+        try await sam.send(json: ["type": "close", "ticket": first, "resolution": "answered"])
+        _ = try await sam.next(type: "closed")
+        _ = try await customer.next(type: "agent_left")
+
+        let ali = try await running.agent("Ali")
+        let again = try await customer.handOff("can i talk to a human again please")
+        let second = try ticketID(again)
+        #expect(second != first)
+        #expect((again["text"] as? String ?? "").contains("Sam"))
+        #expect(try await customer.next(type: "agent_joined")["agent"] as? String == "Sam")
+        let claimed = try await sam.next(type: "claimed")
+        #expect(try ticketID(claimed) == second)
+        #expect(claimed["sticky"] as? Bool == true)
+        #expect(await ali.drain().allSatisfy { $0["type"] as? String != "ticket_new" })
+        #expect(try await running.database.ticket(id: second)?.agentName == "Sam")
+        await running.stop()
+    }
+
+    @Test("a restart keeps waiting tickets; the customer rejoins with hello and an agent picks it up")
+    func restartWithTicketsWaiting() async throws {
+        var running = try await HandoffFixture.start()
+        let folder = running.folder
+        let customer = try await running.connect()
+        let session = try await customer.welcomed()
+        let ticket = try ticketID(try await customer.handOff("this is ridiculous, i want a manager"))
+        await customer.close()
+        await running.stop(removeFiles: false)
+
+        running = try await HandoffFixture.start(folder: folder)
+        let back = try await running.connect()
+        _ = try await back.welcomed()
+        try await back.send(json: ["type": "hello", "session": session])
+        let welcome = try await back.next(type: "welcome")
+        #expect(welcome["resumed"] as? Bool == true)
+        let place = try await back.next(type: "queue")
+        #expect(try ticketID(place) == ticket)
+        #expect(place["position"] as? Int == 1)
+
+        let sam = try await running.agent("Sam")
+        try await sam.send(json: ["type": "claim"])
+        let claimed = try await sam.next(type: "claimed")
+        #expect(try ticketID(claimed) == ticket)
+        #expect((claimed["transcript"] as? [[String: Any]] ?? []).contains {
+            ($0["text"] as? String) == "this is ridiculous, i want a manager"
+        })
+        #expect(try await back.next(type: "agent_joined")["agent"] as? String == "Sam")
+        await running.stop()
+    }
+
+    @Test("bad tokens get auth_failed; the third failure closes; commands need a login")
+    func badTokens() async throws {
+        let running = try await HandoffFixture.start()
+        let client = try await LineClient.connect(port: running.agentPort)
+        _ = try await client.next(type: "hello")
+        try await client.send(json: ["type": "queue"])
+        #expect(try await client.next(type: "error")["code"] as? String == "not_logged_in")
+        for attempt in 1...3 {
+            try await client.send(json: ["type": "login", "token": "wrong-\(attempt)"])
+            #expect(try await client.next(type: "error")["code"] as? String == "auth_failed")
+        }
+        #expect(try await client.next() == nil, "the connection closes after three failures")
+        await running.stop()
+    }
+
+    @Test("two agents claiming the same ticket: exactly one wins")
+    func concurrentClaims() async throws {
+        let running = try await HandoffFixture.start()
+        let sam = try await running.agent("Sam")
+        let ali = try await running.agent("Ali")
+        let customer = try await running.connect()
+        _ = try await customer.welcomed()
+        let ticket = try ticketID(try await customer.handOff("can i speak to a real person"))
+        _ = try await sam.next(type: "ticket_new")
+        _ = try await ali.next(type: "ticket_new")
+        async let a: Void = sam.send(json: ["type": "claim", "ticket": ticket])
+        async let b: Void = ali.send(json: ["type": "claim", "ticket": ticket])
+        _ = try await (a, b)
+        func outcome(_ client: LineClient) async throws -> String {
+            while true {
+                let line = try #require(try await client.next())
+                if line["type"] as? String == "claimed" { return "claimed" }
+                if line["type"] as? String == "error" { return line["code"] as? String ?? "" }
+            }
+        }
+        let results = [try await outcome(sam), try await outcome(ali)].sorted()
+        #expect(results == ["already_claimed", "claimed"])
+        await running.stop()
+    }
+
+    @Test("an agent who drops mid-chat: after the grace period the ticket goes back to the front, the customer is told")
+    func agentDisconnects() async throws {
+        let running = try await HandoffFixture.start()
+        let sam = try await running.agent("Sam")
+        let customer = try await running.connect()
+        _ = try await customer.welcomed()
+        let ticket = try ticketID(try await customer.handOff("can i speak to a real person"))
+        try await sam.send(json: ["type": "claim"])
+        _ = try await sam.next(type: "claimed")
+        _ = try await customer.next(type: "agent_joined")
+        await sam.close()
+
+        let left = try await customer.next(type: "agent_left")
+        #expect((left["text"] as? String ?? "").contains("front of the line"))
+        #expect(try await customer.next(type: "queue")["position"] as? Int == 1)
+        let stored = try #require(try await running.database.ticket(id: ticket))
+        #expect(stored.state == .waiting)
+        #expect(stored.front)
+
+        let ali = try await running.agent("Ali")
+        try await ali.send(json: ["type": "claim"])
+        #expect(try ticketID(try await ali.next(type: "claimed")) == ticket)
+        await running.stop()
+    }
+
+    @Test("an agent who comes back within the grace period keeps the chat")
+    func agentReconnectsInTime() async throws {
+        var grace = HandoffFixture.quickGrace
+        grace.agentGraceSeconds = 5
+        let running = try await RunningServer.start(engine: HandoffFixture.engine(), handoff: grace)
+        let token = AgentToken.generate()
+        _ = try await running.database.addAgent(name: "Sam", skills: [], tokenHash: AgentToken.hash(token), at: Date())
+        var sam = try await running.login(token: token)
+        let customer = try await running.connect()
+        _ = try await customer.welcomed()
+        let ticket = try ticketID(try await customer.handOff("can i speak to a real person"))
+        try await sam.send(json: ["type": "claim"])
+        _ = try await sam.next(type: "claimed")
+        await sam.close()
+        sam = try await LineClient.connect(port: running.agentPort)
+        _ = try await sam.next(type: "hello")
+        try await sam.send(json: ["type": "login", "token": token])
+        let claimed = try await sam.next(type: "claimed")
+        #expect(try ticketID(claimed) == ticket)
+        #expect(try await running.database.ticket(id: ticket)?.state == .assigned)
+        await running.stop()
+    }
+
+    @Test("'never mind' while waiting leaves the line and the bot answers again")
+    func neverMind() async throws {
+        let running = try await HandoffFixture.start()
+        let customer = try await running.connect()
+        _ = try await customer.welcomed()
+        let ticket = try ticketID(try await customer.handOff("can i speak to a real person"))
+        let left = try await customer.ask("never mind")
+        #expect(left["type"] as? String == "queue_left")
+        #expect(try await running.database.ticket(id: ticket)?.state == .abandoned)
+        #expect(try await customer.ask("where is my order")["action"] as? String == "answer")
+        await running.stop()
+    }
+
+    @Test("a waiting customer who drops and does not come back is abandoned; agents are told")
+    func customerDrops() async throws {
+        let running = try await HandoffFixture.start()
+        let sam = try await running.agent("Sam")
+        let customer = try await running.connect()
+        _ = try await customer.welcomed()
+        let ticket = try ticketID(try await customer.handOff("can i speak to a real person"))
+        _ = try await sam.next(type: "ticket_new")
+        await customer.close()
+        let gone = try await sam.next(type: "ticket_gone")
+        #expect(try ticketID(gone) == ticket)
+        #expect(try await running.database.ticket(id: ticket)?.state == .abandoned)
+        await running.stop()
+    }
+
+    @Test("transfer to a skill puts the chat back at the front for that skill; transfer to a named agent hands it over")
+    func transfers() async throws {
+        let running = try await HandoffFixture.start()
+        let sam = try await running.agent("Sam", skills: ["billing"])
+        let ali = try await running.agent("Ali", skills: ["shipping"])
+        let customer = try await running.connect()
+        _ = try await customer.welcomed()
+        let ticket = try ticketID(try await customer.handOff("i was charged twice"))
+        try await sam.send(json: ["type": "claim"])
+        _ = try await sam.next(type: "claimed")
+        _ = try await customer.next(type: "agent_joined")
+
+        try await sam.send(json: ["type": "transfer", "ticket": ticket, "skill": "shipping"])
+        #expect(try await sam.next(type: "transferred")["to"] as? String == "shipping")
+        _ = try await customer.next(type: "agent_left")
+        #expect(try await customer.next(type: "queue")["position"] as? Int == 1)
+        #expect(try ticketID(try await ali.next(type: "ticket_new")) == ticket)
+        try await ali.send(json: ["type": "claim"])
+        let claimed = try await ali.next(type: "claimed")
+        #expect((claimed["transcript"] as? [[String: Any]] ?? []).contains { ($0["text"] as? String) == "i was charged twice" })
+        #expect(try await customer.next(type: "agent_joined")["agent"] as? String == "Ali")
+
+        try await ali.send(json: ["type": "transfer", "ticket": ticket, "agent": "sam"])
+        _ = try await ali.next(type: "transferred")
+        let toSam = try await sam.next(type: "claimed")
+        #expect(toSam["transferred_from"] as? String == "Ali")
+        #expect(try await customer.next(type: "agent_joined")["agent"] as? String == "Sam")
+        #expect(try await running.database.ticket(id: ticket)?.agentName == "Sam")
+        await running.stop()
+    }
+
+    @Test("places in line move up when someone ahead is picked up")
+    func queuePositions() async throws {
+        let running = try await HandoffFixture.start()
+        let first = try await running.connect()
+        let second = try await running.connect()
+        _ = try await first.welcomed()
+        _ = try await second.welcomed()
+        _ = try await first.handOff("can i speak to a real person")
+        let place = try await second.handOff("i want to talk to a human")
+        #expect(place["position"] as? Int == 2)
+        let sam = try await running.agent("Sam")
+        try await sam.send(json: ["type": "claim"])
+        _ = try await sam.next(type: "claimed")
+        #expect(try await second.next(type: "queue")["position"] as? Int == 1)
+        await running.stop()
+    }
+
+    @Test("outside opening hours with no one online, the customer is told the team is away and the ticket is kept")
+    func outsideOpeningHours() async throws {
+        let settings = """
+            shop_name: Test Shop
+            email: help@test.example
+            handoff:
+              opening_hours:
+                every_day: closed
+            """
+        let running = try await HandoffFixture.start(settings: settings)
+        let customer = try await running.connect()
+        _ = try await customer.welcomed()
+        let handoff = try await customer.handOff("can i speak to a real person")
+        #expect((handoff["text"] as? String ?? "").contains("away right now"))
+        #expect(try await running.database.ticket(id: try ticketID(handoff))?.state == .waiting)
+        await running.stop()
+    }
+
+    @Test("agents get clear errors for someone else's ticket and unknown tickets")
+    func agentErrors() async throws {
+        let running = try await HandoffFixture.start()
+        let sam = try await running.agent("Sam")
+        let ali = try await running.agent("Ali")
+        let customer = try await running.connect()
+        _ = try await customer.welcomed()
+        let ticket = try ticketID(try await customer.handOff("can i speak to a real person"))
+        try await sam.send(json: ["type": "claim", "ticket": ticket])
+        _ = try await sam.next(type: "claimed")
+        try await ali.send(json: ["type": "say", "ticket": ticket, "text": "hi"])
+        #expect(try await ali.next(type: "error")["code"] as? String == "not_your_ticket")
+        try await ali.send(json: ["type": "claim", "ticket": 999])
+        #expect(try await ali.next(type: "error")["code"] as? String == "unknown_ticket")
+        try await ali.send(json: ["type": "close", "ticket": ticket])
+        #expect(try await ali.next(type: "error")["code"] as? String == "missing_field")
+        try await ali.send("not json")
+        #expect(try await ali.next(type: "error")["code"] as? String == "bad_json")
+        await running.stop()
+    }
+}
