@@ -74,7 +74,7 @@ enum MoodLexicon {
         add(.blame, 0.5, [
             "sort it out", "sort this out", "do your job", "do your jobs", "read it", "read my message",
             "answer the question", "answer me", "give it back", "you clearly", "do not care",
-            "could not care less", "couldnt care less", "nobody cares", "no one cares", "nobody bothered",
+            "could not care less", "nobody cares", "no one cares", "nobody bothered",
             "no one bothered", "nobody seems to care", "you lie", "you lied to", "lie on your", "lying to",
             "theft", "robbery", "daylight robbery", "stealing", "stole", "harassment", "ruined", "lost a customer",
             "losing my patience", "lost my patience", "lost patience", "round in circles", "not even an",
