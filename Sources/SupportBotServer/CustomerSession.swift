@@ -244,6 +244,12 @@ final class CustomerSession: LineConnectionHandler {
             return [.error(code: .unknownSession,
                            message: "We can't find that chat. It may be too old. You can start a new chat here.")]
         }
+        if let ticket, let desk = services.desk, session.id != sessionID {
+            // This connection was waiting in another chat's line: that chat is left behind.
+            await desk.customerDisconnected(ticket: ticket, outbox: outbox, saidBye: false)
+        }
+        ticket = nil
+        ratingTicket = nil
         sessionID = session.id
         context = (try? JSONDecoder().decode(DialogueContext.self, from: Data(session.context.utf8))) ?? DialogueContext()
         stored = true

@@ -133,7 +133,7 @@ public actor HandoffDesk {
             ticket = claimed
             joined = agent
         }
-        let (position, wait) = try await place(of: ticket.id)
+        let (position, wait) = joined == nil ? try await place(of: ticket.id) : (0, 0)
         let away = joined == nil && isAway(at: now)
         let backAt = away ? backText(at: now) : nil
         var text = engine.messages.handoff(reason: decision.reason, upset: upset, ticket: ticket.id,

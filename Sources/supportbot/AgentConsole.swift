@@ -48,6 +48,7 @@ struct AgentConsole: AsyncParsableCommand {
                 + "Pass --port if it uses another agent port.")
         }
         let state = ConsoleState()
+        let answers = AnswerGate()
         let input = AsyncStream<String> { continuation in
             let thread = Thread {
                 while let line = readLine() { continuation.yield(line) }
@@ -61,6 +62,7 @@ struct AgentConsole: AsyncParsableCommand {
                 try await outbound.write(ByteBuffer(bytes: Array(data) + [UInt8(ascii: "\n")]))
             }
             try await send(["type": "login", "token": token])
+            var awaitingAnswer = true
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for try await frame in inbound {
@@ -69,23 +71,74 @@ struct AgentConsole: AsyncParsableCommand {
                         else { continue }
                         let text = state.render(object)
                         if !text.isEmpty { ConsoleState.show(text) }
+                        if ConsoleState.answers.contains(object["type"] as? String ?? "") { await answers.signal() }
                     }
                 }
                 for await line in input {
+                    // One command at a time: the next line waits for the answer to the last one (a claim sets the
+                    // chat that the next line goes to), so pasted or piped commands run in order.
+                    if awaitingAnswer { await answers.wait(seconds: 5) }
+                    awaitingAnswer = false
                     let trimmed = line.trimmingCharacters(in: .whitespaces)
                     if trimmed.isEmpty { continue }
-                    switch state.command(for: trimmed) {
-                    case .send(let object): try await send(object)
+                    let action = state.command(for: trimmed)
+                    if case .quit = action { break }
+                    switch action {
+                    case .send(let object):
+                        await answers.reset()
+                        try await send(object)
+                        awaitingAnswer = true
                     case .local(let text): ConsoleState.show(text)
                     case .quit: break
                     }
-                    if case .quit = state.command(for: trimmed) { break }
                 }
+                if awaitingAnswer { await answers.wait(seconds: 5) }
                 // End of input or /quit: say goodbye and let the server's last lines arrive.
                 try await send(["type": "bye"])
                 try await group.waitForAll()
             }
         }
+    }
+}
+
+/// Lets the console wait for the server's answer to a command before sending the next one.
+actor AnswerGate {
+    private var pending = 0
+    private var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
+    private var nextID = 0
+
+    /// Forgets answers that arrived before now (pushed lines that look like answers).
+    func reset() { pending = 0 }
+
+    func signal() {
+        if let waiter {
+            self.waiter = nil
+            waiter.continuation.resume()
+        } else {
+            pending += 1
+        }
+    }
+
+    func wait(seconds: Double) async {
+        if pending > 0 {
+            pending -= 1
+            return
+        }
+        nextID += 1
+        let id = nextID
+        await withCheckedContinuation { continuation in
+            waiter = (id, continuation)
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                self.expire(id)
+            }
+        }
+    }
+
+    private func expire(_ id: Int) {
+        guard let waiter, waiter.id == id else { return }
+        self.waiter = nil
+        waiter.continuation.resume()
     }
 }
 
@@ -109,6 +162,10 @@ final class ConsoleState: @unchecked Sendable {
         get { lock.withLock { _current } }
         set { lock.withLock { _current = newValue } }
     }
+
+    /// Lines that answer a command (the rest are pushes: new tickets, customer messages).
+    static let answers: Set<String> = ["queue", "claimed", "sent", "noted", "transferred", "closed", "status",
+                                       "pong", "error"]
 
     static let help = """
         /queue                  list waiting and open chats

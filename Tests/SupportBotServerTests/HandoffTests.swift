@@ -201,6 +201,7 @@ struct HandoffTests {
         let second = try ticketID(again)
         #expect(second != first)
         #expect((again["text"] as? String ?? "").contains("Sam"))
+        #expect(again["position"] as? Int == 0)
         #expect(try await customer.next(type: "agent_joined")["agent"] as? String == "Sam")
         let claimed = try await sam.next(type: "claimed")
         #expect(try ticketID(claimed) == second)

@@ -23,7 +23,8 @@ public struct OpeningHours: Sendable, Equatable {
     /// Parses "08:00-18:00", "9:00-12:30, 13:30-17:00" or "closed". Returns nil if it can't.
     public static func parseDay(_ text: String) -> [Range<Int>]? {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
-        if trimmed == "closed" || trimmed.isEmpty { return [] }
+        if trimmed == "closed" { return [] }
+        if trimmed.isEmpty { return nil }
         var ranges: [Range<Int>] = []
         for part in trimmed.split(separator: ",") {
             let ends = part.split(separator: "-").map { $0.trimmingCharacters(in: .whitespaces) }
