@@ -1,9 +1,10 @@
 import Foundation
 import SupportBotCore
+@testable import SupportBotServer
 import Testing
 
 /// Runs `supportbot` with `input` on its standard input; output goes to files, as in `SupportBotCLI.Running`.
-private func runWithInput(_ arguments: [String], input: String, folder: TemporaryDirectory,
+func runWithInput(_ arguments: [String], input: String, folder: TemporaryDirectory,
                           timeout: Duration = .seconds(30)) async throws -> SupportBotCLI.Outcome {
     let executable = try #require(SupportBotCLI.executable, "no supportbot executable near the test bundle")
     let name = UUID().uuidString
@@ -217,5 +218,53 @@ struct AgentsCommandLineTests {
         #expect(error.contains("no database"), "\(result.stderr)")
         #expect(error.contains("--db"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: db))
+    }
+}
+
+@Suite("supportbot agent console", .timeLimit(.minutes(1)))
+struct AgentConsoleTests {
+    @Test("a person can claim, chat and close from the terminal console; piped commands run in order")
+    func consoleJourney() async throws {
+        let running = try await HandoffFixture.start()
+        let token = AgentToken.generate()
+        _ = try await running.database.addAgent(name: "Sam", skills: [], tokenHash: AgentToken.hash(token), at: Date())
+        let customer = try await running.connect()
+        _ = try await customer.welcomed()
+        let ticket = try ticketID(try await customer.handOff("can i speak to a real person"))
+
+        let folder = try TemporaryDirectory()
+        let outcome = try await runWithInput(
+            ["agent", "--token", token, "--port", String(running.agentPort)],
+            input: "/queue\n/claim\nHello, I'm Sam.\n/note checked the order\n/close answered\n", folder: folder)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("Logged in as Sam"))
+        #expect(outcome.stdout.contains("=== Chat #\(ticket)"))
+        #expect(outcome.stdout.contains("can i speak to a real person"), "the console shows the transcript")
+        #expect(outcome.stdout.contains("Note added to #\(ticket)."))
+        #expect(outcome.stdout.contains("Closed #\(ticket)."))
+
+        #expect(try await customer.next(type: "agent")["text"] as? String == "Hello, I'm Sam.")
+        #expect(try await customer.next(type: "agent_left")["ask_rating"] as? Bool == true)
+        #expect(try await running.database.ticket(id: ticket)?.resolution == "answered")
+        await running.stop()
+    }
+
+    @Test("a wrong token is refused with a clear message")
+    func wrongToken() async throws {
+        let running = try await HandoffFixture.start()
+        let folder = try TemporaryDirectory()
+        let outcome = try await runWithInput(["agent", "--token", "nope", "--port", String(running.agentPort)],
+                                             input: "/queue\n", folder: folder)
+        #expect(outcome.stdout.contains("token is not right"))
+        #expect(!outcome.stdout.contains("Logged in"))
+        await running.stop()
+    }
+
+    @Test("no server on the port: one clear error and a non-zero exit")
+    func noServer() async throws {
+        let folder = try TemporaryDirectory()
+        let outcome = try await runWithInput(["agent", "--token", "x", "--port", "1"], input: "", folder: folder)
+        #expect(outcome.status != 0)
+        #expect(outcome.stderr.contains("Can't reach the agent port"))
     }
 }
