@@ -20,15 +20,16 @@ struct Ask: ParsableCommand {
     func run() throws {
         let engine = SupportEngine(knowledgeBase: try knowledge.loadKnowledgeBase(), version: 0)
         var context = DialogueContext()
-        let reply = engine.reply(to: text, context: &context)
+        let turn = engine.respond(to: text, context: &context)
+        let reply = turn.reply
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(ReplyJSON(reply, explain: explain)), as: UTF8.self))
+            print(String(decoding: try encoder.encode(ReplyJSON(turn, explain: explain)), as: UTF8.self))
             return
         }
-        print(ChatPrinter.format(reply))
-        if explain { print("\n" + Explanation.text(for: reply, config: engine.config)) }
+        print(ChatPrinter.format(turn))
+        if explain { print("\n" + Explanation.text(for: turn, config: engine.config)) }
     }
 }
 
@@ -52,25 +53,31 @@ struct Chat: ParsableCommand {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if ["quit", "exit", ":q"].contains(trimmed.lowercased()) { break }
             if trimmed.isEmpty { continue }
-            let reply: BotReply
+            let turn: BotTurn
             if !context.pendingOptions.isEmpty, let n = Int(trimmed) {
-                reply = engine.choose(option: n, context: &context)
+                turn = engine.respond(choosing: n, context: &context)
             } else {
-                reply = engine.reply(to: trimmed, context: &context)
+                turn = engine.respond(to: trimmed, context: &context)
             }
-            print("bot> " + ChatPrinter.format(reply).replacingOccurrences(of: "\n", with: "\n     "))
-            if explain { print(Explanation.text(for: reply, config: engine.config)) }
+            print("bot> " + ChatPrinter.format(turn).replacingOccurrences(of: "\n", with: "\n     "))
+            if explain { print(Explanation.text(for: turn, config: engine.config)) }
         }
     }
 }
 
 enum ChatPrinter {
-    static func format(_ reply: BotReply) -> String {
+    static func format(_ turn: BotTurn) -> String {
+        let reply = turn.reply
         var text = reply.text
         if !reply.suggestions.isEmpty {
             text += "\n[more: " + reply.suggestions.map(\.title).joined(separator: " | ") + "]"
         }
         let meta = reply.intent.map { "\($0), " } ?? ""
-        return text + "\n(\(reply.action.rawValue): \(meta)confidence \(String(format: "%.2f", reply.confidence)))"
+        text += "\n(\(reply.action.rawValue): \(meta)confidence \(String(format: "%.2f", reply.confidence)))"
+        if let handoff = turn.handoff {
+            // No people here: the server would open a ticket; this shows what it would be.
+            text += "\n[the server would hand this chat to a person: \(handoff.reason.rawValue), \(handoff.level.name)]"
+        }
+        return text
     }
 }

@@ -14,7 +14,8 @@ extension KnowledgeOptions {
 
 /// Prints the matcher's reasoning for one message: tokens, corrections, candidates, decision.
 enum Explanation {
-    static func text(for reply: BotReply, config: MatchingConfig) -> String {
+    static func text(for turn: BotTurn, config: MatchingConfig) -> String {
+        let reply = turn.reply
         var lines: [String] = []
         if let match = reply.match {
             let words = match.tokens.map { token -> String in
@@ -37,6 +38,12 @@ enum Explanation {
         lines.append(String(format: "decision:   %@ (%@; answer ≥ %.2f with a lead ≥ %.2f, clarify ≥ %.2f)",
                             reply.action.rawValue, reply.reason, config.answerThreshold, config.ambiguityMargin,
                             config.clarifyThreshold))
+        let mood = turn.mood
+        lines.append(String(format: "mood:       %.2f this message, %.2f conversation", mood.message, mood.conversation)
+            + (mood.reasons.isEmpty ? "" : " (" + mood.reasons.map(\.summary).joined(separator: ", ") + ")"))
+        if let handoff = turn.handoff {
+            lines.append("handoff:    \(handoff.reason.rawValue), \(handoff.level.name) (\(handoff.explanation))")
+        }
         return lines.joined(separator: "\n")
     }
 }
@@ -52,8 +59,28 @@ struct ReplyJSON: Encodable {
     var reason: String
     var tokens: [TokenTrace]?
     var candidates: [Candidate]?
+    var mood: Double
+    var moodReasons: [MoodReason]
+    var handoff: HandoffJSON?
 
-    init(_ reply: BotReply, explain: Bool) {
+    enum CodingKeys: String, CodingKey {
+        case action, text, intent, confidence, options, suggestions, reason, tokens, candidates, mood, handoff
+        case moodReasons = "mood_reasons"
+    }
+
+    struct HandoffJSON: Encodable {
+        var reason: String
+        var priority: String
+        var explanation: String
+    }
+
+    init(_ turn: BotTurn, explain: Bool) {
+        let reply = turn.reply
+        mood = turn.mood.conversation
+        moodReasons = turn.mood.reasons
+        handoff = turn.handoff.map {
+            HandoffJSON(reason: $0.reason.rawValue, priority: $0.level.name, explanation: $0.explanation)
+        }
         action = reply.action.rawValue
         text = reply.text
         intent = reply.intent
