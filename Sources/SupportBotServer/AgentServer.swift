@@ -155,6 +155,8 @@ final class AgentSession: LineConnectionHandler {
         self.outbox = outbox
     }
 
+    var closesWhenIdle: Bool { true }
+
     func greeting() async -> [[UInt8]] {
         [AgentLine.make("hello", [("text", "SupportBot agent port. Log in with {\"type\":\"login\",\"token\":\"…\"}.")])]
     }

@@ -85,7 +85,8 @@ final class ConnectionControl: Sendable {
     }
 }
 
-/// Closes a connection that has been silent for too long, after telling the client why.
+/// Turns "silent for too long" into an inbound `.idle`, so the connection's handler decides: a customer waiting
+/// for a person is kept, anyone else is told why and closed.
 final class IdleTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = InboundLine
     typealias InboundOut = InboundLine
@@ -95,12 +96,7 @@ final class IdleTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.fireUserInboundEventTriggered(event)
             return
         }
-        let line = ServerMessage.error(
-            code: .idleTimeout,
-            message: "This chat was quiet for a long time, so we closed it. Reconnect to carry on.").jsonLine()
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        context.writeAndFlush(NIOAny(ByteBuffer(bytes: line))).whenComplete { _ in
-            loopBound.value.close(promise: nil)
-        }
+        context.fireChannelRead(wrapInboundOut(.idle))
+        context.fireChannelReadComplete()
     }
 }

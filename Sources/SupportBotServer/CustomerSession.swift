@@ -61,6 +61,9 @@ final class CustomerSession: LineConnectionHandler {
 
     func greeting() async -> [[UInt8]] { [welcome().jsonLine()] }
 
+    /// A customer in line for a person, or talking to one, is never closed for being quiet.
+    var closesWhenIdle: Bool { ticket == nil }
+
     func handle(_ bytes: [UInt8]) async -> (lines: [[UInt8]], close: Bool) {
         let (messages, close) = await respond(to: bytes)
         return (messages.map { $0.jsonLine() }, close)

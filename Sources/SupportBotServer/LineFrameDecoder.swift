@@ -1,9 +1,10 @@
 import NIOCore
 
-/// One inbound line, or the news that a line went over the limit.
+/// One inbound line, the news that a line went over the limit, or that the client has been quiet too long.
 public enum InboundLine: Sendable {
     case line([UInt8])
     case tooLong
+    case idle
 }
 
 /// Splits the byte stream into `\n`-terminated lines (a trailing `\r` is dropped), with a hard limit:

@@ -23,6 +23,8 @@ public final class Outbox: Sendable {
 /// What a listener does with one connection: the lines to greet it with, what to answer each line with,
 /// and what to do when it goes away (however that happens).
 protocol LineConnectionHandler: AnyObject {
+    /// False while the connection must stay open though the client is quiet (a customer waiting for a person).
+    var closesWhenIdle: Bool { get }
     func greeting() async -> [[UInt8]]
     func handle(_ bytes: [UInt8]) async -> (lines: [[UInt8]], close: Bool)
     func closed() async
@@ -148,6 +150,15 @@ final class LineListener: Sendable {
                             logger.notice("Line too long; closing", metadata: ["remote": .string(remote)])
                         case .line(let bytes):
                             result = await handler.handle(bytes)
+                        case .idle:
+                            if handler.closesWhenIdle {
+                                result = ([ServerMessage.error(
+                                    code: .idleTimeout,
+                                    message: "This chat was quiet for a long time, so we closed it. Reconnect to carry on.")
+                                    .jsonLine()], true)
+                            } else {
+                                result = ([], false)
+                            }
                         }
                         if !result.lines.isEmpty { outbox.send(result.lines.reduce(into: []) { $0 += $1 }) }
                         let stopping = control.endWork()

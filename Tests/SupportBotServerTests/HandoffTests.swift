@@ -424,6 +424,26 @@ struct HandoffTests {
         await running.stop()
     }
 
+    @Test("a customer waiting for a person is not closed for being quiet; others still are")
+    func waitingCustomersAreNotIdledOut() async throws {
+        let running = try await RunningServer.start(engine: HandoffFixture.engine(), handoff: HandoffFixture.quickGrace) {
+            $0.idleTimeoutSeconds = 1
+        }
+        let waiting = try await running.connect()
+        let idle = try await running.connect()
+        _ = try await waiting.welcomed()
+        _ = try await idle.welcomed()
+        let ticket = try ticketID(try await waiting.handOff("can i speak to a real person"))
+        #expect(try await idle.next(type: "error", timeout: .seconds(5))["code"] as? String == "idle_timeout")
+        try await Task.sleep(for: .milliseconds(1500))
+        let sam = try await running.agent("Sam")
+        try await sam.send(json: ["type": "claim", "ticket": ticket])
+        _ = try await sam.next(type: "claimed")
+        #expect(try await waiting.next(type: "agent_joined")["agent"] as? String == "Sam")
+        #expect(try await running.database.ticket(id: ticket)?.state == .assigned)
+        await running.stop()
+    }
+
     @Test("agents get clear errors for someone else's ticket and unknown tickets")
     func agentErrors() async throws {
         let running = try await HandoffFixture.start()
