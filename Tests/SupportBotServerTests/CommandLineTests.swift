@@ -252,7 +252,7 @@ struct CommandLineTests {
     func serveAnswerStopAndTranscript() async throws {
         let folder = try TemporaryDirectory()
         let db = folder.path("x.sqlite")
-        let server = try SupportBotCLI.Running(["serve", "--port", "0", "--db", db],
+        let server = try SupportBotCLI.Running(["serve", "--port", "0", "--agent-port", "0", "--db", db],
                                                in: SupportBotCLI.repositoryRoot, output: folder.url)
         let listening = try #require(
             try await server.waitForStderrLine(containing: "SupportBot is listening", timeout: .seconds(20)),
@@ -304,7 +304,7 @@ struct CommandLineTests {
         let folder = try TemporaryDirectory()
         let db = folder.path("x.sqlite")
         // A real (empty) database: start the server once and stop it.
-        let server = try SupportBotCLI.Running(["serve", "--port", "0", "--db", db],
+        let server = try SupportBotCLI.Running(["serve", "--port", "0", "--agent-port", "0", "--db", db],
                                                in: SupportBotCLI.repositoryRoot, output: folder.url)
         _ = try #require(try await server.waitForStderrLine(containing: "SupportBot is listening", timeout: .seconds(20)),
                          "\(server.stderr)")
