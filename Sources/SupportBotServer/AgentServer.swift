@@ -176,6 +176,13 @@ final class AgentSession: LineConnectionHandler {
                 return ([AgentLine.error("not_logged_in", "Log in first with {\"type\":\"login\",\"token\":\"…\"}.")],
                         false)
             }
+            // `supportbot agents remove` may have run while this agent was logged in.
+            guard try await database.agent(id: agent.id) != nil else {
+                await desk.agentDisconnected(agent.id, connection: ObjectIdentifier(self))
+                self.agent = nil
+                return ([AgentLine.error("agent_removed", "Your agent account was removed, so you are logged out.")],
+                        true)
+            }
             switch command {
             case .queue: return ([try await desk.queueLine(for: agent.id)], false)
             case .claim(let ticket): return (try await desk.claim(agent.id, ticket: ticket), false)
@@ -203,7 +210,8 @@ final class AgentSession: LineConnectionHandler {
             logger.notice("Agent login failed", metadata: ["failures": .stringConvertible(failures)])
             let last = failures >= Self.maxLoginFailures
             let message = last ? "That token is not right. Too many tries, so this connection is closed."
-                : "That token is not right. Check it and try again (\(Self.maxLoginFailures - failures) tries left)."
+                : "That token is not right. Check it and try again (\(Self.maxLoginFailures - failures) "
+                    + (Self.maxLoginFailures - failures == 1 ? "try" : "tries") + " left)."
             return ([AgentLine.error("auth_failed", message)], last)
         }
         agent = found

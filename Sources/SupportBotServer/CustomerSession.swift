@@ -62,7 +62,7 @@ final class CustomerSession: LineConnectionHandler {
     func greeting() async -> [[UInt8]] { [welcome().jsonLine()] }
 
     /// A customer in line for a person, or talking to one, is never closed for being quiet.
-    var closesWhenIdle: Bool { ticket == nil }
+    var closesWhenIdle: Bool { !outbox.holdsOpen }
 
     func handle(_ bytes: [UInt8]) async -> (lines: [[UInt8]], close: Bool) {
         let (messages, close) = await respond(to: bytes)
@@ -258,7 +258,9 @@ final class CustomerSession: LineConnectionHandler {
         stored = true
         let transcript = try await services.database.transcript(sessionID: id)
         let formatter = ISO8601DateFormatter()
-        let history = transcript.suffix(services.configuration.resumeHistory).map {
+        // Agents' internal notes and system lines are for the team only.
+        let visible = transcript.filter { $0.action != "note" && $0.speaker != .system }
+        let history = visible.suffix(services.configuration.resumeHistory).map {
             ServerMessage.HistoryItem(from: $0.speaker.rawValue, text: $0.text, at: formatter.string(from: $0.at))
         }
         let engine = services.engine.engine

@@ -81,7 +81,7 @@ public actor HandoffDesk {
         for ticket in try await database.openTickets() {
             if ticket.state == .assigned {
                 startAgentGrace(ticket: ticket.id)
-            } else if customers[ticket.id] == nil {
+            } else if customers[ticket.id] == nil && !isAway(at: now) {
                 startCustomerGrace(ticket: ticket.id)
             }
         }
@@ -108,7 +108,7 @@ public actor HandoffDesk {
                                     triggers: decision.triggers.map(\.rawValue), explanation: decision.explanation)
         let detailsJSON = String(decoding: (try? JSONEncoder().encode(details)) ?? Data("{}".utf8), as: UTF8.self)
         let new = NewTicket(sessionID: turn.sessionID, reason: decision.reason.rawValue, level: decision.level.rawValue,
-                            tags: decision.tags, mood: mood.conversation, details: detailsJSON, preview: preview)
+                            tags: decision.tags.map { $0.lowercased() }, mood: mood.conversation, details: detailsJSON, preview: preview)
         var ticket: Ticket
         do {
             ticket = try await database.openTicket(new, turn: turn, at: now)
@@ -118,6 +118,7 @@ public actor HandoffDesk {
             return try await rejoin(ticket: id, sessionID: turn.sessionID, outbox: outbox)
         }
         customers[ticket.id] = outbox
+        outbox.holdsOpen = true
         logger.info("Ticket opened", metadata: [
             "ticket": .stringConvertible(ticket.id), "reason": .string(ticket.reason),
             "priority": .string(decision.level.name),
@@ -167,6 +168,7 @@ public actor HandoffDesk {
         guard let ticket = try await database.ticket(id: id), ticket.state.isOpen else { return [] }
         cancelTimer("customer-\(id)")
         customers[id] = outbox
+        outbox.holdsOpen = true
         let engine = engine.engine
         if ticket.state == .assigned, let name = ticket.agentName {
             agents[ticket.agentID ?? -1]?.outbox.send(AgentLine.make("customer_back", [("ticket", .int(Int(id)))]))
@@ -175,7 +177,7 @@ public actor HandoffDesk {
         let (position, wait) = try await place(of: id)
         lastPositions[id] = position
         return [.queue(ticket: id, position: position, waitMinutes: wait,
-                       text: engine.messages.place(position: position, waitMinutes: wait))]
+                       text: placeText(position: position, waitMinutes: wait))]
     }
 
     /// A message from a customer who is waiting or talking to a person: stored with the ticket and passed on.
@@ -218,9 +220,11 @@ public actor HandoffDesk {
                                                                                ("said_bye", .bool(saidBye))]))
             } else if saidBye {
                 await abandon(id)
-            } else {
+            } else if !isAway(at: Date()) {
                 startCustomerGrace(ticket: id)
             }
+            // Outside opening hours the ticket waits for the team, as the customer was told; they read the
+            // reply when they come back to the chat.
         } catch {
             logger.error("Could not update a ticket after the customer left",
                          metadata: ["ticket": .stringConvertible(id), "error": .string("\(error)")])
@@ -249,6 +253,7 @@ public actor HandoffDesk {
     }
 
     private func forget(customer id: Int64) {
+        customers[id]?.holdsOpen = false
         customers[id] = nil
         lastPositions[id] = nil
         cancelTimer("customer-\(id)")
@@ -388,6 +393,10 @@ public actor HandoffDesk {
         let now = Date()
         let messages = engine.engine.messages
         if let targetName {
+            if targetName.lowercased() == from.name.lowercased() {
+                return [AgentLine.error("invalid_field", "You already have this chat. Transfer it to someone else.",
+                                        ticket: id)]
+            }
             guard let target = agents.values.first(where: { $0.agent.name.lowercased() == targetName.lowercased() }),
                   target.agent.id != agentID else {
                 return [AgentLine.error("agent_offline", "\(targetName) is not online. Pick someone who is, or "
@@ -421,7 +430,7 @@ public actor HandoffDesk {
             let (position, wait) = try await place(of: id)
             lastPositions[id] = position
             customer.send(ServerMessage.queue(ticket: id, position: position, waitMinutes: wait,
-                                              text: messages.place(position: position, waitMinutes: wait)).jsonLine())
+                                              text: placeText(position: position, waitMinutes: wait)).jsonLine())
         }
         announce(waiting, except: agentID)
         try await refreshPositions(except: id)
@@ -442,6 +451,7 @@ public actor HandoffDesk {
         customers[id]?.send(ServerMessage.agentLeft(agent: agent.name,
                                                     text: engine.engine.messages.agentClosed(agent.name),
                                                     askRating: true).jsonLine())
+        customers[id]?.holdsOpen = false
         customers[id] = nil
         logger.info("Ticket closed", metadata: ["ticket": .stringConvertible(id), "agent": .string(agent.name)])
         return [AgentLine.make("closed", [("ticket", .int(Int(id)))])]
@@ -516,8 +526,16 @@ public actor HandoffDesk {
             lastPositions[ticket.id] = position
             let wait = waitMinutes(position: position)
             outbox.send(ServerMessage.queue(ticket: ticket.id, position: position, waitMinutes: wait,
-                                            text: messages.place(position: position, waitMinutes: wait)).jsonLine())
+                                            text: placeText(position: position, waitMinutes: wait)).jsonLine())
         }
+    }
+
+    /// What a waiting customer is told about their place: the line, or when the team is back.
+    private func placeText(position: Int, waitMinutes: Int) -> String {
+        let messages = engine.engine.messages
+        let now = Date()
+        if isAway(at: now) { return messages.away(backAt: backText(at: now)) }
+        return messages.place(position: position, waitMinutes: waitMinutes)
     }
 
     /// Outside opening hours with no one online.
@@ -635,7 +653,7 @@ public actor HandoffDesk {
                 let (position, wait) = try await place(of: id)
                 lastPositions[id] = position
                 customer.send(ServerMessage.queue(ticket: id, position: position, waitMinutes: wait,
-                                                  text: messages.place(position: position, waitMinutes: wait)).jsonLine())
+                                                  text: placeText(position: position, waitMinutes: wait)).jsonLine())
             } else {
                 startCustomerGrace(ticket: id)
             }

@@ -9,6 +9,13 @@ import Synchronization
 public final class Outbox: Sendable {
     private let continuation: AsyncStream<[UInt8]>.Continuation
     let lines: AsyncStream<[UInt8]>
+    private let hold = Mutex(false)
+
+    /// Set while the client waits for or talks to a person: quiet is then expected, not a reason to close.
+    var holdsOpen: Bool {
+        get { hold.withLock { $0 } }
+        set { hold.withLock { $0 = newValue } }
+    }
 
     init() {
         (lines, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)

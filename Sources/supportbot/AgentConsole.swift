@@ -204,7 +204,10 @@ final class ConsoleState: @unchecked Sendable {
             return .local("Now talking in ticket #\(ticket).")
         case "note", "close", "transfer":
             guard let current else { return .local("No chat open. Use /claim first.") }
-            guard !rest.isEmpty else { return .local("Usage: /\(name) TEXT") }
+            guard !rest.isEmpty else {
+                let usage = ["note": "/note TEXT", "close": "/close RESOLUTION", "transfer": "/transfer SKILL or /transfer @NAME"]
+                return .local("Usage: " + (usage[name] ?? "/\(name) TEXT"))
+            }
             switch name {
             case "note": return .send(["type": "note", "ticket": current, "text": rest])
             case "close": return .send(["type": "close", "ticket": current, "resolution": rest])

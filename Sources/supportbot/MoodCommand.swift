@@ -74,7 +74,7 @@ struct Mood: ParsableCommand {
         if reading.conversation != reading.message { line += String(format: " (this message %.2f)", reading.message) }
         line += "  " + text
         for reason in reading.reasons {
-            line += String(format: "\n     +%.2f %@", reason.weight, reason.summary)
+            line += String(format: "\n     %+.2f %@", reason.weight, reason.summary)
         }
         return line
     }
@@ -138,6 +138,12 @@ private struct MoodJSON: Encodable {
 }
 
 private struct MoodEvalJSON: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case messages, threshold, precision, recall, f1, accuracy
+        case truePositives = "true_positives", falsePositives = "false_positives"
+        case falseNegatives = "false_negatives", trueNegatives = "true_negatives"
+    }
+
     var messages: Int
     var threshold: Double
     var precision: Double

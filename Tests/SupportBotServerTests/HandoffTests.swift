@@ -444,6 +444,63 @@ struct HandoffTests {
         await running.stop()
     }
 
+    @Test("a customer who comes back with hello sees the agent's messages but never the internal notes")
+    func notesStayInternalOnResume() async throws {
+        let running = try await HandoffFixture.start()
+        let sam = try await running.agent("Sam")
+        let customer = try await running.connect()
+        let session = try await customer.welcomed()
+        let ticket = try ticketID(try await customer.handOff("can i speak to a real person"))
+        try await sam.send(json: ["type": "claim", "ticket": ticket])
+        _ = try await sam.next(type: "claimed")
+        try await sam.send(json: ["type": "note", "ticket": ticket, "text": "customer seems to be a reseller"])
+        _ = try await sam.next(type: "noted")
+        try await sam.send(json: ["type": "say", "ticket": ticket, "text": "Let me look."])
+        _ = try await sam.next(type: "sent")
+        await customer.close()
+
+        let back = try await running.connect()
+        _ = try await back.welcomed()
+        try await back.send(json: ["type": "hello", "session": session])
+        let welcome = try await back.next(type: "welcome")
+        let history = (welcome["history"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? String }
+        #expect(history.contains("Let me look."))
+        #expect(!history.contains("customer seems to be a reseller"))
+        #expect(!history.contains { $0.contains("joined") }, "system lines are for the team")
+        #expect(try await back.next(type: "agent_joined")["agent"] as? String == "Sam")
+        await running.stop()
+    }
+
+    @Test("an agent removed while logged in is logged out on their next command")
+    func removedAgent() async throws {
+        let running = try await HandoffFixture.start()
+        let sam = try await running.agent("Sam")
+        #expect(try await running.database.removeAgent(named: "Sam"))
+        try await sam.send(json: ["type": "claim"])
+        #expect(try await sam.next(type: "error")["code"] as? String == "agent_removed")
+        #expect(try await sam.next() == nil)
+        await running.stop()
+    }
+
+    @Test("outside opening hours a customer who drops is not abandoned: the team replies when back")
+    func awayTicketsWait() async throws {
+        let settings = """
+            shop_name: Test Shop
+            email: help@test.example
+            handoff:
+              opening_hours:
+                every_day: closed
+            """
+        let running = try await HandoffFixture.start(settings: settings)
+        let customer = try await running.connect()
+        _ = try await customer.welcomed()
+        let ticket = try ticketID(try await customer.handOff("can i speak to a real person"))
+        await customer.close()
+        try await Task.sleep(for: .milliseconds(800))
+        #expect(try await running.database.ticket(id: ticket)?.state == .waiting)
+        await running.stop()
+    }
+
     @Test("agents get clear errors for someone else's ticket and unknown tickets")
     func agentErrors() async throws {
         let running = try await HandoffFixture.start()

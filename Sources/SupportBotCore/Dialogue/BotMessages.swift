@@ -71,6 +71,12 @@ public struct BotMessages: Sendable {
         return place + " " + wait
     }
 
+    /// A waiting customer's place while the team is away.
+    public func away(backAt: String?) -> String {
+        if let backAt { return "Our team is away right now. They are back \(backAt). Your chat is saved." }
+        return "Our team is away right now. Your chat is saved, and they will reply when they are back."
+    }
+
     /// The first message of a handoff.
     /// - Parameters:
     ///   - away: outside opening hours with no one online.
@@ -134,7 +140,7 @@ public struct BotMessages: Sendable {
                 handoffToKnownAgent(ticket: 12, agent: "Sam"),
                 handoff(reason: .internalError, upset: false, ticket: 12, position: 2, waitMinutes: 2, backAt: nil),
                 handoff(reason: .notUnderstood, upset: false, ticket: 12, position: 2, waitMinutes: 2, backAt: nil),
-                addedToTicket, leftQueue, stillWaiting, agentJoined("Sam"), agentClosed("Sam"), agentLost("Sam"),
+                away(backAt: "tomorrow at 8 am"), away(backAt: nil), addedToTicket, leftQueue, stillWaiting, agentJoined("Sam"), agentClosed("Sam"), agentLost("Sam"),
                 transferred("Sam"), ratingThanks]
     }
 }

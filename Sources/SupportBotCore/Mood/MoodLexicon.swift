@@ -104,12 +104,13 @@ enum MoodLexicon {
         add(.repetition, 0.5, [
             "told you", "not asking again", "third time", "3rd time", "fourth time", "4th time", "fifth time", "5th time", "times now",
             "how many times", "already told you", "i told you", "told you already", "keep asking", "keep telling",
-            "again and again", "over and over", "still no", "still not", "still nothing", "still waiting",
-            "still have not", "nobody answers", "nobody replies", "nobody has", "no one answers", "no one replies",
+            "again and again", "over and over",
+            "nobody answers", "nobody replies", "nobody has", "no one answers", "no one replies",
             "no one has", "no reply", "no response", "no answer", "ignored", "ignoring me", "ignoring my",
             "same answer", "keep getting", "said that already", "asked already", "already asked", "going in circles",
             "every time", "yet again", "once again",
         ])
+        add(.repetition, 0.4, ["still no", "still not", "still nothing", "still waiting", "still have not"])
         add(.repetition, 0.25, ["again", "second time", "2nd time", "been waiting", "weeks", "for days", "a month",
                                 "still", "three times", "3 times", "twice", "every day", "days now", "weeks now",
                                 "nothing"])
