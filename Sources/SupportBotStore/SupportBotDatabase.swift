@@ -129,4 +129,9 @@ extension SupportBotDatabase {
             try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [identifier])
         }
     }
+
+    /// Runs fixed SQL written by a test (for example a trigger that makes one kind of write fail). Tests only.
+    func executeForTesting(_ sql: String) async throws {
+        try await writer.write { db in try db.execute(sql: sql) }
+    }
 }

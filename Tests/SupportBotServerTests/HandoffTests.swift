@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import SupportBotCore
 @testable import SupportBotServer
-import SupportBotStore
+@testable import SupportBotStore
 
 /// The fixture shop plus two topics that need a person.
 enum HandoffFixture {
@@ -498,6 +498,28 @@ struct HandoffTests {
         await customer.close()
         try await Task.sleep(for: .milliseconds(800))
         #expect(try await running.database.ticket(id: ticket)?.state == .waiting)
+        await running.stop()
+    }
+
+    @Test("when storing the bot's answer fails, the chat goes to a person instead of leaving the customer stuck")
+    func internalErrorHandsOff() async throws {
+        let running = try await HandoffFixture.start()
+        let customer = try await running.connect()
+        _ = try await customer.welcomed()
+        #expect(try await customer.ask("hello")["type"] as? String == "reply")
+        // From now on every plain bot answer fails to store; the customer's line and the handoff still can.
+        try await running.database.executeForTesting("""
+            CREATE TRIGGER fail_answers BEFORE INSERT ON transcriptEntry
+            WHEN NEW.speaker = 'bot' AND NEW.action = 'answer'
+            BEGIN SELECT RAISE(ABORT, 'disk trouble'); END
+            """)
+        let handoff = try await customer.handOff("where is my order")
+        #expect(handoff["reason"] as? String == "internal_error")
+        #expect(handoff["priority"] as? String == "medium-high")
+        #expect((handoff["text"] as? String ?? "").hasPrefix("Sorry, something went wrong on our side."))
+        let ticket = try #require(try await running.database.ticket(id: try ticketID(handoff)))
+        let lines = try await running.database.transcript(sessionID: ticket.sessionID)
+        #expect(lines.contains { $0.speaker == .customer && $0.text == "where is my order" && $0.ticketID == ticket.id })
         await running.stop()
     }
 
