@@ -193,9 +193,11 @@ public struct MoodDetector: Sendable {
                 let phrase = Array(words[i..<(i + length)])
                 guard let entry = MoodLexicon.cues[phrase] else { continue }
                 matched = true
-                used.formUnion(i..<(i + length))
+                // A negation just before turns a cue around ("not angry"); one that belongs to an earlier cue
+                // ("never arrived. insulting") does not.
                 let negated = MoodLexicon.negatable.contains(entry.kind)
-                    && words[max(0, i - 2)..<i].contains(where: { MoodLexicon.negations.contains($0) })
+                    && (max(0, i - 2)..<i).contains { !used.contains($0) && MoodLexicon.negations.contains(words[$0]) }
+                used.formUnion(i..<(i + length))
                 if entry.weight < 0 {
                     calming.append(MoodReason(kind: .calming, evidence: phrase.joined(separator: " "),
                                               weight: entry.weight))
@@ -262,8 +264,9 @@ public struct MoodDetector: Sendable {
         endWord()
         if letters >= 10 && Double(upper) / Double(letters) >= 0.7 && shouted.count >= 2 {
             reasons.append(MoodReason(kind: .shouting, evidence: "message in capitals", weight: demanding ? 0.5 : 0.3))
-        } else if shouted.contains(where: { $0.count >= 4 }) {
-            reasons.append(MoodReason(kind: .shouting, evidence: shouted.prefix(3).joined(separator: " "), weight: 0.2))
+        } else if demanding ? !shouted.isEmpty : shouted.contains(where: { $0.count >= 4 }) {
+            reasons.append(MoodReason(kind: .shouting, evidence: shouted.prefix(3).joined(separator: " "),
+                                      weight: demanding ? 0.3 : 0.2))
         }
 
         let marks = Array(text.filter { $0 == "!" || $0 == "?" || $0 == " " || $0.isLetter || $0.isNumber })

@@ -43,12 +43,12 @@ enum MoodLexicon {
         add(.angerWord, 0.45, ["not happy"])
         add(.angerWord, 0.2, ["disappointed", "disappointing", "not helpful", "unhelpful", "no help"])
         add(.insult, 0.6, [
-            "useless", "incompetent", "pathetic", "idiot", "idiots", "idiotic", "stupid", "moron", "morons", "clowns",
+            "bait and switch", "thick as", "as thick as", "useless", "incompetent", "pathetic", "idiot", "idiots", "idiotic", "stupid", "moron", "morons", "clowns",
             "clown", "scam", "scammers", "scammer", "thieves", "thief", "liars", "liar", "you lied", "lying",
             "cowboys", "amateurs", "clueless", "dumb", "joke of a", "crooks", "fraudsters", "con artists", "muppets",
         ])
         add(.profanity, 0.55, [
-            "fuck", "fucking", "fucked", "fuckin", "fck", "fking", "effing", "shit", "shitty", "bullshit", "wtf",
+            "my arse", "my ass", "fuck", "fucking", "fucked", "fuckin", "fck", "fking", "effing", "shit", "shitty", "bullshit", "wtf",
             "ffs", "bollocks", "bastard", "bastards", "asshole", "arsehole", "piss", "dickheads", "damn you",
         ])
         add(.profanity, 0.3, ["bloody", "the hell", "hell is", "goddamn", "damn", "damned", "bs", "arse", "screw you",
@@ -58,21 +58,22 @@ enum MoodLexicon {
             "disputing the payment", "lawyer", "lawyers", "solicitor", "legal action", "sue you", "take you to court", "see you in court",
             "small claims", "trading standards", "ombudsman", "watchdog", "report you", "reporting you",
             "never again", "never order from you", "never buy from you", "never shop", "never use you",
-            "taking my business elsewhere", "shop elsewhere", "go elsewhere", "one star", "1 star", "bad review",
+            "taking my business elsewhere", "shop elsewhere", "go elsewhere", "leave a 1 star", "leaving a 1 star", "leave a one star", "leaving a one star", "give you 1 star",
+            "give you one star", "bad review",
             "terrible review", "negative review", "tell everyone", "social media", "contact my bank", "call my bank",
             "last chance", "or else", "i am done", "done with you", "done with this", "last time i order",
             "last time i buy", "last time i shop", "give me my money", "i want my money back", "want my money back",
             "better be", "you owe me", "opening a dispute", "open a dispute", "report this", "had your chance",
             "last warning", "never ordering", "never buying", "never shopping", "never using",
         ])
-        add(.threat, 0.3, ["cancel my account", "close my account", "delete my account", "cancel everything",
+        add(.threat, 0.3, ["one star", "1 star", "cancel my account", "close my account", "delete my account", "cancel everything",
                            "refund now", "refund immediately", "money back now", "dispute", "consumer rights"])
         add(.escalation, 0.5, [
             "manager", "supervisor", "someone in charge", "your boss", "head of", "escalate", "escalating",
             "senior person", "someone senior", "complaints department", "escalated",
         ])
         add(.blame, 0.5, [
-            "sort it out", "sort this out", "do your job", "do your jobs", "read it", "read my message",
+            "how is that legal", "is that even legal", "how is this legal", "do not bother", "do you even", "nobody does anything", "what is the point", "stolen", "how you treat", "lost a loyal customer", "just done", "so done", "sort it out", "sort this out", "do your job", "do your jobs", "read it", "read my message",
             "answer the question", "answer me", "give it back", "you clearly", "do not care",
             "could not care less", "nobody cares", "no one cares", "nobody bothered",
             "no one bothered", "nobody seems to care", "you lie", "you lied to", "lie on your", "lying to",
@@ -90,7 +91,7 @@ enum MoodLexicon {
             "wasted enough", "wasting my time",
         ])
         add(.blame, 0.35, [
-            "fix it", "fix this", "that is it", "i expect", "card provider", "card issuer", "my bank", "chasing",
+            "what exactly", "in a row", "fix it", "fix this", "that is it", "i expect", "card provider", "card issuer", "my bank", "chasing",
             "forever", "typical", "your policy", "my money", "never came", "never arrived", "explain why", "explain",
             "nobody tells", "nobody told", "no one told", "without telling", "without asking", "promised",
             "treat customers", "treating customers", "what is going on", "anyone there", "can not believe",
@@ -107,7 +108,7 @@ enum MoodLexicon {
             "again and again", "over and over",
             "nobody answers", "nobody replies", "nobody has", "no one answers", "no one replies",
             "no one has", "no reply", "no response", "no answer", "ignored", "ignoring me", "ignoring my",
-            "same answer", "keep getting", "said that already", "asked already", "already asked", "going in circles",
+            "same answer", "keep getting", "nobody did", "no one did", "said that already", "asked already", "already asked", "going in circles",
             "every time", "yet again", "once again",
         ])
         add(.repetition, 0.4, ["still no", "still not", "still nothing", "still waiting", "still have not"])
@@ -115,7 +116,7 @@ enum MoodLexicon {
                                 "still", "three times", "3 times", "twice", "every day", "days now", "weeks now",
                                 "nothing"])
         add(.sarcasm, 0.55, [
-            "thanks for nothing", "thank you for nothing", "yeah right", "oh great", "oh wonderful", "just great",
+            "love that for me", "oh cheers", "cool cool cool", "thanks for nothing", "thank you for nothing", "yeah right", "oh great", "oh wonderful", "just great",
             "well done", "good job", "nice one", "bravo", "cheers for nothing", "great job", "what a surprise",
             "surprise surprise", "just what i needed", "thanks a lot", "cheers for", "sure sure",
         ])
@@ -168,7 +169,7 @@ enum MoodLexicon {
         "weeks", "week", "days", "month", "months", "still", "never", "broken", "broke", "late", "lost", "nobody",
         "waiting", "waited", "missing", "damaged", "wrong", "refund", "useless", "pieces", "leak", "leaks",
         "leaking", "stained", "cracked", "smashed", "delay", "delayed", "ignored", "ignoring", "charged", "cancelled",
-        "canceled", "money", "again", "nothing", "hours", "failed", "forever", "another",
+        "canceled", "money", "nothing", "hours", "failed", "forever", "another",
     ]
 
     /// Angry or eye-rolling emoji and what each adds.
@@ -195,7 +196,8 @@ enum MoodLexicon {
         "do you have", "do you do", "do you sell", "do you stock", "do you make", "do you ship", "do you offer",
         "which one", "which set", "which size", "would you recommend", "can you recommend", "in stock",
         "is it available", "available to order", "how do i", "how can i", "can i exchange", "can i swap",
-        "where can i find", "what is the best", "looking for", "buying a gift", "a gift for",
+        "where can i find", "what is the best", "looking for", "buying a gift", "a gift for", "is that possible",
+        "is it possible", "would it be possible", "bulk order",
     ].map(TextNormalizer.tokens)
 
     /// Worry and sadness: upset, but not at us. With no strong anger cue they soften the score.
