@@ -266,7 +266,7 @@ public actor HandoffDesk {
         if let previous = agents[agent.id], previous.connection != connection {
             previous.outbox.send(AgentLine.error("signed_in_elsewhere",
                                                  "You signed in from another window, so this one is closed."))
-            previous.outbox.finish()
+            previous.outbox.finishAndClose()
         }
         agents[agent.id] = OnlineAgent(agent: agent, status: .online, outbox: outbox, connection: connection)
         var lines = [AgentLine.make("welcome", [("agent", .string(agent.name)),

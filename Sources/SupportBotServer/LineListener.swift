@@ -25,6 +25,16 @@ public final class Outbox: Sendable {
     func send(_ line: [UInt8]) { continuation.yield(line) }
 
     func finish() { continuation.finish() }
+
+    private let closeAfterWriting = Mutex(false)
+
+    /// Writes what is queued, then closes the connection (for example when the same agent signs in elsewhere).
+    func finishAndClose() {
+        closeAfterWriting.withLock { $0 = true }
+        continuation.finish()
+    }
+
+    var closesAfterWriting: Bool { closeAfterWriting.withLock { $0 } }
 }
 
 /// What a listener does with one connection: the lines to greet it with, what to answer each line with,
@@ -141,6 +151,7 @@ final class LineListener: Sendable {
                     group.addTask {
                         // The writer: everything for this client leaves through here, in order.
                         for await line in outbox.lines { try await outbound.write(ByteBuffer(bytes: line)) }
+                        if outbox.closesAfterWriting { try? await connection.channel.close() }
                     }
                     for line in await handler.greeting() { outbox.send(line) }
                     var readError: (any Error)?

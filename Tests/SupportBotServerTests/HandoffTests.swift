@@ -471,6 +471,20 @@ struct HandoffTests {
         await running.stop()
     }
 
+    @Test("the same agent signing in twice: the older connection is told and closed")
+    func signedInElsewhere() async throws {
+        let running = try await HandoffFixture.start()
+        let token = AgentToken.generate()
+        _ = try await running.database.addAgent(name: "Sam", skills: [], tokenHash: AgentToken.hash(token), at: Date())
+        let first = try await running.login(token: token)
+        let second = try await running.login(token: token)
+        #expect(try await first.next(type: "error")["code"] as? String == "signed_in_elsewhere")
+        #expect(try await first.next() == nil)
+        try await second.send(json: ["type": "queue"])
+        _ = try await second.next(type: "queue")
+        await running.stop()
+    }
+
     @Test("an agent removed while logged in is logged out on their next command")
     func removedAgent() async throws {
         let running = try await HandoffFixture.start()
