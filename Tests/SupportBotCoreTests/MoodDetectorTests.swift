@@ -31,23 +31,48 @@ private func kinds(_ reading: MoodReading) -> [MoodReason.Kind] { reading.reason
 
 @Suite("MoodDetector: labelled sets")
 struct MoodDetectorLabelledSetTests {
-    @Test("the tuning set (messages.csv) meets the issue's targets: precision ≥ 0.90, recall ≥ 0.85")
-    func tuningSet() throws {
+    // messages.csv and holdout.csv are what the detector was tuned on and what its learned model is trained on
+    // (MoodTrainingData.swift is generated from them): high figures here only show the rules and the model agree
+    // with their own teaching data.
+    @Test("the training sets (messages.csv, holdout.csv) meet the issue's targets: precision ≥ 0.90, recall ≥ 0.85")
+    func trainingSets() throws {
         let report = try MoodFixtures.evaluate("messages.csv")
         #expect(report.total == 345)
         #expect(report.truePositives + report.falseNegatives == 120)
         #expect(report.threshold == MoodDetector.defaultThreshold)
         #expect(report.precision >= 0.90, "precision \(report.precision)")
         #expect(report.recall >= 0.85, "recall \(report.recall)")
+        let holdout = try MoodFixtures.evaluate("holdout.csv")
+        #expect(holdout.total == 200)
+        #expect(holdout.precision >= 0.90, "precision \(holdout.precision)")
+        #expect(holdout.recall >= 0.85, "recall \(holdout.recall)")
     }
 
-    // holdout.csv is never tuned on: these floors only catch a regression, they are not the targets.
-    @Test("the holdout set (holdout.csv) stays above a regression floor: precision ≥ 0.85, recall ≥ 0.60")
-    func holdoutSet() throws {
-        let report = try MoodFixtures.evaluate("holdout.csv")
-        #expect(report.total == 200)
+    // fresh.csv was written after tuning, by someone who had seen neither the other sets nor the code, and is never
+    // trained or tuned on: it is the honest figure (precision 0.889, recall 0.778 when written). The floors below
+    // only catch a regression.
+    @Test("the fresh set (fresh.csv, never trained on) stays above a regression floor: precision ≥ 0.85, recall ≥ 0.72")
+    func freshSet() throws {
+        let report = try MoodFixtures.evaluate("fresh.csv")
+        #expect(report.total == 219)
+        #expect(report.truePositives + report.falseNegatives == 72)
         #expect(report.precision >= 0.85, "precision \(report.precision)")
-        #expect(report.recall >= 0.60, "recall \(report.recall)")
+        #expect(report.recall >= 0.72, "recall \(report.recall)")
+    }
+
+    @Test("the generated training data matches the CSV files it is made from")
+    func trainingDataIsCurrent() throws {
+        let expected = try MoodFixtures.load("messages.csv") + MoodFixtures.load("holdout.csv")
+        #expect(MoodTrainingData.examples.count == expected.count,
+                "run python3 scripts/generate-mood-training-data.py")
+        for (example, labelled) in zip(MoodTrainingData.examples, expected) {
+            #expect(example.text == labelled.text && example.angry == (labelled.label == "1"),
+                    "run python3 scripts/generate-mood-training-data.py")
+        }
+        // Three short messages ("thanks!", "do gift cards expire?", "absolute joke of a company") were written
+        // independently into fresh.csv as well; no other fresh message may appear in the training data.
+        let fresh = Set(try MoodFixtures.load("fresh.csv").map(\.text))
+        #expect(MoodTrainingData.examples.filter { fresh.contains($0.text) }.count == 3, "fresh.csv must never be trained on")
     }
 
     @Test("a label that is neither 0 nor 1 names its row")

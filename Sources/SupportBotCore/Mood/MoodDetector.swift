@@ -14,6 +14,8 @@ public struct MoodReason: Codable, Sendable, Equatable {
         case repeatedMessage = "same message again"
         case blame = "blames or demands"
         case emoji
+        /// The learned model, trained on labelled support chats.
+        case learned = "sounds like angry chats we have seen"
         // Calming cues: their weight is negative, the share of the score they took away.
         case calming = "calming words"
         case friendly = "friendly words"
@@ -105,7 +107,7 @@ public struct MoodDetector: Sendable {
     public func score(_ text: String) -> MessageMood {
         let words = TextNormalizer.tokens(text)
         let wordSet = Set(words)
-        var (reasons, calming, used) = cues(in: words)
+        var (reasons, calming, used, calmPhrase) = cues(in: words)
         let trouble = !wordSet.isDisjoint(with: MoodLexicon.trouble)
         let hasPraise = !wordSet.isDisjoint(with: MoodLexicon.praise)
         if hasPraise && trouble && !reasons.contains(where: { $0.kind == .sarcasm }) {
@@ -146,8 +148,29 @@ public struct MoodDetector: Sendable {
             // "sick of plastic, do you have bamboo storage?": a question about the shop, not a complaint.
             soften(0.5, .question, question)
         }
+        // The learned model hears anger the word rules miss. The rules win where they are sure of calm (a calming,
+        // friendly, worried or shopping cue, or a phrase like "not bad"), and on messages too short to judge; the
+        // model counts only when it is fairly sure, so it never adds small doubts (and apologies) to plain questions.
+        let calmCue = reasons.contains { $0.weight < 0 } || calmPhrase
+        if !calmCue && words.count >= Self.modelMinimumWords {
+            let learned = MoodModel.shared.read(text)
+            let fromModel = Self.modelShare * learned.probability
+            if learned.probability >= Self.modelMinimumProbability && fromModel > score {
+            let evidence = learned.words.isEmpty ? "the whole message" : learned.words.joined(separator: ", ")
+                reasons.append(MoodReason(kind: .learned, evidence: evidence,
+                                          weight: Self.rounded(fromModel - max(0, score))))
+                score = fromModel
+            }
+        }
         return MessageMood(score: Self.rounded(max(0, score)), reasons: reasons)
     }
+
+    /// How far the learned model alone can raise a message's score (its probability times this).
+    static let modelShare = 0.9
+    /// The model speaks only when at least this sure…
+    static let modelMinimumProbability = 0.65
+    /// …and the message has at least this many words.
+    static let modelMinimumWords = 4
 
     /// Scores a message in its conversation and moves the conversation's mood on.
     public func read(_ text: String, state: inout MoodState) -> MoodReading {
@@ -182,10 +205,12 @@ public struct MoodDetector: Sendable {
     // MARK: Cues
 
     /// Word cues, longest phrase first, each word used once; a negation just before cancels anger words.
-    private func cues(in words: [String]) -> (cues: [MoodReason], calming: [MoodReason], used: Set<Int>) {
+    private func cues(in words: [String]) -> (cues: [MoodReason], calming: [MoodReason], used: Set<Int>,
+                                              calmPhrase: Bool) {
         var reasons: [MoodReason] = []
         var calming: [MoodReason] = []
         var used = Set<Int>()
+        var calmPhrase = false
         var i = 0
         while i < words.count {
             var matched = false
@@ -198,6 +223,7 @@ public struct MoodDetector: Sendable {
                 let negated = MoodLexicon.negatable.contains(entry.kind)
                     && (max(0, i - 2)..<i).contains { !used.contains($0) && MoodLexicon.negations.contains(words[$0]) }
                 used.formUnion(i..<(i + length))
+                if entry.weight == 0 { calmPhrase = true }
                 if entry.weight < 0 {
                     calming.append(MoodReason(kind: .calming, evidence: phrase.joined(separator: " "),
                                               weight: entry.weight))
@@ -223,7 +249,7 @@ public struct MoodDetector: Sendable {
             }
             if !matched { i += 1 }
         }
-        return (reasons, calming, used)
+        return (reasons, calming, used, calmPhrase)
     }
 
     /// Angry and eye-rolling emoji.

@@ -1,0 +1,143 @@
+import Foundation
+
+/// A small learned model of angry support messages, next to the word rules: logistic regression over
+/// TF-IDF character n-grams (2 to 5 letters, inside words, punctuation kept), trained at first use on the labelled
+/// messages in `MoodTrainingData`. It catches anger written without the usual words ("so I just lose £60 then?").
+/// Deterministic: the same training data always gives the same weights.
+struct MoodModel: Sendable {
+    private let vocabulary: [String: Int]
+    private let idf: [Double]
+    private let weights: [Double]
+    private let bias: Double
+
+    /// Trained once per process, on first use.
+    static let shared = MoodModel(examples: MoodTrainingData.examples)
+
+    static let gramSizes = 2...5
+
+    init(examples: [(text: String, angry: Bool)], iterations: Int = 300, c: Double = 4) {
+        // Vocabulary and document frequencies.
+        var vocabulary: [String: Int] = [:]
+        var documentFrequency: [Int] = []
+        var documents: [[Int: Int]] = []
+        for example in examples {
+            var counts: [Int: Int] = [:]
+            for (_, grams) in Self.wordGrams(example.text) {
+                for gram in grams {
+                    let index: Int
+                    if let known = vocabulary[gram] {
+                        index = known
+                    } else {
+                        index = vocabulary.count
+                        vocabulary[gram] = index
+                        documentFrequency.append(0)
+                    }
+                    if counts[index] == nil { documentFrequency[index] += 1 }
+                    counts[index, default: 0] += 1
+                }
+            }
+            documents.append(counts)
+        }
+        let n = Double(examples.count)
+        let idf = documentFrequency.map { log((1 + n) / (1 + Double($0))) + 1 }
+        let rows = documents.map { Self.vector($0, idf: idf) }
+        let labels = examples.map { $0.angry ? 1.0 : 0.0 }
+        let positives = max(1, labels.filter { $0 == 1 }.count)
+        let negatives = max(1, labels.count - positives)
+        // Balanced classes: each class counts as much as the other.
+        let classWeight = labels.map { $0 == 1 ? n / (2 * Double(positives)) : n / (2 * Double(negatives)) }
+
+        // Regularised logistic loss, minimised by Nesterov-accelerated gradient descent (rows are unit length,
+        // so a fixed step is safe).
+        let features = vocabulary.count
+        let lambda = 1 / (c * n)
+        var w = [Double](repeating: 0, count: features)
+        var b = 0.0
+        var previousW = w
+        var previousB = b
+        let step = 2.0
+        for iteration in 0..<iterations {
+            let momentum = Double(iteration) / Double(iteration + 3)
+            var lookW = w
+            for j in 0..<features { lookW[j] += momentum * (w[j] - previousW[j]) }
+            let lookB = b + momentum * (b - previousB)
+            var gradient = [Double](repeating: 0, count: features)
+            var gradientB = 0.0
+            for (i, row) in rows.enumerated() {
+                var z = lookB
+                for (j, x) in row { z += lookW[j] * x }
+                let error = classWeight[i] * (Self.sigmoid(z) - labels[i]) / n
+                for (j, x) in row { gradient[j] += error * x }
+                gradientB += error
+            }
+            previousW = w
+            previousB = b
+            for j in 0..<features { w[j] = lookW[j] - step * (gradient[j] + lambda * lookW[j]) }
+            b = lookB - step * gradientB
+        }
+        self.vocabulary = vocabulary
+        self.idf = idf
+        self.weights = w
+        self.bias = b
+    }
+
+    /// The probability that the message is angry, and the words that pushed it up most.
+    func read(_ text: String) -> (probability: Double, words: [String]) {
+        var counts: [Int: Int] = [:]
+        var owners: [Int: String] = [:]
+        let words = Self.wordGrams(text)
+        var perWord: [(word: String, indices: [Int])] = []
+        for (word, grams) in words {
+            var indices: [Int] = []
+            for gram in grams {
+                guard let index = vocabulary[gram] else { continue }
+                counts[index, default: 0] += 1
+                owners[index] = word
+                indices.append(index)
+            }
+            perWord.append((word, indices))
+        }
+        let row = Self.vector(counts, idf: idf)
+        var z = bias
+        var contribution: [Int: Double] = [:]
+        for (j, x) in row {
+            z += weights[j] * x
+            contribution[j] = weights[j] * x
+        }
+        var byWord: [String: Double] = [:]
+        for (word, indices) in perWord {
+            for index in Set(indices) { byWord[word, default: 0] += contribution[index] ?? 0 }
+        }
+        let top = byWord.filter { $0.value > 0 }.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
+            .prefix(3).map(\.key)
+        return (Self.sigmoid(z), Array(top))
+    }
+
+    /// Each whitespace-separated word (lower case, punctuation kept) with its padded character n-grams.
+    static func wordGrams(_ text: String) -> [(String, [String])] {
+        text.lowercased().split(whereSeparator: { $0.isWhitespace }).map { word in
+            let padded = Array((" " + word + " ").unicodeScalars)
+            var grams: [String] = []
+            for size in gramSizes {
+                if padded.count < size {
+                    if size == gramSizes.lowerBound { grams.append(String(String.UnicodeScalarView(padded))) }
+                    continue
+                }
+                for start in 0...(padded.count - size) {
+                    grams.append(String(String.UnicodeScalarView(padded[start..<(start + size)])))
+                }
+            }
+            return (String(word), grams)
+        }
+    }
+
+    /// Sublinear TF × IDF, scaled to unit length; sorted by feature for a fixed summation order.
+    private static func vector(_ counts: [Int: Int], idf: [Double]) -> [(Int, Double)] {
+        var row = counts.map { ($0.key, (1 + log(Double($0.value))) * idf[$0.key]) }.sorted { $0.0 < $1.0 }
+        let norm = sqrt(row.reduce(0) { $0 + $1.1 * $1.1 })
+        if norm > 0 { row = row.map { ($0.0, $0.1 / norm) } }
+        return row
+    }
+
+    private static func sigmoid(_ z: Double) -> Double { 1 / (1 + exp(-z)) }
+}
