@@ -127,6 +127,7 @@ struct Serve: AsyncParsableCommand {
             throw Self.listenError(error, host: host, port: agentPort, flag: "--agent-port")
         }
         try await desk.start()
+        MoodDetector.prepare()
         logger.info("SupportBot is listening", metadata: [
             "chat": .string("\(host):\(server.port)"),
             "agents": .string("\(host):\(agentServer.port)"),

@@ -228,9 +228,7 @@ struct AgentConsoleTests {
         let running = try await HandoffFixture.start()
         let token = AgentToken.generate()
         _ = try await running.database.addAgent(name: "Sam", skills: [], tokenHash: AgentToken.hash(token), at: Date())
-        let customer = try await running.connect()
-        _ = try await customer.welcomed()
-        let ticket = try ticketID(try await customer.handOff("can i speak to a real person"))
+        let (customer, ticket) = try await running.customerInLine("can i speak to a real person")
 
         let folder = try TemporaryDirectory()
         let outcome = try await runWithInput(

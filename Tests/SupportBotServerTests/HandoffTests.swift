@@ -34,6 +34,15 @@ enum HandoffFixture {
         return SupportEngine(knowledgeBase: try KnowledgeLoader.load(files: files), version: 1)
     }
 
+    /// Settings with no opening hours at all: people are always away.
+    static let closedEveryDay = """
+        shop_name: Test Shop
+        email: help@test.example
+        handoff:
+          opening_hours:
+            every_day: closed
+        """
+
     static var quickGrace: HandoffConfiguration {
         var configuration = HandoffConfiguration()
         configuration.agentGraceSeconds = 0.3
@@ -55,6 +64,15 @@ extension LineClient {
 
     func welcomed() async throws -> String {
         try #require(try await next(type: "welcome")["session"] as? String)
+    }
+}
+
+extension RunningServer {
+    /// A new customer who has just been handed to the line with `text`; returns them and their ticket.
+    func customerInLine(_ text: String) async throws -> (LineClient, Int64) {
+        let customer = try await connect()
+        _ = try await customer.welcomed()
+        return (customer, try ticketID(try await customer.handOff(text)))
     }
 }
 
@@ -262,9 +280,7 @@ struct HandoffTests {
         let running = try await HandoffFixture.start()
         let sam = try await running.agent("Sam")
         let ali = try await running.agent("Ali")
-        let customer = try await running.connect()
-        _ = try await customer.welcomed()
-        let ticket = try ticketID(try await customer.handOff("can i speak to a real person"))
+        let (customer, ticket) = try await running.customerInLine("can i speak to a real person")
         _ = try await sam.next(type: "ticket_new")
         _ = try await ali.next(type: "ticket_new")
         async let a: Void = sam.send(json: ["type": "claim", "ticket": ticket])
@@ -286,9 +302,7 @@ struct HandoffTests {
     func agentDisconnects() async throws {
         let running = try await HandoffFixture.start()
         let sam = try await running.agent("Sam")
-        let customer = try await running.connect()
-        _ = try await customer.welcomed()
-        let ticket = try ticketID(try await customer.handOff("can i speak to a real person"))
+        let (customer, ticket) = try await running.customerInLine("can i speak to a real person")
         try await sam.send(json: ["type": "claim"])
         _ = try await sam.next(type: "claimed")
         _ = try await customer.next(type: "agent_joined")
@@ -315,9 +329,7 @@ struct HandoffTests {
         let token = AgentToken.generate()
         _ = try await running.database.addAgent(name: "Sam", skills: [], tokenHash: AgentToken.hash(token), at: Date())
         var sam = try await running.login(token: token)
-        let customer = try await running.connect()
-        _ = try await customer.welcomed()
-        let ticket = try ticketID(try await customer.handOff("can i speak to a real person"))
+        let (customer, ticket) = try await running.customerInLine("can i speak to a real person")
         try await sam.send(json: ["type": "claim"])
         _ = try await sam.next(type: "claimed")
         await sam.close()
@@ -333,9 +345,7 @@ struct HandoffTests {
     @Test("'never mind' while waiting leaves the line and the bot answers again")
     func neverMind() async throws {
         let running = try await HandoffFixture.start()
-        let customer = try await running.connect()
-        _ = try await customer.welcomed()
-        let ticket = try ticketID(try await customer.handOff("can i speak to a real person"))
+        let (customer, ticket) = try await running.customerInLine("can i speak to a real person")
         let left = try await customer.ask("never mind")
         #expect(left["type"] as? String == "queue_left")
         #expect(try await running.database.ticket(id: ticket)?.state == .abandoned)
@@ -347,9 +357,7 @@ struct HandoffTests {
     func customerDrops() async throws {
         let running = try await HandoffFixture.start()
         let sam = try await running.agent("Sam")
-        let customer = try await running.connect()
-        _ = try await customer.welcomed()
-        let ticket = try ticketID(try await customer.handOff("can i speak to a real person"))
+        let (customer, ticket) = try await running.customerInLine("can i speak to a real person")
         _ = try await sam.next(type: "ticket_new")
         await customer.close()
         let gone = try await sam.next(type: "ticket_gone")
@@ -363,9 +371,7 @@ struct HandoffTests {
         let running = try await HandoffFixture.start()
         let sam = try await running.agent("Sam", skills: ["billing"])
         let ali = try await running.agent("Ali", skills: ["shipping"])
-        let customer = try await running.connect()
-        _ = try await customer.welcomed()
-        let ticket = try ticketID(try await customer.handOff("i was charged twice"))
+        let (customer, ticket) = try await running.customerInLine("i was charged twice")
         try await sam.send(json: ["type": "claim"])
         _ = try await sam.next(type: "claimed")
         _ = try await customer.next(type: "agent_joined")
@@ -408,14 +414,7 @@ struct HandoffTests {
 
     @Test("outside opening hours with no one online, the customer is told the team is away and the ticket is kept")
     func outsideOpeningHours() async throws {
-        let settings = """
-            shop_name: Test Shop
-            email: help@test.example
-            handoff:
-              opening_hours:
-                every_day: closed
-            """
-        let running = try await HandoffFixture.start(settings: settings)
+        let running = try await HandoffFixture.start(settings: HandoffFixture.closedEveryDay)
         let customer = try await running.connect()
         _ = try await customer.welcomed()
         let handoff = try await customer.handOff("can i speak to a real person")
@@ -498,17 +497,8 @@ struct HandoffTests {
 
     @Test("outside opening hours a customer who drops is not abandoned: the team replies when back")
     func awayTicketsWait() async throws {
-        let settings = """
-            shop_name: Test Shop
-            email: help@test.example
-            handoff:
-              opening_hours:
-                every_day: closed
-            """
-        let running = try await HandoffFixture.start(settings: settings)
-        let customer = try await running.connect()
-        _ = try await customer.welcomed()
-        let ticket = try ticketID(try await customer.handOff("can i speak to a real person"))
+        let running = try await HandoffFixture.start(settings: HandoffFixture.closedEveryDay)
+        let (customer, ticket) = try await running.customerInLine("can i speak to a real person")
         await customer.close()
         try await Task.sleep(for: .milliseconds(800))
         #expect(try await running.database.ticket(id: ticket)?.state == .waiting)
@@ -542,9 +532,7 @@ struct HandoffTests {
         let running = try await HandoffFixture.start()
         let sam = try await running.agent("Sam")
         let ali = try await running.agent("Ali")
-        let customer = try await running.connect()
-        _ = try await customer.welcomed()
-        let ticket = try ticketID(try await customer.handOff("can i speak to a real person"))
+        let (customer, ticket) = try await running.customerInLine("can i speak to a real person")
         try await sam.send(json: ["type": "claim", "ticket": ticket])
         _ = try await sam.next(type: "claimed")
         try await ali.send(json: ["type": "say", "ticket": ticket, "text": "hi"])

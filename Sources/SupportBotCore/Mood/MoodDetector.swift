@@ -103,6 +103,14 @@ public struct MoodDetector: Sendable {
         self.apologyThreshold = apologyThreshold ?? min(threshold, 0.3)
     }
 
+    /// Trains the learned model now (it is trained once per process, on first use), so the first customer does
+    /// not wait for it. Returns how many labelled messages it learned from.
+    @discardableResult
+    public static func prepare() -> Int {
+        _ = MoodModel.shared
+        return MoodTrainingData.examples.count
+    }
+
     /// Scores one message on its own.
     public func score(_ text: String) -> MessageMood {
         let words = TextNormalizer.tokens(text)
