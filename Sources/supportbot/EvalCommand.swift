@@ -113,20 +113,10 @@ struct Eval: ParsableCommand {
         }
     }
 
-    private func readCSV(_ path: String) throws -> [LabelledText] {
-        guard let content = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw UserFacingError("Can't read \(path). Pass a UTF-8 CSV file with a header text,label.")
-        }
-        do {
-            return try LabelledCSV.parse(content, file: path)
-        } catch let error as CSVError {
-            throw UserFacingError(error.description)
-        }
-    }
 
     private func runDataset(train trainPath: String, test testPath: String) throws {
-        let trainRows = try readCSV(trainPath)
-        let testRows = try readCSV(testPath)
+        let trainRows = try LabelledFile.read(trainPath)
+        let testRows = try LabelledFile.read(testPath)
         // The same thresholds the server uses: the `matching:` part of the knowledge base's settings, if any.
         var matching = MatchingConfig()
         let settingsPath = (knowledge.knowledge as NSString).appendingPathComponent("_settings.yml")
@@ -189,6 +179,20 @@ struct Eval: ParsableCommand {
         if !report.worstIntents.isEmpty {
             print("Worst intents (in-scope accuracy):")
             for intent in report.worstIntents { print("  \(intent.intent)  \(percent(intent.accuracy)) of \(intent.count)") }
+        }
+    }
+}
+
+/// Labelled CSV files named on the command line.
+enum LabelledFile {
+    static func read(_ path: String) throws -> [LabelledText] {
+        guard let content = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw UserFacingError("Can't read \(path). Pass a UTF-8 CSV file with a header text,label.")
+        }
+        do {
+            return try LabelledCSV.parse(content, file: path)
+        } catch let error as CSVError {
+            throw UserFacingError(error.description)
         }
     }
 }

@@ -54,6 +54,18 @@ public struct DatasetReport: Sendable {
 public enum DatasetEvaluation {
     public static let outOfScopeLabel = "oos"
 
+    /// One intent per label (sorted by label), its rows as examples; `oos` rows and `excluded` labels left out.
+    public static func intents(from train: [LabelledText], excluding excluded: Set<String> = []) -> [Intent] {
+        var examplesByLabel: [String: [String]] = [:]
+        for row in train where row.label != outOfScopeLabel && !excluded.contains(row.label) {
+            examplesByLabel[row.label, default: []].append(row.text)
+        }
+        return examplesByLabel.keys.sorted().map { label in
+            Intent(id: label, title: label.replacingOccurrences(of: "_", with: " "),
+                   examples: examplesByLabel[label]!, response: .reply(label))
+        }
+    }
+
     /// - Parameters:
     ///   - holdout: this many training labels (picked with `seed`) are removed, so their test rows become
     ///     out of scope.
@@ -68,14 +80,7 @@ public enum DatasetEvaluation {
         let heldOut = Set(shuffled.prefix(max(0, min(holdout, labels.count - 1))))
         report.heldOut = heldOut.sorted()
 
-        var examplesByLabel: [String: [String]] = [:]
-        for row in train where row.label != outOfScopeLabel && !heldOut.contains(row.label) {
-            examplesByLabel[row.label, default: []].append(row.text)
-        }
-        let intents = examplesByLabel.keys.sorted().map { label in
-            Intent(id: label, title: label.replacingOccurrences(of: "_", with: " "),
-                   examples: examplesByLabel[label]!, response: .reply(label))
-        }
+        let intents = Self.intents(from: train, excluding: heldOut)
         report.intents = intents.count
         report.trainExamples = intents.reduce(0) { $0 + $1.examples.count }
 
@@ -86,7 +91,7 @@ public enum DatasetEvaluation {
         }
         report.buildMilliseconds = buildTime.milliseconds
         guard let engine else { return report }
-        let known = Set(examplesByLabel.keys)
+        let known = Set(intents.map(\.id))
 
         var correct = 0, correctWithClarify = 0, inScopeRight = 0, oosFallback = 0, fallbacks = 0
         var clarifies = 0, inScopeClarifies = 0, clarifyHits = 0
@@ -171,12 +176,10 @@ public enum DatasetEvaluation {
             DatasetReport.IntentScore(intent: $0.key, accuracy: Double($0.value.right) / Double($0.value.total),
                                       count: $0.value.total)
         }.sorted { ($0.accuracy, $0.intent) < ($1.accuracy, $1.intent) }.prefix(10).map { $0 }
-        timings.sort()
-        if !timings.isEmpty {
-            report.p50Microseconds = timings[timings.count / 2]
-            report.p99Microseconds = timings[min(timings.count - 1, Int(Double(timings.count) * 0.99))]
-            report.maxMicroseconds = timings[timings.count - 1]
-        }
+        let latency = LatencySummary(timings)
+        report.p50Microseconds = latency.p50
+        report.p99Microseconds = latency.p99
+        report.maxMicroseconds = latency.max
         return report
     }
 }
@@ -203,6 +206,7 @@ struct SplitMix64: RandomNumberGenerator {
 }
 
 extension Duration {
-    var microseconds: Double { Double(components.seconds) * 1e6 + Double(components.attoseconds) / 1e12 }
-    var milliseconds: Double { microseconds / 1000 }
+    /// This duration in microseconds and milliseconds, for timings.
+    public var microseconds: Double { Double(components.seconds) * 1e6 + Double(components.attoseconds) / 1e12 }
+    public var milliseconds: Double { microseconds / 1000 }
 }
