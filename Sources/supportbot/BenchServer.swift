@@ -1,0 +1,217 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SupportBotCore
+import SupportBotServer
+import SupportBotStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct BenchServer: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Drive the real server and a bare echo server with the same load, in one run, and compare.",
+        discussion: """
+            Both listen on 127.0.0.1 in this process. Each connection sends `say` lines with questions from the
+            knowledge base and waits for each reply. The real server stores every exchange in a temporary SQLite
+            file; afterwards the stored messages are counted. The handoff desk is off: every message gets a bot reply.
+            """)
+
+    @OptionGroup var knowledge: KnowledgeOptions
+
+    @Option(help: "Concurrent connections.")
+    var connections: Int = 1000
+
+    @Option(help: "Messages in all, spread over the connections.")
+    var messages: Int = 200_000
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        guard connections >= 1 else { throw ValidationError("--connections must be at least 1.") }
+        guard messages >= connections else { throw ValidationError("--messages must be at least --connections.") }
+    }
+
+    func run() async throws {
+        FileLimit.raise(to: UInt64(connections) * 2 + 256)
+        let knowledgeBase = try knowledge.loadKnowledgeBase()
+        let questions = knowledgeBase.intents.filter { !$0.handoff }.flatMap(\.examples)
+        guard !questions.isEmpty else { throw UserFacingError("The knowledge base has no examples to ask.") }
+        let lines = questions.map { question -> [UInt8] in
+            let data = (try? JSONSerialization.data(withJSONObject: ["type": "say", "text": question])) ?? Data()
+            return Array(data) + [UInt8(ascii: "\n")]
+        }
+
+        // The ceiling: a bare NIO server with the same framing that sends each line straight back.
+        let echo = try await EchoLineServer.start(maxLine: 4096)
+        let echoRun = try await LoadDriver.run(port: echo.port, connections: connections, messages: messages,
+                                               lines: lines, expectsWelcome: false)
+        try await echo.stop()
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("supportbot-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let database = try SupportBotDatabase.open(path: folder.appendingPathComponent("bench.sqlite").path)
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.maxConnections = connections + 16
+        configuration.rateBurst = Int.max / 2
+        configuration.ratePerSecond = 1e9
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        let services = ChatServices(engine: LiveEngine(SupportEngine(knowledgeBase: knowledgeBase, version: 1)),
+                                    database: database, configuration: configuration, logger: logger)
+        MoodDetector.prepare()
+        let server = try await ChatServer.bind(services: services)
+        let serverTask = Task { try await server.run() }
+        let botRun = try await LoadDriver.run(port: server.port, connections: connections, messages: messages,
+                                              lines: lines, expectsWelcome: true)
+        server.stopAccepting()
+        _ = try? await serverTask.value
+        let stored = try await database.messageCount()
+        try? database.close()
+        let lost = max(0, botRun.replies * 2 - stored) / 2 + (messages - botRun.replies)
+
+        var output = BenchOutput()
+        output.add("connections / messages", "\(connections) / \(messages)")
+        output.add("echo server", String(format: "%.0f msgs/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+                                         echoRun.perSecond, echoRun.latency.p50, echoRun.latency.p99,
+                                         echoRun.latency.max), key: "echo_msgs_per_s", echoRun.perSecond.rounded())
+        output.add("bot server", String(format: "%.0f msgs/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+                                        botRun.perSecond, botRun.latency.p50, botRun.latency.p99,
+                                        botRun.latency.max), key: "bot_msgs_per_s", botRun.perSecond.rounded())
+        output.json["echo_p99_ms"] = echoRun.latency.p99
+        output.json["bot_p50_ms"] = botRun.latency.p50
+        output.json["bot_p99_ms"] = botRun.latency.p99
+        output.json["bot_max_ms"] = botRun.latency.max
+        let ratio = echoRun.perSecond > 0 ? botRun.perSecond / echoRun.perSecond : 0
+        output.add("throughput bot / echo", String(format: "%.2f", ratio), key: "throughput_ratio",
+                   (ratio * 100).rounded() / 100)
+        output.add("stored transcript lines", "\(stored) (2 per exchange)", key: "stored", stored)
+        output.add("lost messages", "\(lost)", key: "lost", lost)
+        try output.print(asJSON: json)
+        if lost > 0 { throw ExitCode(2) }
+    }
+}
+
+/// Raises this process's open-file limit (each connection needs a file descriptor on both ends).
+enum FileLimit {
+    static func raise(to wanted: UInt64) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        let target = min(max(limit.rlim_cur, rlim_t(wanted)), limit.rlim_max)
+        guard target > limit.rlim_cur else { return }
+        limit.rlim_cur = target
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}
+
+/// A bare SwiftNIO JSON Lines server: the same line framing as SupportBot, each line sent straight back.
+final class EchoLineServer: Sendable {
+    private let channel: any Channel
+    var port: Int { channel.localAddress?.port ?? 0 }
+
+    private init(channel: any Channel) { self.channel = channel }
+
+    static func start(maxLine: Int) async throws -> EchoLineServer {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 1024)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(LineFrameDecoder(maximumLength: maxLine)))
+                    try channel.pipeline.syncOperations.addHandler(EchoLineHandler())
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return EchoLineServer(channel: channel)
+    }
+
+    func stop() async throws { try await channel.close() }
+}
+
+final class EchoLineHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = InboundLine
+    typealias OutboundOut = ByteBuffer
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .line(let bytes) = unwrapInboundIn(data) else { return }
+        var buffer = context.channel.allocator.buffer(capacity: bytes.count + 1)
+        buffer.writeBytes(bytes)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        context.write(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) { context.flush() }
+}
+
+/// Many concurrent connections, each sending a line and waiting for the reply before the next.
+enum LoadDriver {
+    struct Result {
+        var replies: Int
+        var perSecond: Double
+        /// Milliseconds.
+        var latency: LatencySummary
+    }
+
+    static func run(port: Int, connections: Int, messages: Int, lines: [[UInt8]], expectsWelcome: Bool) async throws
+        -> Result {
+        let clock = ContinuousClock()
+        let channels = try await withThrowingTaskGroup(of: NIOAsyncChannel<InboundLine, ByteBuffer>.self) { group in
+            for _ in 0..<connections {
+                group.addTask { try await connect(port: port) }
+            }
+            var opened: [NIOAsyncChannel<InboundLine, ByteBuffer>] = []
+            for try await channel in group { opened.append(channel) }
+            return opened
+        }
+        let start = clock.now
+        let perConnection = messages / connections
+        let extra = messages % connections
+        let outcomes = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for (index, channel) in channels.enumerated() {
+                let count = perConnection + (index < extra ? 1 : 0)
+                group.addTask {
+                    try await channel.executeThenClose { inbound, outbound in
+                        var replies = inbound.makeAsyncIterator()
+                        if expectsWelcome { _ = try await replies.next() }
+                        var timings: [Double] = []
+                        timings.reserveCapacity(count)
+                        for n in 0..<count {
+                            let line = lines[(index * 7919 + n) % lines.count]
+                            let sent = clock.now
+                            try await outbound.write(ByteBuffer(bytes: line))
+                            guard case .line? = try await replies.next() else { break }
+                            timings.append((clock.now - sent).milliseconds)
+                        }
+                        return timings
+                    }
+                }
+            }
+            var all: [Double] = []
+            for try await timings in group { all += timings }
+            return all
+        }
+        let seconds = (clock.now - start).milliseconds / 1000
+        return Result(replies: outcomes.count, perSecond: seconds > 0 ? Double(outcomes.count) / seconds : 0,
+                      latency: LatencySummary(outcomes))
+    }
+
+    static func connect(port: Int) async throws -> NIOAsyncChannel<InboundLine, ByteBuffer> {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(LineFrameDecoder(maximumLength: 1 << 20)))
+                    return try NIOAsyncChannel<InboundLine, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+}
