@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import NIOCore
+import NIOPosix
+import SupportBotServer
+
+struct BenchIdle: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "idle",
+        abstract: "Open many idle customer connections to a real `supportbot serve` and report its memory per connection.",
+        discussion: """
+            Starts `supportbot serve` as a child process (temporary database, free ports), reads its resident memory,
+            opens the connections from this process (each waits for its welcome), reads the memory again and stops it.
+            """)
+
+    @OptionGroup var knowledge: KnowledgeOptions
+
+    @Option(help: "Idle connections to open.")
+    var connections: Int = 10_000
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        guard connections >= 1 else { throw ValidationError("--connections must be at least 1.") }
+    }
+
+    func run() async throws {
+        FileLimit.raise(to: UInt64(connections) + 256)
+        guard let executable = Bundle.main.executablePath else {
+            throw UserFacingError("Can't find the supportbot executable to start a server.")
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("supportbot-idle-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: executable)
+        server.arguments = ["serve", "--port", "0", "--agent-port", "0", "--db", folder.appendingPathComponent("idle.sqlite").path,
+                            "--max-connections", String(connections + 16), "--idle-timeout", "3600",
+                            "--intents", knowledge.intents, "--knowledge", knowledge.knowledge]
+        let errors = Pipe()
+        server.standardError = errors
+        server.standardOutput = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { server.terminate(); server.waitUntilExit() } }
+        guard let port = try await Self.chatPort(from: errors.fileHandleForReading) else {
+            throw UserFacingError("The server did not start. Run `supportbot serve --port 0` to see why.")
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        let before = ProcessMemory.residentKiB(pid: server.processIdentifier) ?? 0
+
+        var open: [NIOAsyncChannel<InboundLine, ByteBuffer>] = []
+        open.reserveCapacity(connections)
+        var welcomed = 0
+        for _ in 0..<connections {
+            let channel = try await LoadDriver.connect(port: port)
+            open.append(channel)
+        }
+        // Each connection waits for its welcome, so the server has set up the whole chat before we measure.
+        for channel in open {
+            var iterator = channel.inbound.makeAsyncIterator()
+            if case .line? = try await iterator.next() { welcomed += 1 }
+        }
+        try await Task.sleep(for: .seconds(1))
+        let after = ProcessMemory.residentKiB(pid: server.processIdentifier) ?? 0
+        for channel in open { try? await channel.channel.close() }
+
+        let perConnection = Double(after - before) / Double(max(1, welcomed))
+        var output = BenchOutput()
+        output.add("idle connections", "\(welcomed) of \(connections) welcomed", key: "connections", welcomed)
+        output.add("server memory before", "\(before / 1024) MiB", key: "rss_before_kib", before)
+        output.add("server memory with them open", "\(after / 1024) MiB", key: "rss_after_kib", after)
+        output.add("per idle connection", String(format: "%.1f KiB", perConnection),
+                   key: "idle_kib_per_connection", (perConnection * 10).rounded() / 10)
+        try output.print(asJSON: json)
+    }
+
+    /// Reads the server's log until the start line and returns the chat port from "chat=127.0.0.1:PORT".
+    static func chatPort(from handle: FileHandle) async throws -> Int? {
+        var seen = ""
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let data = handle.availableData
+            if data.isEmpty { return nil }
+            seen += String(decoding: data, as: UTF8.self)
+            // The start line holds "chat=HOST:PORT".
+            if seen.contains("SupportBot is listening"), let range = seen.range(of: "chat="),
+               let address = seen[range.upperBound...].split(whereSeparator: { $0 == " " || $0 == "\n" }).first,
+               let port = address.split(separator: ":").last.flatMap({ Int($0) }) {
+                return port
+            }
+        }
+        return nil
+    }
+}

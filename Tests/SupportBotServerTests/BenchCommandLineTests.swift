@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+
+/// The benchmarks run end to end (tiny loads, debug build): the figures are not checked, only that they are there.
+@Suite("supportbot bench", .timeLimit(.minutes(2)))
+struct BenchCommandLineTests {
+    private func json(_ arguments: [String]) async throws -> [String: Any] {
+        let folder = try TemporaryDirectory()
+        let result = try await SupportBotCLI.run(arguments + ["--json"], folder: folder, timeout: .seconds(90))
+        #expect(result.status == 0, "\(result.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+                            "not JSON: \(result.stdout)")
+    }
+
+    @Test("bench match reports build time, percentiles and memory for the demo knowledge base")
+    func match() async throws {
+        let object = try await json(["bench", "match", "--passes", "2"])
+        for key in ["build_ms", "match_p50_us", "match_p99_us", "match_max_us", "engine_rss_mib", "messages"] {
+            #expect(object[key] != nil, "missing \(key)")
+        }
+        let p50 = try #require(object["match_p50_us"] as? Double)
+        let p99 = try #require(object["match_p99_us"] as? Double)
+        #expect(p50 > 0 && p50 <= p99)
+    }
+
+    @Test("bench server drives the real server and the echo server and loses nothing")
+    func server() async throws {
+        let object = try await json(["bench", "server", "--connections", "4", "--messages", "40"])
+        #expect(object["lost"] as? Int == 0)
+        #expect(object["stored"] as? Int == 80)
+        for key in ["bot_msgs_per_s", "echo_msgs_per_s", "throughput_ratio", "bot_p99_ms"] {
+            #expect((object[key] as? Double ?? 0) > 0, "missing or zero \(key)")
+        }
+    }
+
+    @Test("bench idle opens connections to a child server and reports memory per connection")
+    func idle() async throws {
+        let object = try await json(["bench", "idle", "--connections", "20"])
+        #expect(object["connections"] as? Int == 20)
+        #expect(object["idle_kib_per_connection"] != nil)
+    }
+}
