@@ -20,9 +20,10 @@ public struct SupportEngine: Sendable {
     /// The bot's reply to a customer message together with the customer's mood and whether a person should take
     /// over. When the customer is upset and the bot carries on, the reply starts with an apology.
     public func respond(to text: String, context: inout DialogueContext) -> BotTurn {
-        let mood = moodDetector.read(text, state: &context.mood)
-        let reply = reply(to: text, context: &context)
-        return turn(reply, mood: mood, askedForPerson: PersonRequest.detect(text), context: context)
+        let words = TextNormalizer.tokens(text)
+        let mood = moodDetector.read(text, words: words, state: &context.mood)
+        let reply = reply(to: text, words: words, context: &context)
+        return turn(reply, mood: mood, askedForPerson: PersonRequest.detect(words: words), context: context)
     }
 
     /// Like `choose(option:context:)`, with the mood carried over and a handoff decision.
@@ -51,8 +52,12 @@ public struct SupportEngine: Sendable {
 
     /// The bot's reply to a customer message; updates the conversation's context.
     public func reply(to text: String, context: inout DialogueContext) -> BotReply {
+        reply(to: text, words: TextNormalizer.tokens(text), context: &context)
+    }
+
+    /// `words` are `TextNormalizer.tokens(text)`, computed once per message by `respond`.
+    private func reply(to text: String, words: [String], context: inout DialogueContext) -> BotReply {
         context.turns += 1
-        let words = TextNormalizer.tokens(text)
         guard !words.isEmpty else {
             return BotReply(action: .fallback, text: messages.emptyMessage, reason: "empty message")
         }

@@ -85,8 +85,9 @@ public enum PersonRequest {
         "stop the bot", "speak to your team", "talk to your team", "call me back", "someone call me",
     ].map(TextNormalizer.tokens)
 
-    public static func detect(_ text: String) -> Bool {
-        let words = TextNormalizer.tokens(text)
+    public static func detect(_ text: String) -> Bool { detect(words: TextNormalizer.tokens(text)) }
+
+    static func detect(words: [String]) -> Bool {
         if words == ["human"] || words == ["agent"] || words == ["person"] || words == ["operator"] { return true }
         return words.containsAnyPhrase(phrases)
     }

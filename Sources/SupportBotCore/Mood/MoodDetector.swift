@@ -112,8 +112,10 @@ public struct MoodDetector: Sendable {
     }
 
     /// Scores one message on its own.
-    public func score(_ text: String) -> MessageMood {
-        let words = TextNormalizer.tokens(text)
+    public func score(_ text: String) -> MessageMood { score(text, words: TextNormalizer.tokens(text)) }
+
+    /// `words` are `TextNormalizer.tokens(text)`, when the caller has them already.
+    func score(_ text: String, words: [String]) -> MessageMood {
         let wordSet = Set(words)
         var (reasons, calming, used, calmPhrase) = cues(in: words)
         let trouble = !wordSet.isDisjoint(with: MoodLexicon.trouble)
@@ -182,11 +184,15 @@ public struct MoodDetector: Sendable {
 
     /// Scores a message in its conversation and moves the conversation's mood on.
     public func read(_ text: String, state: inout MoodState) -> MoodReading {
-        let mood = score(text)
+        read(text, words: TextNormalizer.tokens(text), state: &state)
+    }
+
+    func read(_ text: String, words: [String], state: inout MoodState) -> MoodReading {
+        let mood = score(text, words: words)
         var reasons = mood.reasons
         var message = mood.score
 
-        let hash = Self.fingerprint(text)
+        let hash = Self.fingerprint(words)
         if !hash.isEmpty && state.recentHashes.contains(hash) {
             reasons.append(MoodReason(kind: .repeatedMessage, evidence: "sent the same message again", weight: 0.3))
             message = 1 - (1 - message) * 0.7
@@ -331,8 +337,7 @@ public struct MoodDetector: Sendable {
     public static func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 
     /// A short hash of the message's words; empty for an empty message.
-    static func fingerprint(_ text: String) -> String {
-        let words = TextNormalizer.tokens(text)
+    static func fingerprint(_ words: [String]) -> String {
         guard words.count >= 2 else { return "" }
         return String(SHA256.hex(Array(words.joined(separator: " ").utf8)).prefix(16))
     }

@@ -5,7 +5,7 @@ import Foundation
 /// messages in `MoodTrainingData`. It catches anger written without the usual words ("so I just lose £60 then?").
 /// Deterministic: the same training data always gives the same weights.
 struct MoodModel: Sendable {
-    private let vocabulary: [String: Int]
+    private let vocabulary: [UInt64: Int]
     private let idf: [Double]
     private let weights: [Double]
     private let bias: Double
@@ -17,7 +17,7 @@ struct MoodModel: Sendable {
 
     init(examples: [(text: String, angry: Bool)], iterations: Int = 300, c: Double = 4) {
         // Vocabulary and document frequencies.
-        var vocabulary: [String: Int] = [:]
+        var vocabulary: [UInt64: Int] = [:]
         var documentFrequency: [Int] = []
         var documents: [[Int: Int]] = []
         for example in examples {
@@ -84,7 +84,6 @@ struct MoodModel: Sendable {
     /// The probability that the message is angry, and the words that pushed it up most.
     func read(_ text: String) -> (probability: Double, words: [String]) {
         var counts: [Int: Int] = [:]
-        var owners: [Int: String] = [:]
         let words = Self.wordGrams(text)
         var perWord: [(word: String, indices: [Int])] = []
         for (word, grams) in words {
@@ -92,7 +91,6 @@ struct MoodModel: Sendable {
             for gram in grams {
                 guard let index = vocabulary[gram] else { continue }
                 counts[index, default: 0] += 1
-                owners[index] = word
                 indices.append(index)
             }
             perWord.append((word, indices))
@@ -113,22 +111,32 @@ struct MoodModel: Sendable {
         return (Self.sigmoid(z), Array(top))
     }
 
-    /// Each whitespace-separated word (lower case, punctuation kept) with its padded character n-grams.
-    static func wordGrams(_ text: String) -> [(String, [String])] {
+    /// Each whitespace-separated word (lower case, punctuation kept) with its padded character n-grams, each
+    /// n-gram as a 64-bit FNV-1a hash of its scalars (no string is built per n-gram).
+    static func wordGrams(_ text: String) -> [(String, [UInt64])] {
         text.lowercased().split(whereSeparator: { $0.isWhitespace }).map { word in
-            let padded = Array((" " + word + " ").unicodeScalars)
-            var grams: [String] = []
+            var padded: [UInt32] = [32]
+            for scalar in word.unicodeScalars { padded.append(scalar.value) }
+            padded.append(32)
+            var grams: [UInt64] = []
+            grams.reserveCapacity(padded.count * gramSizes.count)
             for size in gramSizes {
                 if padded.count < size {
-                    if size == gramSizes.lowerBound { grams.append(String(String.UnicodeScalarView(padded))) }
+                    if size == gramSizes.lowerBound { grams.append(hash(padded[...])) }
                     continue
                 }
-                for start in 0...(padded.count - size) {
-                    grams.append(String(String.UnicodeScalarView(padded[start..<(start + size)])))
-                }
+                for start in 0...(padded.count - size) { grams.append(hash(padded[start..<(start + size)])) }
             }
             return (String(word), grams)
         }
+    }
+
+    private static func hash(_ scalars: ArraySlice<UInt32>) -> UInt64 {
+        var value: UInt64 = 0xcbf2_9ce4_8422_2325
+        for scalar in scalars {
+            value = (value ^ UInt64(scalar)) &* 0x0000_0100_0000_01b3
+        }
+        return value
     }
 
     /// Sublinear TF × IDF, scaled to unit length; sorted by feature for a fixed summation order.

@@ -14,7 +14,11 @@ public enum TextNormalizer {
             current = ""
         }
         for scalar in fold(text).unicodeScalars {
-            if scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
+            // ASCII needs no Unicode property lookup (most messages are all ASCII).
+            let isWordCharacter = scalar.isASCII
+                ? (("a"..."z").contains(scalar) || ("0"..."9").contains(scalar))
+                : scalar.properties.isAlphabetic
+            if isWordCharacter {
                 current.unicodeScalars.append(scalar)
             } else if scalar == "'" && !current.isEmpty {
                 current.unicodeScalars.append(scalar)
@@ -28,6 +32,16 @@ public enum TextNormalizer {
 
     /// Lower-cases, strips accents and maps typographic quotes to plain ones.
     public static func fold(_ text: String) -> String {
+        // Fast path: plain ASCII has no accents to strip, only capitals and backticks to change.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            return String(decoding: text.utf8.map { byte -> UInt8 in
+                switch byte {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): return byte + 32
+                case UInt8(ascii: "`"): return UInt8(ascii: "'")
+                default: return byte
+                }
+            }, as: UTF8.self)
+        }
         var out = String.UnicodeScalarView()
         // Map accent-apostrophes before decomposition turns them into a space and a combining mark.
         let apostrophes = text.replacingOccurrences(of: "\u{00B4}", with: "'")
