@@ -28,12 +28,16 @@ struct BenchServer: AsyncParsableCommand {
     @Option(help: "Messages in all, spread over the connections.")
     var messages: Int = 200_000
 
+    @Option(help: "Pause after each reply before the next message, like a person typing (0: send at once).")
+    var thinkMs: Int = 0
+
     @Flag(help: "Print JSON.")
     var json = false
 
     func validate() throws {
         guard connections >= 1 else { throw ValidationError("--connections must be at least 1.") }
         guard messages >= connections else { throw ValidationError("--messages must be at least --connections.") }
+        guard thinkMs >= 0 else { throw ValidationError("--think-ms must be 0 or more.") }
     }
 
     func run() async throws {
@@ -49,7 +53,7 @@ struct BenchServer: AsyncParsableCommand {
         // The ceiling: a bare NIO server with the same framing that sends each line straight back.
         let echo = try await EchoLineServer.start(maxLine: 4096)
         let echoRun = try await LoadDriver.run(port: echo.port, connections: connections, messages: messages,
-                                               lines: lines, expectsWelcome: false)
+                                               lines: lines, expectsWelcome: false, think: .milliseconds(thinkMs))
         try await echo.stop()
 
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("supportbot-bench-\(UUID().uuidString)")
@@ -69,7 +73,7 @@ struct BenchServer: AsyncParsableCommand {
         let server = try await ChatServer.bind(services: services)
         let serverTask = Task { try await server.run() }
         let botRun = try await LoadDriver.run(port: server.port, connections: connections, messages: messages,
-                                              lines: lines, expectsWelcome: true)
+                                              lines: lines, expectsWelcome: true, think: .milliseconds(thinkMs))
         server.stopAccepting()
         _ = try? await serverTask.value
         let stored = try await database.messageCount()
@@ -77,7 +81,8 @@ struct BenchServer: AsyncParsableCommand {
         let lost = max(0, botRun.replies * 2 - stored) / 2 + (messages - botRun.replies)
 
         var output = BenchOutput()
-        output.add("connections / messages", "\(connections) / \(messages)")
+        output.add("connections / messages", "\(connections) / \(messages)"
+            + (thinkMs > 0 ? ", \(thinkMs) ms between a reply and the next message" : ", each sent as soon as the last reply came"))
         output.add("echo server", String(format: "%.0f msgs/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms",
                                          echoRun.perSecond, echoRun.latency.p50, echoRun.latency.p99,
                                          echoRun.latency.max), key: "echo_msgs_per_s", echoRun.perSecond.rounded())
@@ -160,8 +165,8 @@ enum LoadDriver {
         var latency: LatencySummary
     }
 
-    static func run(port: Int, connections: Int, messages: Int, lines: [[UInt8]], expectsWelcome: Bool) async throws
-        -> Result {
+    static func run(port: Int, connections: Int, messages: Int, lines: [[UInt8]], expectsWelcome: Bool,
+                    think: Duration = .zero) async throws -> Result {
         let clock = ContinuousClock()
         let channels = try await withThrowingTaskGroup(of: NIOAsyncChannel<InboundLine, ByteBuffer>.self) { group in
             for _ in 0..<connections {
@@ -181,6 +186,8 @@ enum LoadDriver {
                     try await channel.executeThenClose { inbound, outbound in
                         var replies = inbound.makeAsyncIterator()
                         if expectsWelcome { _ = try await replies.next() }
+                        // With a pause, spread the first messages over one pause so the chats don't all talk at once.
+                        if think > .zero { try await Task.sleep(for: think * Double(index) / Double(channels.count)) }
                         var timings: [Double] = []
                         timings.reserveCapacity(count)
                         for n in 0..<count {
@@ -189,6 +196,7 @@ enum LoadDriver {
                             try await outbound.write(ByteBuffer(bytes: line))
                             guard case .line? = try await replies.next() else { break }
                             timings.append((clock.now - sent).milliseconds)
+                            if think > .zero { try await Task.sleep(for: think) }
                         }
                         return timings
                     }
