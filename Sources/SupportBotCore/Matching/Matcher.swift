@@ -279,23 +279,30 @@ public final class Matcher: Sendable {
             }
         }
 
-        // Per intent: the closest example, and the cosine with the sum of all its examples.
-        var perIntent: [Int32: (best: Float, sum: Float, example: Int32)] = [:]
+        // Per intent: the closest example, and the cosine with the sum of all its examples. Flat arrays indexed by
+        // intent (a dictionary here cost more than the dot products on a 10,000-example engine).
+        let isEligible = intents.map { eligible($0, context: context) }
+        var best = [Float](repeating: 0, count: intents.count)
+        var sum = [Float](repeating: 0, count: intents.count)
+        var bestExample = [Int32](repeating: -1, count: intents.count)
+        var hitIntents: [Int32] = []
         for example in touched {
             let e = Int(example)
             let intent = exampleIntent[e]
-            let info = intents[Int(intent)]
-            if !eligible(info, context: context) { continue }
+            let i = Int(intent)
+            guard isEligible[i] else { continue }
             let score = dot[e]
-            if var entry = perIntent[intent] {
-                entry.sum += score
-                if score > entry.best || (score == entry.best && example < entry.example) {
-                    entry.best = score
-                    entry.example = example
+            if bestExample[i] >= 0 {
+                sum[i] += score
+                if score > best[i] || (score == best[i] && example < bestExample[i]) {
+                    best[i] = score
+                    bestExample[i] = example
                 }
-                perIntent[intent] = entry
             } else {
-                perIntent[intent] = (score, score, example)
+                hitIntents.append(intent)
+                best[i] = score
+                sum[i] = score
+                bestExample[i] = example
             }
         }
 
@@ -307,12 +314,12 @@ public final class Matcher: Sendable {
             classifier.score(query, into: &linear)
             let temperature = Float(config.classifierTemperature)
             var maximum = -Float.infinity
-            for (c, info) in intents.enumerated() where eligible(info, context: context) {
+            for c in intents.indices where isEligible[c] {
                 maximum = max(maximum, linear[c])
             }
             var total: Float = 0
             probability = [Float](repeating: 0, count: intents.count)
-            for (c, info) in intents.enumerated() where eligible(info, context: context) {
+            for c in intents.indices where isEligible[c] {
                 probability[c] = exp((linear[c] - maximum) / temperature)
                 total += probability[c]
             }
@@ -321,14 +328,15 @@ public final class Matcher: Sendable {
         let classifierWeight = classifier == nil ? 0 : config.classifierWeight
         var scored: [(intent: Int32, score: Double, example: Int32, similarity: Double, probability: Double,
                       closest: Double)]
-            = perIntent.map { intent, entry in
-            let sumNormSquared = intentSumNormSquared[Int(intent)]
-            let centroid = sumNormSquared > 1e-6 ? Double(entry.sum) / Double(sumNormSquared).squareRoot() : 0
-            let similarity = exampleWeight * Double(entry.best) + (1 - exampleWeight) * centroid
+            = hitIntents.map { intent in
+            let i = Int(intent)
+            let sumNormSquared = intentSumNormSquared[i]
+            let centroid = sumNormSquared > 1e-6 ? Double(sum[i]) / Double(sumNormSquared).squareRoot() : 0
+            let similarity = exampleWeight * Double(best[i]) + (1 - exampleWeight) * centroid
             let chance = classifierWeight > 0 ? Double(probability[Int(intent)]) : 0
             var score = (1 - classifierWeight) * similarity + classifierWeight * chance
             if !intents[Int(intent)].after.isEmpty { score += Self.followUpBonus }
-            return (intent, min(1, max(0, score)), entry.example, similarity, chance, Double(entry.best))
+            return (intent, min(1, max(0, score)), bestExample[i], similarity, chance, Double(best[i]))
         }
         scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.intent < $1.intent }
 
