@@ -10,7 +10,8 @@ struct SupportBot: AsyncParsableCommand {
             Try the bot without a server with `supportbot chat` or `supportbot ask "where is my order"`.
             """,
         subcommands: [Serve.self, Chat.self, Ask.self, Mood.self, TranscriptCommand.self, Eval.self, Agents.self,
-                      QueueCommand.self, AgentConsole.self, Bench.self, ReadabilityCommand.self]
+                      QueueCommand.self, AgentConsole.self, Bench.self, ReadabilityCommand.self,
+                      KB.self]
     )
 }
 

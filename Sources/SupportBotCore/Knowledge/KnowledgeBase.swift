@@ -81,6 +81,8 @@ public struct KnowledgeBase: Sendable {
     public var matching: MatchingConfig
     /// Mood threshold and opening hours for handing chats to people.
     public var handoff: HandoffSettings
+    /// Limits for `supportbot kb lint`.
+    public var lint: LintSettings
     /// The raw files this knowledge base was read from (relative path: content), for hashing and snapshots.
     public var files: [String: String]
 
@@ -89,7 +91,7 @@ public struct KnowledgeBase: Sendable {
     public init(
         intents: [Intent], articles: [String: Article] = [:], settings: [String: String] = [:],
         synonyms: Synonyms = Synonyms(), matching: MatchingConfig = MatchingConfig(),
-        handoff: HandoffSettings = HandoffSettings(), files: [String: String] = [:]
+        handoff: HandoffSettings = HandoffSettings(), lint: LintSettings = LintSettings(), files: [String: String] = [:]
     ) {
         self.intents = intents
         self.articles = articles
@@ -97,6 +99,7 @@ public struct KnowledgeBase: Sendable {
         self.synonyms = synonyms
         self.matching = matching
         self.handoff = handoff
+        self.lint = lint
         self.files = files
         var index: [String: Int] = [:]
         for (i, intent) in intents.enumerated() where index[intent.id] == nil { index[intent.id] = i }
@@ -108,7 +111,7 @@ public struct KnowledgeBase: Sendable {
     /// The same knowledge base with other intents (for example with some examples held out).
     public func replacingIntents(_ intents: [Intent]) -> KnowledgeBase {
         KnowledgeBase(intents: intents, articles: articles, settings: settings, synonyms: synonyms,
-                      matching: matching, handoff: handoff, files: files)
+                      matching: matching, handoff: handoff, lint: lint, files: files)
     }
 
     /// The text the bot sends when this intent is answered.

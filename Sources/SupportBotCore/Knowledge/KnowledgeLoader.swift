@@ -39,6 +39,7 @@ public enum KnowledgeLoader {
         var settings: [String: String] = [:]
         var matching = MatchingConfig()
         var handoff = HandoffSettings()
+        var lint = LintSettings()
         /// Intents and articles that were reported already: references to them are not reported again.
         var rejectedIntents = Set<String>()
         var rejectedArticles = Set<String>()
@@ -63,7 +64,7 @@ public enum KnowledgeLoader {
             checkReferences(intents: intents, articles: articles)
             if !issues.isEmpty { throw KnowledgeBaseError(issues: issues) }
             return KnowledgeBase(intents: intents, articles: articles, settings: settings, synonyms: synonyms,
-                                 matching: matching, handoff: handoff, files: files)
+                                 matching: matching, handoff: handoff, lint: lint, files: files)
         }
 
         func isArticle(_ path: String) -> Bool {
@@ -134,6 +135,8 @@ public enum KnowledgeLoader {
                     loadMatching(value, file: file)
                 } else if key == "handoff" {
                     loadHandoff(value, file: file)
+                } else if key == "lint" {
+                    loadLint(value, file: file)
                 } else if let scalar = value.scalar {
                     settings[key] = scalar.string
                 } else {
@@ -157,6 +160,35 @@ public enum KnowledgeLoader {
                     continue
                 }
                 if let problem = matching.set(key, to: number) { issues.append(KnowledgeIssue(location, problem)) }
+            }
+        }
+
+        mutating func loadLint(_ node: Node, file: String) {
+            guard let mapping = node.mapping else {
+                issues.append(KnowledgeIssue(SourceLocation(file: file, line: line(node)),
+                                             "'lint' must hold `name: number` lines"))
+                return
+            }
+            for (keyNode, value) in mapping {
+                let key = keyNode.string ?? ""
+                let location = SourceLocation(file: file, line: line(keyNode))
+                guard let number = value.scalar.flatMap({ Double($0.string) }) else {
+                    issues.append(KnowledgeIssue(location, "lint.\(key) must be a number"))
+                    continue
+                }
+                switch key {
+                case "max_grade" where (1...20).contains(number): lint.maxGrade = number
+                case "max_sentence_words" where number >= 5 && number == number.rounded(): lint.maxSentenceWords = Int(number)
+                case "min_examples" where number >= 1 && number == number.rounded(): lint.minExamples = Int(number)
+                case "max_grade": issues.append(KnowledgeIssue(location, "lint.max_grade must be from 1 to 20"))
+                case "max_sentence_words":
+                    issues.append(KnowledgeIssue(location, "lint.max_sentence_words must be a whole number, at least 5"))
+                case "min_examples":
+                    issues.append(KnowledgeIssue(location, "lint.min_examples must be a whole number, at least 1"))
+                default:
+                    issues.append(KnowledgeIssue(location, "unknown setting lint.\(key); known: "
+                                                 + LintSettings.settingNames.joined(separator: ", ")))
+                }
             }
         }
 
