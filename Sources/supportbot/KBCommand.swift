@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
 import SupportBotCore
+import SupportBotStore
 
 struct KB: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kb",
         abstract: "Tools for content writers: check the knowledge files before customers see them.",
-        subcommands: [Lint.self, Test.self])
+        subcommands: [Lint.self, Test.self, Publish.self, Versions.self, Diff.self, Rollback.self, Export.self])
 
     struct Lint: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -87,6 +88,166 @@ struct KB: ParsableCommand {
                     + (failures.isEmpty ? "all passed." : "\(failedTests) test\(failedTests == 1 ? "" : "s") failed."))
             }
             if !failures.isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    /// Lint and conversation tests; returns the problems that stop a publish (empty: good to go).
+    static func blockers(_ knowledgeBase: KnowledgeBase) -> [String] {
+        var problems = KnowledgeLinter.lint(knowledgeBase).filter { $0.severity == .error }.map(\.description)
+        let (tests, issues) = ConversationTests.parse(knowledgeBase)
+        problems += issues.map(\.description)
+        let engine = SupportEngine(knowledgeBase: knowledgeBase, version: 0)
+        for failure in ConversationTests.run(tests, engine: engine) {
+            problems.append("\(failure.location): test \"\(failure.test)\", step \(failure.step): "
+                + failure.problems.joined(separator: "; "))
+        }
+        return problems
+    }
+
+    struct Publish: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the files (lint and conversation tests) and store them as a new version the server swaps in.")
+
+        @OptionGroup var knowledge: KnowledgeOptions
+        @OptionGroup var database: DatabaseOptions
+
+        @Option(name: .shortAndLong, help: "What changed, in a few words.")
+        var message: String
+
+        @Option(help: "Who publishes (default: the USER environment variable).")
+        var author: String?
+
+        func run() async throws {
+            let knowledgeBase = try knowledge.loadKnowledgeBase()
+            let problems = KB.blockers(knowledgeBase)
+            guard problems.isEmpty else {
+                throw UserFacingError("Not published: \(problems.count) problem\(problems.count == 1 ? "" : "s") to fix first.\n"
+                    + problems.joined(separator: "\n"))
+            }
+            let db = try database.open(mustExist: false)
+            let before = try await db.latestKnowledgeVersion()
+            let who = author ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+            let version = try await db.registerKnowledgeVersion(
+                contentHash: knowledgeBase.contentHash, files: knowledgeBase.files, author: who, message: message,
+                at: Date())
+            if version.number == before?.number {
+                print("Nothing changed since version \(version.number); nothing published.")
+            } else {
+                print("Published version \(version.number): \(message). A running server swaps it in within 2 seconds.")
+            }
+        }
+    }
+
+    struct Versions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the published versions, newest first.")
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let versions = try await database.open(mustExist: true).knowledgeVersions()
+            if versions.isEmpty { print("No versions yet. Publish with: supportbot kb publish -m \"first version\"") }
+            let formatter = ISO8601DateFormatter()
+            for version in versions.reversed() {
+                print("v\(version.number)  \(formatter.string(from: version.createdAt))  \(version.author)  "
+                    + "\(version.message)  (\(version.contentHash.prefix(12)))")
+            }
+        }
+    }
+
+    struct Diff: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show what changed between two versions, file by file.")
+
+        @Argument(help: "The older version number.")
+        var from: Int
+
+        @Argument(help: "The newer version number.")
+        var to: Int
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let db = try database.open(mustExist: true)
+            let old = try await KB.files(of: from, in: db)
+            let new = try await KB.files(of: to, in: db)
+            var printed = false
+            for path in Set(old.keys).union(new.keys).sorted() {
+                let diff = UnifiedDiff.file(path, old: old[path], new: new[path])
+                if !diff.isEmpty {
+                    print(diff, terminator: "")
+                    printed = true
+                }
+            }
+            if !printed { print("Versions \(from) and \(to) have the same files.") }
+        }
+    }
+
+    struct Rollback: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Publish an older version's files again, as a new version (nothing is deleted).")
+
+        @Argument(help: "The version to go back to.")
+        var version: Int
+
+        @OptionGroup var database: DatabaseOptions
+
+        @Option(help: "Who rolls back (default: the USER environment variable).")
+        var author: String?
+
+        func run() async throws {
+            let db = try database.open(mustExist: true)
+            let files = try await KB.files(of: version, in: db)
+            let knowledgeBase: KnowledgeBase
+            do {
+                knowledgeBase = try KnowledgeLoader.load(files: files)
+            } catch let error as KnowledgeBaseError {
+                throw UserFacingError("Version \(version) no longer loads: \(error.description)")
+            }
+            let who = author ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+            let before = try await db.latestKnowledgeVersion()
+            let published = try await db.registerKnowledgeVersion(
+                contentHash: knowledgeBase.contentHash, files: files, author: who,
+                message: "Rollback to version \(version)", at: Date())
+            if published.number == before?.number {
+                print("Version \(published.number) already has the files of version \(version); nothing to do.")
+            } else {
+                print("Published version \(published.number) with the files of version \(version).")
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a version's files into a folder.")
+
+        @Argument(help: "The version number.")
+        var version: Int
+
+        @Argument(help: "The folder to write intents/ and knowledge/ into (created if missing).")
+        var folder: String
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let files = try await KB.files(of: version, in: try database.open(mustExist: true))
+            let root = URL(fileURLWithPath: folder)
+            for (path, content) in files.sorted(by: { $0.key < $1.key }) {
+                let url = root.appendingPathComponent(path)
+                do {
+                    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(),
+                                                            withIntermediateDirectories: true)
+                    try content.write(to: url, atomically: true, encoding: .utf8)
+                } catch {
+                    throw UserFacingError("Can't write \(url.path): \(error.localizedDescription)")
+                }
+            }
+            print("Wrote \(files.count) files of version \(version) to \(folder).")
+        }
+    }
+
+    static func files(of version: Int, in db: SupportBotDatabase) async throws -> [String: String] {
+        do {
+            return try await db.knowledgeFiles(version: version)
+        } catch let error as StoreError {
+            throw UserFacingError(error.description + " See them with: supportbot kb versions")
         }
     }
 }

@@ -46,6 +46,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds of silence before a connection is closed with 'idle_timeout'.")
     var idleTimeout: Int = 600
 
+    @Flag(help: "Serve the files in --intents and --knowledge directly and reload them when they change (for writers trying things out). Without it the server serves the newest published version (`supportbot kb publish`).")
+    var dev = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -80,22 +83,17 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "supportbot")
 
-        let knowledgeBase: KnowledgeBase
-        do {
-            knowledgeBase = try knowledge.loadKnowledgeBase()
-        } catch let error as UserFacingError {
-            throw UserFacingError("Not starting: \(error.description)")
-        }
+        // Files are checked before a new database file is created, so a broken first start leaves nothing behind.
+        let newDatabase = !FileManager.default.fileExists(atPath: (db as NSString).expandingTildeInPath)
+        let files = dev || newDatabase ? try checkedFiles() : nil
         let database: SupportBotDatabase
         do {
             database = try SupportBotDatabase.open(path: db)
         } catch {
             throw UserFacingError("Not starting: \(error)")
         }
-        let version = try await database.registerKnowledgeVersion(
-            contentHash: knowledgeBase.contentHash, files: knowledgeBase.files, author: "supportbot serve",
-            message: "Published from the files at start-up", at: Date())
-        let engine = SupportEngine(knowledgeBase: knowledgeBase, version: version.number)
+        let (knowledgeBase, version) = try await startingKnowledge(database: database, files: files)
+        let engine = SupportEngine(knowledgeBase: knowledgeBase, version: version)
 
         var configuration = ServerConfiguration()
         configuration.host = host
@@ -131,17 +129,58 @@ struct Serve: AsyncParsableCommand {
         logger.info("SupportBot is listening", metadata: [
             "chat": .string("\(host):\(server.port)"),
             "agents": .string("\(host):\(agentServer.port)"),
-            "kb_version": .stringConvertible(version.number),
+            "kb_version": .stringConvertible(version),
             "intents": .stringConvertible(knowledgeBase.intents.count),
             "database": .string(database.path ?? db),
         ])
+        let watcher = KnowledgeWatcher(
+            source: dev ? .files(intents: knowledge.intents, knowledge: knowledge.knowledge) : .published,
+            database: database, engine: live, logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: server), .init(service: agentServer)], gracefulShutdownSignals: [.sigterm, .sigint],
+            services: [.init(service: server), .init(service: agentServer), .init(service: watcher)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [], logger: logger))
         try await group.run()
         try? await database.checkpoint()
         try? database.close()
         logger.info("SupportBot stopped; all messages are stored")
+    }
+
+    /// What to serve first: with `--dev` the files (version 0); otherwise the newest published version, or, when
+    /// there is none yet, the files (already checked) published as the first version.
+    private func startingKnowledge(database: SupportBotDatabase, files: KnowledgeBase?) async throws -> (KnowledgeBase, Int) {
+        if dev, let files { return (files, 0) }
+        if let latest = try await database.latestKnowledgeVersion() {
+            do {
+                return (try KnowledgeLoader.load(files: try await database.knowledgeFiles(version: latest.number)),
+                        latest.number)
+            } catch {
+                throw UserFacingError("Not starting: published version \(latest.number) does not load: \(error). "
+                    + "Roll back with: supportbot kb rollback N")
+            }
+        }
+        let knowledgeBase = try files ?? checkedFiles()
+        let version = try await database.registerKnowledgeVersion(
+            contentHash: knowledgeBase.contentHash, files: knowledgeBase.files, author: "supportbot serve",
+            message: "First version, published from the files at first start", at: Date())
+        return (knowledgeBase, version.number)
+    }
+
+    /// The files in --intents and --knowledge; outside --dev they must also pass lint and the conversation tests.
+    private func checkedFiles() throws -> KnowledgeBase {
+        let knowledgeBase: KnowledgeBase
+        do {
+            knowledgeBase = try knowledge.loadKnowledgeBase()
+        } catch let error as UserFacingError {
+            throw UserFacingError("Not starting: \(error.description)")
+        }
+        if dev { return knowledgeBase }
+        let problems = KB.blockers(knowledgeBase)
+        guard problems.isEmpty else {
+            throw UserFacingError("Not starting: the knowledge files can't be published as the first version:\n"
+                + problems.joined(separator: "\n"))
+        }
+        return knowledgeBase
     }
 
     private static func listenError(_ error: any Error, host: String, port: Int, flag: String) -> UserFacingError {

@@ -139,7 +139,7 @@ final class TemporaryDirectory {
     deinit { try? FileManager.default.removeItem(at: url) }
 }
 
-@Suite("supportbot command line", .timeLimit(.minutes(1)))
+@Suite("supportbot command line", .timeLimit(.minutes(2)))
 struct CommandLineTests {
     @Test("the supportbot executable is built next to the tests")
     func executableExists() throws {
@@ -255,7 +255,7 @@ struct CommandLineTests {
         let server = try SupportBotCLI.Running(["serve", "--port", "0", "--agent-port", "0", "--db", db],
                                                in: SupportBotCLI.repositoryRoot, output: folder.url)
         let listening = try #require(
-            try await server.waitForStderrLine(containing: "SupportBot is listening", timeout: .seconds(20)),
+            try await server.waitForStderrLine(containing: "SupportBot is listening", timeout: .seconds(50)),
             "no 'listening' line; stderr: \(server.stderr)")
         let address = try #require(listening.split(separator: " ").first { $0.hasPrefix("chat=127.0.0.1:") })
         let port = try #require(Int(address.dropFirst("chat=127.0.0.1:".count)), "\(listening)")
@@ -306,7 +306,7 @@ struct CommandLineTests {
         // A real (empty) database: start the server once and stop it.
         let server = try SupportBotCLI.Running(["serve", "--port", "0", "--agent-port", "0", "--db", db],
                                                in: SupportBotCLI.repositoryRoot, output: folder.url)
-        _ = try #require(try await server.waitForStderrLine(containing: "SupportBot is listening", timeout: .seconds(20)),
+        _ = try #require(try await server.waitForStderrLine(containing: "SupportBot is listening", timeout: .seconds(50)),
                          "\(server.stderr)")
         kill(server.process.processIdentifier, SIGTERM)
         #expect(try await server.wait(timeout: .seconds(10)))

@@ -158,15 +158,17 @@ public struct MoodDetector: Sendable {
             // "sick of plastic, do you have bamboo storage?": a question about the shop, not a complaint.
             soften(0.5, .question, question)
         }
-        // The learned model hears anger the word rules miss. The rules win where they are sure of calm (a calming,
-        // friendly, worried or shopping cue, or a phrase like "not bad"), and on messages too short to judge; the
-        // model counts only when it is fairly sure, so it never adds small doubts (and apologies) to plain questions.
+        // The learned model hears anger the rules only half see. It backs up evidence, never invents it: it counts
+        // only when some anger cue fired already (a plain question like "what are your opening hours" stays calm
+        // whatever the model thinks), when no calm cue fired, on messages of a few words or more, and when it is
+        // very sure.
         let calmCue = reasons.contains { $0.weight < 0 } || calmPhrase
-        if !calmCue && words.count >= Self.modelMinimumWords {
+        let angerCue = reasons.contains { $0.weight > 0 }
+        if angerCue && !calmCue && words.count >= Self.modelMinimumWords {
             let learned = MoodModel.shared.read(text)
             let fromModel = Self.modelShare * learned.probability
             if learned.probability >= Self.modelMinimumProbability && fromModel > score {
-            let evidence = learned.words.isEmpty ? "the whole message" : learned.words.joined(separator: ", ")
+                let evidence = learned.words.isEmpty ? "the whole message" : learned.words.joined(separator: ", ")
                 reasons.append(MoodReason(kind: .learned, evidence: evidence,
                                           weight: Self.rounded(fromModel - max(0, score))))
                 score = fromModel
@@ -178,7 +180,7 @@ public struct MoodDetector: Sendable {
     /// How far the learned model alone can raise a message's score (its probability times this).
     static let modelShare = 0.9
     /// The model speaks only when at least this sure…
-    static let modelMinimumProbability = 0.65
+    static let modelMinimumProbability = 0.8
     /// …and the message has at least this many words.
     static let modelMinimumWords = 4
 

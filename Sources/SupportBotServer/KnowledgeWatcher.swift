@@ -1,0 +1,89 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SupportBotCore
+import SupportBotStore
+
+/// Swaps a new knowledge-base version into the running server: either the newest version published to the
+/// database (`supportbot kb publish`), or, in development, the files on disk whenever they change. Replies in
+/// progress finish with the engine they started with; a version that fails to load is logged and skipped, so it
+/// can never take the server down.
+public final class KnowledgeWatcher: Service, Sendable {
+    public enum Source: Sendable {
+        /// Published versions in the database.
+        case published
+        /// The files in these folders (`serve --dev`); the engine's version stays 0.
+        case files(intents: String, knowledge: String)
+    }
+
+    private let source: Source
+    private let database: SupportBotDatabase
+    private let engine: LiveEngine
+    private let logger: Logger
+    private let interval: Duration
+
+    public init(source: Source, database: SupportBotDatabase, engine: LiveEngine, logger: Logger,
+                interval: Duration = .seconds(1)) {
+        self.source = source
+        self.database = database
+        self.engine = engine
+        self.logger = logger
+        self.interval = interval
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { await self.watch() }
+    }
+
+    private func watch() async {
+        var skipped: Set<String> = []
+        var lastHash = engine.engine.knowledgeBase.contentHash
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            if Task.isCancelled { return }
+            switch source {
+            case .published:
+                await checkPublished(skipped: &skipped)
+            case .files(let intents, let knowledge):
+                checkFiles(intents: intents, knowledge: knowledge, lastHash: &lastHash, skipped: &skipped)
+            }
+        }
+    }
+
+    private func checkPublished(skipped: inout Set<String>) async {
+        do {
+            guard let latest = try await database.latestKnowledgeVersion(), latest.number > engine.engine.version,
+                  !skipped.contains(latest.contentHash + "#\(latest.number)") else { return }
+            let files = try await database.knowledgeFiles(version: latest.number)
+            let knowledgeBase = try KnowledgeLoader.load(files: files)
+            engine.swap(to: SupportEngine(knowledgeBase: knowledgeBase, version: latest.number))
+            logger.info("Swapped in a new knowledge version", metadata: [
+                "kb_version": .stringConvertible(latest.number), "message": .string(latest.message),
+            ])
+        } catch {
+            if let latest = try? await database.latestKnowledgeVersion() {
+                skipped.insert(latest.contentHash + "#\(latest.number)")
+            }
+            logger.error("Could not load the newest knowledge version; still serving the one before",
+                         metadata: ["error": .string("\(error)")])
+        }
+    }
+
+    private func checkFiles(intents: String, knowledge: String, lastHash: inout String, skipped: inout Set<String>) {
+        guard let files = try? KnowledgeFiles.read(intentsDirectory: intents, knowledgeDirectory: knowledge) else {
+            return
+        }
+        let hash = KnowledgeBase(intents: [], files: files).contentHash
+        guard hash != lastHash, !skipped.contains(hash) else { return }
+        do {
+            let knowledgeBase = try KnowledgeLoader.load(files: files)
+            engine.swap(to: SupportEngine(knowledgeBase: knowledgeBase, version: 0))
+            lastHash = hash
+            logger.info("Reloaded the knowledge files", metadata: ["intents": .stringConvertible(knowledgeBase.intents.count)])
+        } catch {
+            skipped.insert(hash)
+            logger.error("The knowledge files have problems; still serving the last good ones",
+                         metadata: ["problems": .string("\(error)")])
+        }
+    }
+}
