@@ -7,7 +7,8 @@ struct KB: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kb",
         abstract: "Tools for content writers: check the knowledge files before customers see them.",
-        subcommands: [Lint.self, Test.self, Publish.self, Versions.self, Diff.self, Rollback.self, Export.self])
+        subcommands: [Lint.self, Test.self, Publish.self, Versions.self, Diff.self, Rollback.self, Export.self,
+                      Unanswered.self])
 
     struct Lint: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -248,6 +249,77 @@ struct KB: ParsableCommand {
             return try await db.knowledgeFiles(version: version)
         } catch let error as StoreError {
             throw UserFacingError(error.description + " See them with: supportbot kb versions")
+        }
+    }
+
+    struct Unanswered: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Customer messages the bot could not answer (fallback, \"Did you mean…?\", handoff), grouped, newest first.")
+
+        @OptionGroup var knowledge: KnowledgeOptions
+        @OptionGroup var database: DatabaseOptions
+
+        @Option(help: "Only messages from this far back: 24h, 7d, or a date like 2026-11-01.")
+        var since: String?
+
+        @Option(help: "How many groups to show.")
+        var limit: Int = 30
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func validate() throws {
+            guard limit >= 1 else { throw ValidationError("--limit must be at least 1.") }
+            if let since, Self.date(since, now: Date()) == nil {
+                throw ValidationError("--since must look like 24h, 7d or 2026-11-01.")
+            }
+        }
+
+        static func date(_ text: String, now: Date) -> Date? {
+            if let number = Double(text.dropLast()), number > 0 {
+                switch text.last {
+                case "h": return now.addingTimeInterval(-number * 3600)
+                case "d": return now.addingTimeInterval(-number * 86_400)
+                default: break
+                }
+            }
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            formatter.dateFormat = "yyyy-MM-dd"
+            return formatter.date(from: text)
+        }
+
+        func run() async throws {
+            let db = try database.open(mustExist: true)
+            let messages = try await db.unansweredMessages(since: since.flatMap { Self.date($0, now: Date()) })
+            // The knowledge base's synonyms help group wordings; without it, words are grouped as written.
+            let synonyms = (try? knowledge.loadKnowledgeBase())?.synonyms ?? Synonyms()
+            let groups = UnansweredGroups.group(messages.map { ($0.text, $0.sessionID, $0.outcome) },
+                                                analyzer: TextAnalyzer(synonyms: synonyms, speller: nil))
+            if json {
+                let object: [String: Any] = [
+                    "messages": messages.count,
+                    "groups": groups.prefix(limit).map {
+                        ["example": $0.example, "session": $0.session, "count": $0.count, "outcomes": $0.outcomes,
+                         "variants": $0.variants]
+                    },
+                ]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            if groups.isEmpty {
+                print("Nothing unanswered" + (since.map { " since \($0)" } ?? "") + ". Well done!")
+                return
+            }
+            print("\(messages.count) unanswered messages in \(groups.count) groups (newest first):")
+            for group in groups.prefix(limit) {
+                let outcomes = group.outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                    .joined(separator: ", ")
+                print("\(group.count)×  \"\(group.example)\"  (\(outcomes); e.g. supportbot transcript \(group.session))")
+                for variant in group.variants { print("      also: \"\(variant)\"") }
+            }
         }
     }
 }

@@ -635,3 +635,29 @@ struct HandoffStoreTests {
         #expect(try await database.agents().map(\.name) == ["Sam"])
     }
 }
+
+@Suite("Unanswered messages in the store")
+struct UnansweredStoreTests {
+    @Test("fallbacks, clarifies and handoffs are found, newest first; answered ones are not")
+    func unanswered() async throws {
+        let folder = try TemporaryFolder()
+        let db = try SupportBotDatabase.open(path: folder.file("u.sqlite"))
+        try await db.createSession(id: "s-1", at: Date(timeIntervalSince1970: 1_000), kbVersion: 1, context: "{}")
+        func turn(_ text: String, _ action: String, at seconds: Double, customerAction: String? = nil) async throws {
+            let at = Date(timeIntervalSince1970: seconds)
+            try await db.record(ChatTurn(sessionID: "s-1", context: "{}", kbVersion: 1, entries: [
+                TranscriptEntry(sessionID: "s-1", at: at, speaker: .customer, text: text, action: customerAction),
+                TranscriptEntry(sessionID: "s-1", at: at, speaker: .bot, text: "reply", action: action),
+            ], at: at))
+        }
+        try await turn("where is my order", "answer", at: 1_001)
+        try await turn("do you sell bikes", "fallback", at: 1_002)
+        try await turn("card", "clarify", at: 1_003)
+        try await turn("my e-mail is ann@example.com, help", "fallback", at: 1_004)
+        let all = try await db.unansweredMessages(since: nil)
+        #expect(all.map(\.text) == ["my e-mail is [email], help", "card", "do you sell bikes"])
+        #expect(all.map(\.outcome) == ["fallback", "clarify", "fallback"])
+        let recent = try await db.unansweredMessages(since: Date(timeIntervalSince1970: 1_003))
+        #expect(recent.count == 2)
+    }
+}
