@@ -8,7 +8,7 @@ struct KB: ParsableCommand {
         commandName: "kb",
         abstract: "Tools for content writers: check the knowledge files before customers see them.",
         subcommands: [Lint.self, Test.self, Publish.self, Versions.self, Diff.self, Rollback.self, Export.self,
-                      Unanswered.self])
+                      Unanswered.self, Import.self])
 
     struct Lint: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -319,6 +319,69 @@ struct KB: ParsableCommand {
                     .joined(separator: ", ")
                 print("\(group.count)×  \"\(group.example)\"  (\(outcomes); e.g. supportbot transcript \(group.session))")
                 for variant in group.variants { print("      also: \"\(variant)\"") }
+            }
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create intents and articles from a spreadsheet of questions and answers (CSV: question,answer; "
+                + "more columns hold other ways to ask), then lint them.")
+
+        @Argument(help: "The CSV file (UTF-8, with a header).")
+        var file: String
+
+        @Option(help: "Name for the new intents file and article folder (intents/NAME.yml, knowledge/NAME/).")
+        var name: String = "faq"
+
+        @OptionGroup var knowledge: KnowledgeOptions
+
+        func validate() throws {
+            guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) else {
+                throw ValidationError("--name must be lower-case letters, digits or '-', like faq or faq-2.")
+            }
+        }
+
+        func run() throws {
+            guard let content = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw UserFacingError("Can't read \(file). Pass a UTF-8 CSV file with a header question,answer.")
+            }
+            let result: FAQImport.Result
+            do {
+                result = try FAQImport.make(csv: content, file: file, name: name)
+            } catch let error as CSVError {
+                throw UserFacingError(error.description)
+            }
+            guard result.intents > 0 else { throw UserFacingError("\(file) has no rows with both a question and an answer.") }
+            let targets = result.files.keys.map { path -> String in
+                path.hasPrefix("intents/") ? knowledge.intents + "/" + path.dropFirst("intents/".count)
+                    : knowledge.knowledge + "/" + path.dropFirst("knowledge/".count)
+            }
+            let intentsFile = knowledge.intents + "/\(name).yml"
+            let folder = knowledge.knowledge + "/\(name)"
+            if FileManager.default.fileExists(atPath: intentsFile) || FileManager.default.fileExists(atPath: folder) {
+                throw UserFacingError("\(intentsFile) or \(folder)/ already exists. Pick another --name, "
+                    + "or move the old files away first.")
+            }
+            for (path, target) in zip(result.files.keys, targets) {
+                let url = URL(fileURLWithPath: target)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try result.files[path]!.write(to: url, atomically: true, encoding: .utf8)
+            }
+            for line in result.skipped { print(line) }
+            print("Imported \(result.intents) questions into \(intentsFile) and \(folder)/.")
+            do {
+                let issues = KnowledgeLinter.lint(try KnowledgeLoader.load(intentsDirectory: knowledge.intents,
+                                                                           knowledgeDirectory: knowledge.knowledge))
+                    .filter { $0.location.file.contains("/\(name)") }
+                if issues.isEmpty {
+                    print("Lint found nothing to fix in them. Add more ways to ask, then: supportbot kb publish -m \"…\"")
+                } else {
+                    print("Now fix these (supportbot kb lint shows them again):")
+                    for issue in issues { print(issue.description) }
+                }
+            } catch let error as KnowledgeBaseError {
+                print("The imported files need fixing before the knowledge base loads:\n\(error.description)")
             }
         }
     }

@@ -38,7 +38,7 @@ public enum LabelledCSV {
     }
 
     /// Splits CSV into rows of fields; quoted fields may hold commas, quotes ("") and newlines.
-    static func records(_ content: String, file: String) throws -> [[String]] {
+    public static func records(_ content: String, file: String) throws -> [[String]] {
         var rows: [[String]] = []
         var row: [String] = []
         var field = ""
