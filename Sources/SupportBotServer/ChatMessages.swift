@@ -38,7 +38,7 @@ enum ClientMessageParser {
     static func parse(_ bytes: [UInt8]) -> Result<ClientMessage?, ClientMessageError> {
         guard let line = String(validating: bytes, as: UTF8.self) else {
             return .failure(ClientMessageError(code: .badUTF8,
-                                               message: "Some letters in that message could not be read. Please type it again."))
+                                               message: BotMessages.unreadableLetters))
         }
         let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty { return .success(nil) }

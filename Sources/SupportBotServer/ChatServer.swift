@@ -55,7 +55,7 @@ final class ConnectionControl: Sendable {
 
     static let shuttingDownLine = ServerMessage.error(
         code: .shuttingDown,
-        message: "We are restarting the chat. Please reconnect in a moment to carry on.").jsonLine()
+        message: BotMessages.restarting).jsonLine()
 
     /// False when the connection is shutting down and should take no more work.
     func beginWork() -> Bool {

@@ -79,7 +79,7 @@ final class CustomerSession: LineConnectionHandler {
     func respond(to bytes: [UInt8]) async -> (messages: [ServerMessage], close: Bool) {
         guard rateLimiter.allow() else {
             return ([.error(code: .rateLimited,
-                            message: "Please wait a few seconds, then send your next message.")], false)
+                            message: BotMessages.slowDown)], false)
         }
         let message: ClientMessage
         switch ClientMessageParser.parse(bytes) {
@@ -120,7 +120,7 @@ final class CustomerSession: LineConnectionHandler {
                     self.ticket = nil
                 }
                 if stored { try await services.database.closeSession(id: sessionID, at: Date()) }
-                return ([.bye(text: "Thanks for chatting with us. Bye for now!")], true)
+                return ([.bye(text: BotMessages.goodbye)], true)
             }
         } catch {
             services.logger.error("Chat message failed", metadata: [
@@ -130,7 +130,7 @@ final class CustomerSession: LineConnectionHandler {
                 return (messages, false)
             }
             return ([.error(code: .internalError,
-                            message: "Sorry, something went wrong on our side. Please try again in a moment.")], false)
+                            message: BotMessages.somethingWentWrong)], false)
         }
     }
 
@@ -245,7 +245,7 @@ final class CustomerSession: LineConnectionHandler {
     private func resume(_ id: String) async throws -> [ServerMessage] {
         guard let session = try await services.database.session(id: id) else {
             return [.error(code: .unknownSession,
-                           message: "We can't find that chat. It may be too old. You can start a new chat here.")]
+                           message: BotMessages.chatNotFound)]
         }
         if let ticket, let desk = services.desk, session.id != sessionID {
             // This connection was waiting in another chat's line: that chat is left behind.
@@ -264,7 +264,7 @@ final class CustomerSession: LineConnectionHandler {
             ServerMessage.HistoryItem(from: $0.speaker.rawValue, text: $0.text, at: formatter.string(from: $0.at))
         }
         let engine = services.engine.engine
-        var messages: [ServerMessage] = [.welcome(session: id, text: "Welcome back! We can carry on where we left off.",
+        var messages: [ServerMessage] = [.welcome(session: id, text: BotMessages.welcomeBack,
                                                   kbVersion: engine.version, resumed: true, history: Array(history))]
         if let desk = services.desk {
             if let open = try await services.database.openTicket(sessionID: id) {

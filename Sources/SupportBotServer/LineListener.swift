@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import SupportBotCore
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
@@ -140,7 +141,7 @@ final class LineListener: Sendable {
                     logger.warning("Connection refused: server full", metadata: ["remote": .string(remote)])
                     let line = ServerMessage.error(
                         code: .serverFull,
-                        message: "Sorry, we are very busy right now. Please try again in a few minutes.").jsonLine()
+                        message: BotMessages.busy).jsonLine()
                     try await outbound.write(ByteBuffer(bytes: line))
                     return
                 }
@@ -163,7 +164,7 @@ final class LineListener: Sendable {
                         case .tooLong:
                             result = ([ServerMessage.error(
                                 code: .lineTooLong,
-                                message: "That message is too long. Please send it in a few shorter parts.").jsonLine()],
+                                message: BotMessages.tooLong).jsonLine()],
                                       true)
                             logger.notice("Line too long; closing", metadata: ["remote": .string(remote)])
                         case .line(let bytes):
@@ -172,7 +173,7 @@ final class LineListener: Sendable {
                             if handler.closesWhenIdle {
                                 result = ([ServerMessage.error(
                                     code: .idleTimeout,
-                                    message: "This chat was quiet for a long time, so we closed it. Reconnect to carry on.")
+                                    message: BotMessages.quietTooLong)
                                     .jsonLine()], true)
                             } else {
                                 result = ([], false)

@@ -125,6 +125,22 @@ public struct BotMessages: Sendable {
     }
     public let ratingThanks = "Thank you for your rating! It helps us get better."
 
+    // MARK: The server's own words to customers (errors and connection news)
+
+    public static let unreadableLetters = "Some letters in that message could not be read. Please type it again."
+    public static let slowDown = "Please wait a few seconds, then send your next message."
+    public static let somethingWentWrong = "Sorry, something went wrong on our side. Please try again in a moment."
+    public static let chatNotFound = "We can't find that chat. It may be too old. You can start a new chat here."
+    public static let busy = "Sorry, we are very busy right now. Please try again in a few minutes."
+    public static let tooLong = "That message is too long. Please send it in a few shorter parts."
+    public static let quietTooLong = "This chat was quiet for a long time, so we closed it. Reconnect to carry on."
+    public static let restarting = "We are restarting the chat. Please reconnect in a moment to carry on."
+    public static let welcomeBack = "Welcome back! We can carry on where we left off."
+    public static let goodbye = "Thanks for chatting with us. Bye for now!"
+
+    static let serverSamples = [unreadableLetters, slowDown, somethingWentWrong, chatNotFound, busy, tooLong,
+                                quietTooLong, restarting, welcomeBack, goodbye]
+
     /// Every fixed sentence, for the readability linter.
     public var allSamples: [String] {
         let two = [ReplyOption(n: 1, intent: "a", title: "Track my order"),
@@ -141,6 +157,6 @@ public struct BotMessages: Sendable {
                 handoff(reason: .internalError, upset: false, ticket: 12, position: 2, waitMinutes: 2, backAt: nil),
                 handoff(reason: .notUnderstood, upset: false, ticket: 12, position: 2, waitMinutes: 2, backAt: nil),
                 away(backAt: "tomorrow at 8 am"), away(backAt: nil), addedToTicket, leftQueue, stillWaiting, agentJoined("Sam"), agentClosed("Sam"), agentLost("Sam"),
-                transferred("Sam"), ratingThanks]
+                transferred("Sam"), ratingThanks] + Self.serverSamples
     }
 }

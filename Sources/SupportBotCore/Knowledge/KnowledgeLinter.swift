@@ -155,7 +155,9 @@ public enum KnowledgeLinter {
         var table = starterJargon
         if let text = knowledgeBase.files[jargonFile] {
             do {
-                guard let mapping = try Yams.load(yaml: text) as? [String: Any] else {
+                let loaded = try Yams.load(yaml: text)
+                // A file with only comments is an empty list.
+                guard let mapping = (loaded == nil ? [:] : loaded as? [String: Any]) else {
                     throw YamlError.representer(problem: "not a mapping")
                 }
                 table = [:]
