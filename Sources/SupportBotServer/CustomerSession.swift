@@ -163,12 +163,7 @@ final class CustomerSession: LineConnectionHandler {
             return [.reply(turn.reply, kbVersion: engine.version)]
         }
         var handedOff = next
-        handedOff.pendingOptions = []
-        handedOff.fallbackStreak = 0
-        handedOff.unhelpfulStreak = 0
-        handedOff.answered = []
-        // A person takes it from here; when the chat comes back to the bot, it starts with a clean slate.
-        handedOff.mood = MoodState()
+        handedOff.handOff()
         try await ensureStored(kbVersion: engine.version)
         let now = Date()
         let entry = TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: customerText,

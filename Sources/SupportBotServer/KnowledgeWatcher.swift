@@ -51,26 +51,43 @@ public final class KnowledgeWatcher: Service, Sendable {
     }
 
     private func checkPublished(skipped: inout Set<String>) async {
+        let latest: KnowledgeVersion
+        let files: [String: String]
         do {
-            guard let latest = try await database.latestKnowledgeVersion(), latest.number > engine.engine.version,
-                  !skipped.contains(latest.contentHash + "#\(latest.number)") else { return }
-            let files = try await database.knowledgeFiles(version: latest.number)
+            guard let newest = try await database.latestKnowledgeVersion(), newest.number > engine.engine.version,
+                  !skipped.contains("\(newest.number)") else { return }
+            latest = newest
+            files = try await database.knowledgeFiles(version: newest.number)
+        } catch {
+            // A passing database hiccup: try again on the next tick.
+            logger.warning("Could not read the published versions; will try again", metadata: ["error": .string("\(error)")])
+            return
+        }
+        do {
             let knowledgeBase = try KnowledgeLoader.load(files: files)
             engine.swap(to: SupportEngine(knowledgeBase: knowledgeBase, version: latest.number))
             logger.info("Swapped in a new knowledge version", metadata: [
                 "kb_version": .stringConvertible(latest.number), "message": .string(latest.message),
             ])
         } catch {
-            if let latest = try? await database.latestKnowledgeVersion() {
-                skipped.insert(latest.contentHash + "#\(latest.number)")
-            }
+            // Only a version whose files don't load is skipped for good.
+            skipped.insert("\(latest.number)")
             logger.error("Could not load the newest knowledge version; still serving the one before",
-                         metadata: ["error": .string("\(error)")])
+                         metadata: ["kb_version": .stringConvertible(latest.number), "error": .string("\(error)")])
         }
     }
 
     private func checkFiles(intents: String, knowledge: String, lastHash: inout String, skipped: inout Set<String>) {
-        guard let files = try? KnowledgeFiles.read(intentsDirectory: intents, knowledgeDirectory: knowledge) else {
+        let files: [String: String]
+        do {
+            files = try KnowledgeFiles.read(intentsDirectory: intents, knowledgeDirectory: knowledge)
+        } catch {
+            let problem = "\(error)"
+            if !skipped.contains(problem) {
+                skipped.insert(problem)
+                logger.error("Can't read the knowledge files; still serving the last good ones",
+                             metadata: ["problems": .string(problem)])
+            }
             return
         }
         let hash = KnowledgeBase(intents: [], files: files).contentHash

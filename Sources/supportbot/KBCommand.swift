@@ -203,6 +203,11 @@ struct KB: ParsableCommand {
             } catch let error as KnowledgeBaseError {
                 throw UserFacingError("Version \(version) no longer loads: \(error.description)")
             }
+            let problems = KB.blockers(knowledgeBase)
+            guard problems.isEmpty else {
+                throw UserFacingError("Not rolled back: version \(version) no longer passes the checks:\n"
+                    + problems.joined(separator: "\n"))
+            }
             let who = author ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
             let before = try await db.latestKnowledgeVersion()
             let published = try await db.registerKnowledgeVersion(
@@ -247,8 +252,8 @@ struct KB: ParsableCommand {
     static func files(of version: Int, in db: SupportBotDatabase) async throws -> [String: String] {
         do {
             return try await db.knowledgeFiles(version: version)
-        } catch let error as StoreError {
-            throw UserFacingError(error.description + " See them with: supportbot kb versions")
+        } catch StoreError.unknownKnowledgeVersion {
+            throw UserFacingError("There is no version \(version). See the versions with: supportbot kb versions")
         }
     }
 

@@ -22,6 +22,16 @@ public struct DialogueContext: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// A person takes the chat: open questions, streaks, answered topics and mood start again, so that when the
+    /// chat comes back to the bot it starts with a clean slate.
+    public mutating func handOff() {
+        pendingOptions = []
+        fallbackStreak = 0
+        unhelpfulStreak = 0
+        answered = []
+        mood = MoodState()
+    }
+
     enum CodingKeys: String, CodingKey {
         case lastIntent = "last_intent", pendingOptions = "pending_options", fallbackStreak = "fallback_streak"
         case unhelpfulStreak = "unhelpful_streak", lastCandidates = "last_candidates", turns, topic, answered, mood

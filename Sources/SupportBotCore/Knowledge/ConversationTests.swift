@@ -142,6 +142,8 @@ public enum ConversationTests {
                 }
                 let reply = turn.reply
                 let action = turn.handoff == nil ? reply.action.rawValue : "handoff"
+                // As in the server: after a handoff the conversation starts again (here without a person).
+                if turn.handoff != nil { context.handOff() }
                 var problems: [String] = []
                 if let intent = step.intent {
                     if engine.knowledgeBase.intent(intent) == nil {
