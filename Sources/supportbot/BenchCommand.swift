@@ -8,6 +8,14 @@ struct Bench: AsyncParsableCommand {
         subcommands: [BenchMatch.self, BenchServer.self, BenchIdle.self])
 }
 
+/// Prints a JSON object (keys sorted, indented) for `--json`.
+enum JSONOutput {
+    static func print(_ object: Any) throws {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+        Swift.print(String(decoding: data, as: UTF8.self))
+    }
+}
+
 /// Resident memory of this process, from /proc (Linux).
 enum ProcessMemory {
     static func residentKiB(pid: Int32? = nil) -> Int? {
@@ -32,8 +40,7 @@ struct BenchOutput {
 
     func print(asJSON: Bool) throws {
         if asJSON {
-            let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted])
-            Swift.print(String(decoding: data, as: UTF8.self))
+            try JSONOutput.print(json)
             return
         }
         let width = rows.map(\.label.count).max() ?? 0

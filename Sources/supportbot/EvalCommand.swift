@@ -91,8 +91,7 @@ struct Eval: ParsableCommand {
                 "leave_one_out_accuracy": report.landedRate, "answered_rate": report.answeredRate,
             ]
             if outOfScopeCount > 0 { object["out_of_scope_fallback_rate"] = fallbackRate }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            try JSONOutput.print(object)
             return
         }
         print(String(format: "Held-out examples: %d of %d land on their own intent (%.1f%%); %.1f%% are answered confidently.",
@@ -152,8 +151,7 @@ struct Eval: ParsableCommand {
             ]
             object["confused_pairs"] = report.confusedPairs.map { ["expected": $0.expected, "got": $0.got, "count": $0.count] }
             object["worst_intents"] = report.worstIntents.map { ["intent": $0.intent, "accuracy": $0.accuracy, "count": $0.count] }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            try JSONOutput.print(object)
             return
         }
         func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }

@@ -33,8 +33,7 @@ struct KB: ParsableCommand {
                          "message": $0.message]
                     },
                 ]
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
-                print(String(decoding: data, as: UTF8.self))
+                try JSONOutput.print(object)
             } else {
                 for issue in issues { print(issue.description) }
                 let articles = knowledgeBase.articles.count
@@ -76,8 +75,7 @@ struct KB: ParsableCommand {
                          "input": $0.input, "problems": $0.problems, "actual": $0.actual, "candidates": $0.candidates]
                     },
                 ]
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
-                print(String(decoding: data, as: UTF8.self))
+                try JSONOutput.print(object)
             } else {
                 for failure in failures {
                     print("\(failure.location): \"\(failure.test)\", step \(failure.step): \(failure.input)")
@@ -125,13 +123,9 @@ struct KB: ParsableCommand {
                 throw UserFacingError("Not published: \(problems.count) problem\(problems.count == 1 ? "" : "s") to fix first.\n"
                     + problems.joined(separator: "\n"))
             }
-            let db = try database.open(mustExist: false)
-            let before = try await db.latestKnowledgeVersion()
-            let who = author ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
-            let version = try await db.registerKnowledgeVersion(
-                contentHash: knowledgeBase.contentHash, files: knowledgeBase.files, author: who, message: message,
-                at: Date())
-            if version.number == before?.number {
+            let (version, isNew) = try await KB.store(knowledgeBase, in: try database.open(mustExist: false),
+                                                      author: author, message: message)
+            if !isNew {
                 print("Nothing changed since version \(version.number); nothing published.")
             } else {
                 print("Published version \(version.number): \(message). A running server swaps it in within 2 seconds.")
@@ -208,12 +202,9 @@ struct KB: ParsableCommand {
                 throw UserFacingError("Not rolled back: version \(version) no longer passes the checks:\n"
                     + problems.joined(separator: "\n"))
             }
-            let who = author ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
-            let before = try await db.latestKnowledgeVersion()
-            let published = try await db.registerKnowledgeVersion(
-                contentHash: knowledgeBase.contentHash, files: files, author: who,
-                message: "Rollback to version \(version)", at: Date())
-            if published.number == before?.number {
+            let (published, isNew) = try await KB.store(knowledgeBase, in: db, author: author,
+                                                        message: "Rollback to version \(version)")
+            if !isNew {
                 print("Version \(published.number) already has the files of version \(version); nothing to do.")
             } else {
                 print("Published version \(published.number) with the files of version \(version).")
@@ -247,6 +238,16 @@ struct KB: ParsableCommand {
             }
             print("Wrote \(files.count) files of version \(version) to \(folder).")
         }
+    }
+
+    /// Stores the files as a new version unless the newest already has them; says which.
+    static func store(_ knowledgeBase: KnowledgeBase, in db: SupportBotDatabase, author: String?,
+                      message: String) async throws -> (KnowledgeVersion, isNew: Bool) {
+        let before = try await db.latestKnowledgeVersion()
+        let version = try await db.registerKnowledgeVersion(
+            contentHash: knowledgeBase.contentHash, files: knowledgeBase.files,
+            author: author ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown", message: message, at: Date())
+        return (version, version.number != before?.number)
     }
 
     static func files(of version: Int, in db: SupportBotDatabase) async throws -> [String: String] {
@@ -310,8 +311,7 @@ struct KB: ParsableCommand {
                          "variants": $0.variants]
                     },
                 ]
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
-                print(String(decoding: data, as: UTF8.self))
+                try JSONOutput.print(object)
                 return
             }
             if groups.isEmpty {

@@ -38,8 +38,7 @@ struct ReadabilityCommand: ParsableCommand {
                 "grade": whole.grade, "words": whole.words, "sentences": whole.sentences, "syllables": whole.syllables,
                 "hardest": hardest.prefix(3).map { ["sentence": $0.0, "grade": $0.1.grade] },
             ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
-            print(String(decoding: data, as: UTF8.self))
+            try JSONOutput.print(object)
             return
         }
         print(String(format: "grade %.1f  (%d words, %d sentences, %d syllables)", whole.grade, whole.words,
