@@ -147,6 +147,8 @@ final class AgentSession: LineConnectionHandler {
     private let outbox: Outbox
     private var agent: Agent?
     private var failures = 0
+    /// Agents type fast, but a runaway script should not flood the desk.
+    private var rateLimiter = RateLimiter(burst: 50, perSecond: 20)
 
     init(database: SupportBotDatabase, desk: HandoffDesk, logger: Logger, outbox: Outbox) {
         self.database = database
@@ -162,6 +164,9 @@ final class AgentSession: LineConnectionHandler {
     }
 
     func handle(_ bytes: [UInt8]) async -> (lines: [[UInt8]], close: Bool) {
+        guard rateLimiter.allow() else {
+            return ([AgentLine.error("rate_limited", "Too many commands at once. Wait a second, then go on.")], false)
+        }
         let command: AgentCommand
         switch AgentCommand.parse(bytes) {
         case .failure(let error): return ([AgentLine.error(error.code, error.message)], false)

@@ -64,6 +64,9 @@ public actor HandoffDesk {
     private var agents: [Int64: OnlineAgent] = [:]
     private var timers: [String: Task<Void, Never>] = [:]
     private var pickups: [Double] = []
+    /// Tickets still being set up by `open` (stored, handoff message not yet sent): not offered or claimable yet,
+    /// so the customer always hears "you are in line" before "Sam has joined".
+    private var opening: Set<Int64> = []
 
     public init(database: SupportBotDatabase, engine: LiveEngine, configuration: HandoffConfiguration = .init(),
                 logger: Logger) {
@@ -117,6 +120,8 @@ public actor HandoffDesk {
             _ = try await database.record(turn)
             return try await rejoin(ticket: id, sessionID: turn.sessionID, outbox: outbox)
         }
+        opening.insert(ticket.id)
+        defer { opening.remove(ticket.id) }
         customers[ticket.id] = outbox
         outbox.holdsOpen = true
         logger.info("Ticket opened", metadata: [
@@ -133,6 +138,8 @@ public actor HandoffDesk {
                                                         agentName: agent.agent.name, at: now) {
             ticket = claimed
             joined = agent
+            // The agent may have dropped while the claim was written: their grace period starts now.
+            if agents[agent.agent.id]?.connection != agent.connection { startAgentGrace(ticket: ticket.id) }
         }
         let (position, wait) = joined == nil ? try await place(of: ticket.id) : (0, 0)
         let away = joined == nil && isAway(at: now)
@@ -167,6 +174,7 @@ public actor HandoffDesk {
     func rejoin(ticket id: Int64, sessionID: String, outbox: Outbox) async throws -> [ServerMessage] {
         guard let ticket = try await database.ticket(id: id), ticket.state.isOpen else { return [] }
         cancelTimer("customer-\(id)")
+        if let previous = customers[id], previous !== outbox { previous.holdsOpen = false }
         customers[id] = outbox
         outbox.holdsOpen = true
         let engine = engine.engine
@@ -325,7 +333,7 @@ public actor HandoffDesk {
             if ticket.state == .assigned && ticket.agentID == agentID {
                 return [try await claimedLine(ticket, sticky: false, transferredFrom: nil)]
             }
-            guard ticket.state == .waiting else {
+            guard ticket.state == .waiting, !opening.contains(ticket.id) else {
                 return [ticket.state == .assigned
                     ? AgentLine.error("already_claimed", "\(ticket.agentName ?? "Someone") already has ticket \(requested).",
                                       ticket: requested)
@@ -333,7 +341,9 @@ public actor HandoffDesk {
             }
             target = ticket
         } else {
-            target = try await database.openTickets().first { $0.state == .waiting && eligible(online.agent, for: $0) }
+            target = try await database.openTickets().first {
+                $0.state == .waiting && !opening.contains($0.id) && eligible(online.agent, for: $0)
+            }
             guard target != nil else { return [AgentLine.error("queue_empty", "No one is waiting for you right now.")] }
         }
         guard let target,
@@ -343,6 +353,7 @@ public actor HandoffDesk {
         }
         pickups = Array(([now.timeIntervalSince(target.queuedAt)] + pickups).prefix(20))
         try await joined(claimed, agent: online.agent, now: now, note: "\(online.agent.name) joined")
+        if agents[agentID]?.connection != online.connection { startAgentGrace(ticket: claimed.id) }
         return [try await claimedLine(claimed, sticky: false, transferredFrom: nil)]
     }
 
@@ -352,6 +363,7 @@ public actor HandoffDesk {
                                                     text: note, ticketID: ticket.id)],
                                   sessionID: ticket.sessionID, at: now)
         lastPositions[ticket.id] = nil
+        cancelTimer("customer-\(ticket.id)")
         customers[ticket.id]?.send(ServerMessage.agentJoined(agent: agent.name,
                                                              text: engine.engine.messages.agentJoined(agent.name))
             .jsonLine())
@@ -362,7 +374,7 @@ public actor HandoffDesk {
 
     func say(_ agentID: Int64, ticket id: Int64, text: String) async throws -> [[UInt8]] {
         let (ticket, failure) = try await ownTicket(agentID, id)
-        guard let ticket, let agent = agents[agentID]?.agent else { return [failure!] }
+        guard let ticket, let agent = agents[agentID]?.agent else { return [failure ?? Self.notLoggedIn] }
         let now = Date()
         try await database.append([TranscriptEntry(sessionID: ticket.sessionID, at: now, speaker: .agent, text: text,
                                                    ticketID: id, author: agent.name)],
@@ -389,7 +401,7 @@ public actor HandoffDesk {
     /// agents with a skill (at the front, so the customer does not wait again).
     func transfer(_ agentID: Int64, ticket id: Int64, skill: String?, to targetName: String?) async throws -> [[UInt8]] {
         let (ticket, failure) = try await ownTicket(agentID, id)
-        guard let ticket, let from = agents[agentID]?.agent else { return [failure!] }
+        guard let ticket, let from = agents[agentID]?.agent else { return [failure ?? Self.notLoggedIn] }
         let now = Date()
         let messages = engine.engine.messages
         if let targetName {
@@ -412,6 +424,7 @@ public actor HandoffDesk {
             try await joined(claimed, agent: target.agent, now: now,
                              note: "\(from.name) transferred the chat to \(target.agent.name)")
             target.outbox.send(try await claimedLine(claimed, sticky: false, transferredFrom: from.name))
+            if agents[target.agent.id]?.connection != target.connection { startAgentGrace(ticket: id) }
             return [AgentLine.make("transferred", [("ticket", .int(Int(id))), ("to", .string(target.agent.name))])]
         }
         let wanted = skill?.trimmingCharacters(in: .whitespaces).lowercased()
@@ -440,7 +453,7 @@ public actor HandoffDesk {
     /// Closes the chat with a resolution; the customer is asked for a rating.
     func close(_ agentID: Int64, ticket id: Int64, resolution: String) async throws -> [[UInt8]] {
         let (ticket, failure) = try await ownTicket(agentID, id)
-        guard let ticket, let agent = agents[agentID]?.agent else { return [failure!] }
+        guard let ticket, let agent = agents[agentID]?.agent else { return [failure ?? Self.notLoggedIn] }
         let now = Date()
         guard try await database.closeTicket(id: id, resolution: resolution, at: now) != nil else {
             return [AgentLine.error("ticket_closed", "Ticket \(id) is no longer open.", ticket: id)]
@@ -456,6 +469,8 @@ public actor HandoffDesk {
         logger.info("Ticket closed", metadata: ["ticket": .stringConvertible(id), "agent": .string(agent.name)])
         return [AgentLine.make("closed", [("ticket", .int(Int(id)))])]
     }
+
+    private static let notLoggedIn = AgentLine.error("not_logged_in", "Log in first.")
 
     /// The ticket, when it is assigned to this agent; otherwise the error line to send.
     private func ownTicket(_ agentID: Int64, _ id: Int64) async throws -> (Ticket?, [UInt8]?) {
@@ -654,7 +669,7 @@ public actor HandoffDesk {
                 lastPositions[id] = position
                 customer.send(ServerMessage.queue(ticket: id, position: position, waitMinutes: wait,
                                                   text: placeText(position: position, waitMinutes: wait)).jsonLine())
-            } else {
+            } else if !isAway(at: Date()) {
                 startCustomerGrace(ticket: id)
             }
             announce(waiting)

@@ -22,8 +22,26 @@ public final class Outbox: Sendable {
         (lines, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
     }
 
+    /// Lines queued but not yet written. A client that stops reading while sending on would make this grow
+    /// without end; past `maxPending` the connection is closed instead.
+    private let pending = Mutex(0)
+    static let maxPending = 1_000
+
     /// Queues one encoded line; ignored once the connection is gone.
-    func send(_ line: [UInt8]) { continuation.yield(line) }
+    func send(_ line: [UInt8]) {
+        let overflow = pending.withLock { count -> Bool in
+            count += 1
+            return count > Self.maxPending
+        }
+        if overflow {
+            finishAndClose()
+            return
+        }
+        continuation.yield(line)
+    }
+
+    /// Called by the writer after each line went out.
+    func written() { pending.withLock { $0 -= 1 } }
 
     func finish() { continuation.finish() }
 
@@ -151,7 +169,10 @@ final class LineListener: Sendable {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         // The writer: everything for this client leaves through here, in order.
-                        for await line in outbox.lines { try await outbound.write(ByteBuffer(bytes: line)) }
+                        for await line in outbox.lines {
+                            try await outbound.write(ByteBuffer(bytes: line))
+                            outbox.written()
+                        }
                         if outbox.closesAfterWriting { try? await connection.channel.close() }
                     }
                     for line in await handler.greeting() { outbox.send(line) }

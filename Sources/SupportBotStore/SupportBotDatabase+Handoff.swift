@@ -167,10 +167,11 @@ extension SupportBotDatabase {
         }
     }
 
-    /// Marks an open ticket abandoned (the customer left): abandoned, closedAt = `at`.
-    /// - Returns: the ticket, or nil (nothing written) if it is already closed, abandoned or does not exist.
+    /// Marks a waiting ticket abandoned (the customer left before a person joined): abandoned, closedAt = `at`.
+    /// A ticket a person has already taken is never abandoned under them; they close it.
+    /// - Returns: the ticket, or nil (nothing written) if it is not waiting or does not exist.
     public func abandonTicket(id: Int64, at: Date) async throws -> Ticket? {
-        try await updateOpenTicket(id: id) { ticket in
+        try await updateOpenTicket(id: id, onlyWaiting: true) { ticket in
             ticket.state = TicketState.abandoned.rawValue
             ticket.closedAt = at.storage
         }
@@ -197,10 +198,11 @@ extension SupportBotDatabase {
 
     /// Applies `change` to the ticket if it is waiting or assigned, in one transaction.
     private func updateOpenTicket(
-        id: Int64, _ change: @escaping @Sendable (inout TicketRecord) -> Void
+        id: Int64, onlyWaiting: Bool = false, _ change: @escaping @Sendable (inout TicketRecord) -> Void
     ) async throws -> Ticket? {
         try await writer.write { db in
-            guard var ticket = try TicketRecord.fetchOne(db, key: id), ticket.ticketState?.isOpen == true else {
+            guard var ticket = try TicketRecord.fetchOne(db, key: id), ticket.ticketState?.isOpen == true,
+                  !onlyWaiting || ticket.ticketState == .waiting else {
                 return nil
             }
             change(&ticket)

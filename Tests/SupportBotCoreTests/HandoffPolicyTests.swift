@@ -256,7 +256,9 @@ struct HandoffPhraseTests {
         #expect(!PersonRequest.detect(text))
     }
 
-    @Test("changing one's mind in the queue is recognised", arguments: ["never mind", "forget it", "nvm", "cancel"])
+    @Test("changing one's mind in the queue is recognised", arguments: [
+        "never mind", "forget it", "nvm", "cancel", "oh never mind, thanks", "I found it",
+    ])
     func leavesQueue(text: String) {
         #expect(LeaveQueueRequest.detect(text))
     }
@@ -264,6 +266,7 @@ struct HandoffPhraseTests {
     @Test("other messages do not leave the queue", arguments: [
         "where is my order", "hello?", "",
         "never mind the colour, I still really want to know where my order is today",
+        "i found it was charged twice", "please cancel that order", "don't forget it",
     ])
     func staysInQueue(text: String) {
         #expect(!LeaveQueueRequest.detect(text))

@@ -173,6 +173,11 @@ struct MoodDetectorMessageTests {
             #expect(reading(text) == first)
             #expect(MoodDetector().score(text) == MoodDetector().score(text))
         }
+        // Training the learned model twice from the same data gives the same model.
+        let retrained = MoodModel(examples: MoodTrainingData.examples)
+        for text in ["where is my refund?! it's been 3 weeks", "so I just lose £60 then? great."] {
+            #expect(retrained.read(text).probability == MoodModel.shared.read(text).probability)
+        }
     }
 
     @Test("the lexicon lists no phrase twice")
@@ -203,17 +208,31 @@ struct MoodDetectorConversationTests {
         #expect(!kinds(second).contains(.risingComplaints))
     }
 
-    @Test("the same message sent twice adds a 'same message again' reason")
+    @Test("the same complaint sent twice adds a 'same message again' reason; thanks sent twice does not")
     func repeatedMessage() throws {
         let detector = MoodDetector()
         var state = MoodState()
-        let first = detector.read("where is my parcel", state: &state)
-        let second = detector.read("where is my parcel", state: &state)
+        let complaint = "where is my parcel?? still nothing"
+        let first = detector.read(complaint, state: &state)
+        let second = detector.read(complaint, state: &state)
         #expect(!kinds(first).contains(.repeatedMessage))
         let again = try #require(second.reasons.first { $0.kind == .repeatedMessage }, "\(second.reasons)")
         #expect(again.kind.rawValue == "same message again")
         #expect(second.message > first.message)
-        #expect(state.recentHashes.allSatisfy { !$0.contains("parcel") })
+        // Only a short hash of the words is kept, never the text.
+        #expect(state.recentHashes == Array(repeating: MoodDetector.fingerprint(TextNormalizer.tokens(complaint)), count: 2))
+
+        var polite = MoodState()
+        for _ in 0..<4 { _ = detector.read("thank you", state: &polite) }
+        let thanks = detector.read("thank you", state: &polite)
+        #expect(thanks.message == 0 && !thanks.isUpset, "\(thanks)")
+    }
+
+    @Test("'… not' is sarcasm in a statement, not in a question")
+    func notQuestion() {
+        #expect(kinds(reading("great service, NOT")).contains(.sarcasm))
+        #expect(!reading("are the hiking boots good or not").isAngry)
+        #expect(!kinds(reading("is the blanket good or not?")).contains(.sarcasm))
     }
 
     @Test("a calm message after an angry one lowers the conversation's score")

@@ -82,7 +82,7 @@ struct MoodCommandLineTests {
     @Test("standard input: one result per line, scored as one conversation")
     func standardInput() async throws {
         let folder = try TemporaryDirectory()
-        let result = try await runWithInput(["mood"], input: "where is my parcel\n\nwhere is my parcel\n",
+        let result = try await runWithInput(["mood"], input: "where is my parcel?? still nothing\n\nwhere is my parcel?? still nothing\n",
                                             folder: folder)
         #expect(result.status == 0, "\(result.stderr)")
         let verdicts = result.stdout.split(separator: "\n").filter { !$0.hasPrefix(" ") }

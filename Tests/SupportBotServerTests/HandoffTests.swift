@@ -201,6 +201,30 @@ struct HandoffTests {
         await running.stop()
     }
 
+    @Test("a chat an agent took is never abandoned when the customer's grace period ends")
+    func claimedTicketIsNotAbandoned() async throws {
+        let running = try await HandoffFixture.start()
+        let sam = try await running.agent("Sam")
+        let (customer, ticket) = try await running.customerInLine("can i speak to a real person")
+        await customer.close()
+        try await sam.send(json: ["type": "claim", "ticket": ticket])
+        _ = try await sam.next(type: "claimed")
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(try await running.database.ticket(id: ticket)?.state == .assigned)
+        try await sam.send(json: ["type": "say", "ticket": ticket, "text": "Are you still there?"])
+        #expect(try await sam.next(type: "sent")["customer_online"] as? Bool == false)
+        await running.stop()
+    }
+
+    @Test("a message for the team that happens to contain 'found it' does not leave the line")
+    func leaveQueueOnlyOnPurpose() async throws {
+        let running = try await HandoffFixture.start()
+        let (customer, ticket) = try await running.customerInLine("can i speak to a real person")
+        #expect(try await customer.ask("i found it was charged twice")["type"] as? String == "received")
+        #expect(try await running.database.ticket(id: ticket)?.state == .waiting)
+        await running.stop()
+    }
+
     @Test("a returning customer goes straight back to the agent who helped them (sticky agent)")
     func stickyAgent() async throws {
         let running = try await HandoffFixture.start()

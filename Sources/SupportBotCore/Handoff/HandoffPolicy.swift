@@ -102,11 +102,17 @@ public enum LeaveQueueRequest {
         "sorted it", "i found it", "stop waiting",
     ].map(TextNormalizer.tokens)
 
+    /// Words that may come with the phrase ("oh never mind, thanks").
+    private static let filler: Set<String> = ["oh", "ok", "okay", "please", "thanks", "thank", "you", "actually", "no",
+                                              "sorry", "ah", "well", "then", "now", "all", "good", "fine", "just"]
+
+    /// The whole message must be a way of leaving (plus filler words): "i found it was charged twice" or
+    /// "please cancel that order" are messages for the team, not a change of mind.
     public static func detect(_ text: String) -> Bool {
-        let words = TextNormalizer.tokens(text)
+        let words = TextNormalizer.tokens(text).filter { !filler.contains($0) }
         guard !words.isEmpty, words.count <= 8 else { return false }
         if words == ["cancel"] || words == ["stop"] { return true }
-        return words.containsAnyPhrase(phrases)
+        return phrases.contains { $0.filter { !filler.contains($0) } == words }
     }
 }
 

@@ -64,7 +64,9 @@ public struct OpeningHours: Sendable, Equatable {
             guard let day = calendar.date(byAdding: .day, value: offset, to: startOfDay) else { continue }
             let weekday = calendar.component(.weekday, from: day)
             for range in days[weekday] ?? [] {
-                guard let opening = calendar.date(byAdding: .minute, value: range.lowerBound, to: day) else { continue }
+                // By clock time, not minutes after midnight: on a day the clocks change those differ by an hour.
+                guard let opening = calendar.date(bySettingHour: range.lowerBound / 60, minute: range.lowerBound % 60,
+                                                  second: 0, of: day) else { continue }
                 if opening > date { return opening }
             }
         }

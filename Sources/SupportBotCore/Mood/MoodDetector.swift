@@ -123,7 +123,8 @@ public struct MoodDetector: Sendable {
         if hasPraise && trouble && !reasons.contains(where: { $0.kind == .sarcasm }) {
             reasons.append(MoodReason(kind: .sarcasm, evidence: "praise next to a complaint", weight: 0.5))
         }
-        if let last = words.last, last == "not", words.count >= 3,
+        // "great service, NOT" — but not a question like "are the boots good or not?".
+        if let last = words.last, last == "not", words.count >= 3, words[words.count - 2] != "or", !text.contains("?"),
            words.dropLast().suffix(3).contains(where: { MoodLexicon.praise.contains($0) || $0 == "good" }) {
             reasons.append(MoodReason(kind: .sarcasm, evidence: "… not", weight: 0.55))
         }
@@ -195,7 +196,8 @@ public struct MoodDetector: Sendable {
         var message = mood.score
 
         let hash = Self.fingerprint(words)
-        if !hash.isEmpty && state.recentHashes.contains(hash) {
+        // Saying the same complaint again is frustration; saying "thank you" twice is not.
+        if !hash.isEmpty && message > 0 && state.recentHashes.contains(hash) {
             reasons.append(MoodReason(kind: .repeatedMessage, evidence: "sent the same message again", weight: 0.3))
             message = 1 - (1 - message) * 0.7
         }
