@@ -656,8 +656,9 @@ public actor HandoffDesk {
             guard let ticket = try await database.ticket(id: id), ticket.state == .assigned,
                   let agentID = ticket.agentID, agents[agentID] == nil else { return }
             let name = ticket.agentName ?? "Our teammate"
+            // Back at the front (the `front` flag), waiting from now: its first chat is not pickup time.
             guard let waiting = try await database.requeueTicket(id: id, front: true, skill: ticket.skill,
-                                                                 at: ticket.queuedAt) else { return }
+                                                                 at: Date()) else { return }
             try await database.append([TranscriptEntry(sessionID: ticket.sessionID, at: Date(), speaker: .system,
                                                         text: "\(name) lost the connection; back to the front of the line",
                                                         ticketID: id)], sessionID: ticket.sessionID, at: Date())

@@ -108,6 +108,8 @@ final class LineListener: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 1024)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Finds half-open connections (a phone that lost signal) that would otherwise look online for ever.
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
             .bind(host: limits.host, port: limits.port) { channel in
                 channel.eventLoop.makeCompletedFuture {

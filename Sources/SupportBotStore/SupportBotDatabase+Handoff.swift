@@ -287,13 +287,14 @@ extension SupportBotDatabase {
 
     /// How long tickets waited before an agent took them (claimedAt − queuedAt, in seconds), for the most
     /// recent claims made at or after `since`, newest first, at most `limit`. A ticket put back in the queue
-    /// counts again only once it is claimed again.
+    /// counts again only once it is claimed again. Claims at the moment of queueing (a returning customer's own
+    /// agent, a transfer to a named agent) are not waits and don't count.
     public func recentPickupSeconds(limit: Int, since: Date) async throws -> [Double] {
         guard limit > 0 else { return [] }
         return try await writer.read { db in
             try Double.fetchAll(db, sql: """
                 SELECT claimedAt - queuedAt FROM ticket
-                WHERE claimedAt >= ? AND claimedAt >= queuedAt
+                WHERE claimedAt >= ? AND claimedAt > queuedAt
                 ORDER BY claimedAt DESC, id DESC
                 LIMIT ?
                 """, arguments: [since.storage, limit])
