@@ -179,7 +179,11 @@ public actor HandoffDesk {
         outbox.holdsOpen = true
         let engine = engine.engine
         if ticket.state == .assigned, let name = ticket.agentName {
-            agents[ticket.agentID ?? -1]?.outbox.send(AgentLine.make("customer_back", [("ticket", .int(Int(id)))]))
+            guard let agent = agents[ticket.agentID ?? -1] else {
+                // Their agent dropped too and has a moment to come back; `login` says when they have.
+                return [.received(ticket: id, text: engine.messages.agentAway(name))]
+            }
+            agent.outbox.send(AgentLine.make("customer_back", [("ticket", .int(Int(id)))]))
             return [.agentJoined(agent: name, text: engine.messages.agentJoined(name))]
         }
         let (position, wait) = try await place(of: id)

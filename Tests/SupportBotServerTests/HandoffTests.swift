@@ -366,6 +366,36 @@ struct HandoffTests {
         await running.stop()
     }
 
+    @Test("a customer who comes back while their agent is away is told the agent will be back, then that they joined")
+    func customerBackWhileAgentAway() async throws {
+        var grace = HandoffFixture.quickGrace
+        grace.agentGraceSeconds = 5
+        let running = try await RunningServer.start(engine: HandoffFixture.engine(), handoff: grace)
+        let token = AgentToken.generate()
+        _ = try await running.database.addAgent(name: "Sam", skills: [], tokenHash: AgentToken.hash(token), at: Date())
+        var sam = try await running.login(token: token)
+        let customer = try await running.connect()
+        let session = try await customer.welcomed()
+        let ticket = try ticketID(try await customer.handOff("can i speak to a real person"))
+        try await sam.send(json: ["type": "claim", "ticket": ticket])
+        _ = try await sam.next(type: "claimed")
+        await sam.close()
+        await customer.close()
+
+        let back = try await running.connect()
+        _ = try await back.welcomed()
+        try await back.send(json: ["type": "hello", "session": session])
+        _ = try await back.next(type: "welcome")
+        let note = try await back.next()
+        #expect(note?["type"] as? String == "received")
+        #expect((note?["text"] as? String ?? "").contains("Sam will be back"))
+        sam = try await LineClient.connect(port: running.agentPort)
+        _ = try await sam.next(type: "hello")
+        try await sam.send(json: ["type": "login", "token": token])
+        #expect(try await back.next(type: "agent_joined")["agent"] as? String == "Sam")
+        await running.stop()
+    }
+
     @Test("'never mind' while waiting leaves the line and the bot answers again")
     func neverMind() async throws {
         let running = try await HandoffFixture.start()

@@ -117,6 +117,7 @@ public struct BotMessages: Sendable {
     public func agentClosed(_ name: String) -> String {
         "\(name) has closed the chat. How did we do? Please rate us from 1 to 5. You can add a comment too."
     }
+    public func agentAway(_ name: String) -> String { "\(name) will be back in a moment. Your chat is saved." }
     public func agentLost(_ name: String) -> String {
         "Sorry, we lost \(name) for a moment. You are back at the front of the line."
     }
@@ -157,6 +158,6 @@ public struct BotMessages: Sendable {
                 handoff(reason: .internalError, upset: false, ticket: 12, position: 2, waitMinutes: 2, backAt: nil),
                 handoff(reason: .notUnderstood, upset: false, ticket: 12, position: 2, waitMinutes: 2, backAt: nil),
                 away(backAt: "tomorrow at 8 am"), away(backAt: nil), addedToTicket, leftQueue, stillWaiting, agentJoined("Sam"), agentClosed("Sam"), agentLost("Sam"),
-                transferred("Sam"), ratingThanks] + Self.serverSamples
+                transferred("Sam"), agentAway("Sam"), ratingThanks] + Self.serverSamples
     }
 }
