@@ -31,6 +31,9 @@ struct BenchServer: AsyncParsableCommand {
     @Option(help: "Pause after each reply before the next message, like a person typing (0: send at once).")
     var thinkMs: Int = 0
 
+    @Option(help: "While the bot is under load, swap in a newly built knowledge-base version this often (0: never).")
+    var swapEveryMs: Int = 0
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -38,6 +41,7 @@ struct BenchServer: AsyncParsableCommand {
         guard connections >= 1 else { throw ValidationError("--connections must be at least 1.") }
         guard messages >= connections else { throw ValidationError("--messages must be at least --connections.") }
         guard thinkMs >= 0 else { throw ValidationError("--think-ms must be 0 or more.") }
+        guard swapEveryMs >= 0 else { throw ValidationError("--swap-every-ms must be 0 or more.") }
     }
 
     func run() async throws {
@@ -67,13 +71,27 @@ struct BenchServer: AsyncParsableCommand {
         configuration.ratePerSecond = 1e9
         var logger = Logger(label: "bench")
         logger.logLevel = .error
-        let services = ChatServices(engine: LiveEngine(SupportEngine(knowledgeBase: knowledgeBase, version: 1)),
-                                    database: database, configuration: configuration, logger: logger)
+        let live = LiveEngine(SupportEngine(knowledgeBase: knowledgeBase, version: 1))
+        let services = ChatServices(engine: live, database: database, configuration: configuration, logger: logger)
         MoodDetector.prepare()
         let server = try await ChatServer.bind(services: services)
         let serverTask = Task { try await server.run() }
+        // Publishing under load: a new engine is built and swapped in while replies are in flight.
+        let swapper = Task { [swapEveryMs] () -> Int in
+            guard swapEveryMs > 0 else { return 0 }
+            var swaps = 0
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(swapEveryMs))
+                if Task.isCancelled { break }
+                live.swap(to: SupportEngine(knowledgeBase: knowledgeBase, version: live.engine.version + 1))
+                swaps += 1
+            }
+            return swaps
+        }
         let botRun = try await LoadDriver.run(port: server.port, connections: connections, messages: messages,
                                               lines: lines, expectsWelcome: true, think: .milliseconds(thinkMs))
+        swapper.cancel()
+        let swaps = await swapper.value
         server.stopAccepting()
         _ = try? await serverTask.value
         let stored = try await database.messageCount()
@@ -96,6 +114,10 @@ struct BenchServer: AsyncParsableCommand {
         let ratio = echoRun.perSecond > 0 ? botRun.perSecond / echoRun.perSecond : 0
         output.add("throughput bot / echo", String(format: "%.2f", ratio), key: "throughput_ratio",
                    (ratio * 100).rounded() / 100)
+        if swapEveryMs > 0 {
+            output.add("knowledge-base swaps during the run", "\(swaps)", key: "swaps", swaps)
+        }
+        output.add("error replies", "\(botRun.errors)", key: "failed", botRun.errors)
         output.add("stored transcript lines", "\(stored) (2 per exchange)", key: "stored", stored)
         output.add("lost messages", "\(lost)", key: "lost", lost)
         try output.print(asJSON: json)
@@ -160,6 +182,8 @@ final class EchoLineHandler: ChannelInboundHandler, Sendable {
 enum LoadDriver {
     struct Result {
         var replies: Int
+        /// Replies that were `error` lines.
+        var errors: Int
         var perSecond: Double
         /// Milliseconds.
         var latency: LatencySummary
@@ -179,7 +203,8 @@ enum LoadDriver {
         let start = clock.now
         let perConnection = messages / connections
         let extra = messages % connections
-        let outcomes = try await withThrowingTaskGroup(of: [Double].self) { group in
+        let errorPrefix = Array(#"{"type":"error""#.utf8)
+        let outcomes = try await withThrowingTaskGroup(of: ([Double], Int).self) { group in
             for (index, channel) in channels.enumerated() {
                 let count = perConnection + (index < extra ? 1 : 0)
                 group.addTask {
@@ -189,26 +214,33 @@ enum LoadDriver {
                         // With a pause, spread the first messages over one pause so the chats don't all talk at once.
                         if think > .zero { try await Task.sleep(for: think * Double(index) / Double(channels.count)) }
                         var timings: [Double] = []
+                        var errors = 0
                         timings.reserveCapacity(count)
                         for n in 0..<count {
                             let line = lines[(index * 7919 + n) % lines.count]
                             let sent = clock.now
                             try await outbound.write(ByteBuffer(bytes: line))
-                            guard case .line? = try await replies.next() else { break }
+                            guard case .line(let reply)? = try await replies.next() else { break }
                             timings.append((clock.now - sent).milliseconds)
+                            if reply.starts(with: errorPrefix) { errors += 1 }
                             if think > .zero { try await Task.sleep(for: think) }
                         }
-                        return timings
+                        return (timings, errors)
                     }
                 }
             }
             var all: [Double] = []
-            for try await timings in group { all += timings }
-            return all
+            var errors = 0
+            for try await (timings, failed) in group {
+                all += timings
+                errors += failed
+            }
+            return (all, errors)
         }
         let seconds = (clock.now - start).milliseconds / 1000
-        return Result(replies: outcomes.count, perSecond: seconds > 0 ? Double(outcomes.count) / seconds : 0,
-                      latency: LatencySummary(outcomes))
+        return Result(replies: outcomes.0.count, errors: outcomes.1,
+                      perSecond: seconds > 0 ? Double(outcomes.0.count) / seconds : 0,
+                      latency: LatencySummary(outcomes.0))
     }
 
     static func connect(port: Int) async throws -> NIOAsyncChannel<InboundLine, ByteBuffer> {

@@ -25,9 +25,11 @@ struct BenchCommandLineTests {
 
     @Test("bench server drives the real server and the echo server and loses nothing")
     func server() async throws {
-        let object = try await json(["bench", "server", "--connections", "4", "--messages", "40"])
+        let object = try await json(["bench", "server", "--connections", "4", "--messages", "400", "--swap-every-ms", "50"])
         #expect(object["lost"] as? Int == 0)
-        #expect(object["stored"] as? Int == 80)
+        #expect(object["failed"] as? Int == 0)
+        #expect((object["swaps"] as? Int ?? 0) >= 1, "the engine was never swapped during the run")
+        #expect(object["stored"] as? Int == 800)
         for key in ["bot_msgs_per_s", "echo_msgs_per_s", "throughput_ratio", "bot_p99_ms"] {
             #expect((object[key] as? Double ?? 0) > 0, "missing or zero \(key)")
         }
