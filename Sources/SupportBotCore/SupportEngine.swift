@@ -17,6 +17,18 @@ public struct SupportEngine: Sendable {
         self.handoffPolicy = HandoffPolicy(moodThreshold: knowledgeBase.handoff.moodThreshold)
     }
 
+    /// The same engine under another version number; nothing is rebuilt.
+    public func renumbered(_ version: Int) -> SupportEngine { SupportEngine(copying: self, version: version) }
+
+    private init(copying other: SupportEngine, version: Int) {
+        knowledgeBase = other.knowledgeBase
+        matcher = other.matcher
+        self.version = version
+        messages = other.messages
+        moodDetector = other.moodDetector
+        handoffPolicy = other.handoffPolicy
+    }
+
     /// The bot's reply to a customer message together with the customer's mood and whether a person should take
     /// over. When the customer is upset and the bot carries on, the reply starts with an apology.
     public func respond(to text: String, context: inout DialogueContext) -> BotTurn {

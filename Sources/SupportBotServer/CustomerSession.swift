@@ -171,15 +171,11 @@ final class CustomerSession: LineConnectionHandler {
                                     kbVersion: engine.version)
         let record = ChatTurn(sessionID: sessionID, context: Self.encode(handedOff), kbVersion: engine.version,
                               entries: [entry], at: now)
-        let messages = try await desk.open(turn: record, decision: decision, mood: turn.mood, match: turn.reply.match,
-                                           upset: turn.mood.isUpset, preview: customerText, outbox: outbox)
+        let (id, messages) = try await desk.open(turn: record, decision: decision, mood: turn.mood,
+                                                 match: turn.reply.match, upset: turn.mood.isUpset,
+                                                 preview: customerText, outbox: outbox)
         context = handedOff
-        ticket = messages.lazy.compactMap { message -> Int64? in
-            if case .handoff(let id, _, _, _, _, _) = message { return id }
-            if case .queue(let id, _, _, _) = message { return id }
-            return nil
-        }.first
-        if ticket == nil, let open = try await services.database.openTicket(sessionID: sessionID) { ticket = open.id }
+        ticket = id
         return messages
     }
 
@@ -196,9 +192,9 @@ final class CustomerSession: LineConnectionHandler {
                                     kbVersion: engine.version)
         let record = ChatTurn(sessionID: sessionID, context: Self.encode(context), kbVersion: engine.version,
                               entries: [entry], at: Date())
-        guard let messages = try? await desk.open(turn: record, decision: decision, mood: mood, match: nil,
-                                                  upset: false, preview: text, outbox: outbox) else { return nil }
-        ticket = try? await services.database.openTicket(sessionID: sessionID)?.id
+        guard let (id, messages) = try? await desk.open(turn: record, decision: decision, mood: mood, match: nil,
+                                                        upset: false, preview: text, outbox: outbox) else { return nil }
+        ticket = id
         return messages
     }
 

@@ -100,8 +100,9 @@ public actor HandoffDesk {
 
     /// Opens a ticket for this exchange and returns what the customer is told. The exchange (`turn`) and the
     /// ticket are stored in one transaction; the handoff message is stored before it is returned.
+    /// - Returns: the ticket (a new one, or the session's open one it rejoined) and what the customer is told.
     func open(turn: ChatTurn, decision: HandoffDecision, mood: MoodReading, match: MatchResult?, upset: Bool,
-              preview: String, outbox: Outbox) async throws -> [ServerMessage] {
+              preview: String, outbox: Outbox) async throws -> (ticket: Int64, messages: [ServerMessage]) {
         let now = Date()
         let engine = engine.engine
         let guesses = (match?.candidates ?? []).prefix(3).map {
@@ -118,7 +119,7 @@ public actor HandoffDesk {
         } catch StoreError.ticketAlreadyOpen(_, let id) {
             // Already in line (a second connection, say): store the message with that ticket and rejoin it.
             _ = try await database.record(turn)
-            return try await rejoin(ticket: id, sessionID: turn.sessionID, outbox: outbox)
+            return (id, try await rejoin(ticket: id, sessionID: turn.sessionID, outbox: outbox))
         }
         opening.insert(ticket.id)
         defer { opening.remove(ticket.id) }
@@ -167,7 +168,7 @@ public actor HandoffDesk {
             announce(ticket)
             try await refreshPositions(except: ticket.id)
         }
-        return messages
+        return (ticket.id, messages)
     }
 
     /// A customer reconnected (`hello`) to a session with an open ticket.
@@ -211,9 +212,7 @@ public actor HandoffDesk {
     func cancel(ticket id: Int64, sessionID: String) async throws -> Bool {
         guard let ticket = try await database.ticket(id: id), ticket.state == .waiting else { return false }
         guard try await database.abandonTicket(id: id, at: Date()) != nil else { return false }
-        try await database.append([TranscriptEntry(sessionID: sessionID, at: Date(), speaker: .system,
-                                                    text: "Customer left the line and went back to the bot",
-                                                    ticketID: id)], sessionID: sessionID, at: Date())
+        try await recordTeamLine("Customer left the line and went back to the bot", session: sessionID, ticket: id)
         forget(customer: id)
         broadcast(AgentLine.make("ticket_gone", [("ticket", .int(Int(id))), ("state", "abandoned")]))
         try await refreshPositions(except: nil)
@@ -251,9 +250,7 @@ public actor HandoffDesk {
     private func abandon(_ id: Int64) async {
         do {
             guard let ticket = try await database.abandonTicket(id: id, at: Date()) else { return }
-            try await database.append([TranscriptEntry(sessionID: ticket.sessionID, at: Date(), speaker: .system,
-                                                        text: "Customer left before a person joined",
-                                                        ticketID: id)], sessionID: ticket.sessionID, at: Date())
+            try await recordTeamLine("Customer left before a person joined", session: ticket.sessionID, ticket: id)
             forget(customer: id)
             broadcast(AgentLine.make("ticket_gone", [("ticket", .int(Int(id))), ("state", "abandoned")]))
             try await refreshPositions(except: nil)
@@ -363,9 +360,7 @@ public actor HandoffDesk {
 
     /// After a ticket is given to an agent: the customer is told, other agents drop it from their lists.
     private func joined(_ ticket: Ticket, agent: Agent, now: Date, note: String) async throws {
-        try await database.append([TranscriptEntry(sessionID: ticket.sessionID, at: now, speaker: .system,
-                                                    text: note, ticketID: ticket.id)],
-                                  sessionID: ticket.sessionID, at: now)
+        try await recordTeamLine(note, session: ticket.sessionID, ticket: ticket.id, at: now)
         lastPositions[ticket.id] = nil
         cancelTimer("customer-\(ticket.id)")
         customers[ticket.id]?.send(ServerMessage.agentJoined(agent: agent.name,
@@ -438,9 +433,8 @@ public actor HandoffDesk {
         guard let waiting = try await database.requeueTicket(id: id, front: true, skill: wanted, at: now) else {
             return [AgentLine.error("ticket_closed", "Ticket \(id) is no longer open.", ticket: id)]
         }
-        try await database.append([TranscriptEntry(sessionID: ticket.sessionID, at: now, speaker: .system,
-                                                    text: "\(from.name) transferred the chat to \(wanted)",
-                                                    ticketID: id)], sessionID: ticket.sessionID, at: now)
+        try await recordTeamLine("\(from.name) transferred the chat to \(wanted)", session: ticket.sessionID,
+                                 ticket: id, at: now)
         if let customer = customers[id] {
             customer.send(ServerMessage.agentLeft(agent: from.name, text: messages.transferred(from.name),
                                                   askRating: false).jsonLine())
@@ -462,9 +456,7 @@ public actor HandoffDesk {
         guard try await database.closeTicket(id: id, resolution: resolution, at: now) != nil else {
             return [AgentLine.error("ticket_closed", "Ticket \(id) is no longer open.", ticket: id)]
         }
-        try await database.append([TranscriptEntry(sessionID: ticket.sessionID, at: now, speaker: .system,
-                                                    text: "\(agent.name) closed the chat", ticketID: id)],
-                                  sessionID: ticket.sessionID, at: now)
+        try await recordTeamLine("\(agent.name) closed the chat", session: ticket.sessionID, ticket: id, at: now)
         customers[id]?.send(ServerMessage.agentLeft(agent: agent.name,
                                                     text: engine.engine.messages.agentClosed(agent.name),
                                                     askRating: true).jsonLine())
@@ -538,7 +530,6 @@ public actor HandoffDesk {
     /// Sends `queue` to every waiting customer whose place changed.
     private func refreshPositions(except skipped: Int64?) async throws {
         let waiting = try await database.openTickets().filter { $0.state == .waiting }
-        let messages = engine.engine.messages
         for (index, ticket) in waiting.enumerated() where ticket.id != skipped {
             let position = index + 1
             guard let outbox = customers[ticket.id], lastPositions[ticket.id] != position else { continue }
@@ -626,6 +617,12 @@ public actor HandoffDesk {
         return AgentLine.make("claimed", fields)
     }
 
+    /// A line for the team in the chat's transcript ("Sam joined"); never shown to the customer.
+    private func recordTeamLine(_ text: String, session: String, ticket: Int64, at: Date = Date()) async throws {
+        try await database.append([TranscriptEntry(sessionID: session, at: at, speaker: .system, text: text,
+                                                   ticketID: ticket)], sessionID: session, at: at)
+    }
+
     // MARK: Grace periods
 
     private func startAgentGrace(ticket id: Int64) {
@@ -663,9 +660,8 @@ public actor HandoffDesk {
             // Back at the front (the `front` flag), waiting from now: its first chat is not pickup time.
             guard let waiting = try await database.requeueTicket(id: id, front: true, skill: ticket.skill,
                                                                  at: Date()) else { return }
-            try await database.append([TranscriptEntry(sessionID: ticket.sessionID, at: Date(), speaker: .system,
-                                                        text: "\(name) lost the connection; back to the front of the line",
-                                                        ticketID: id)], sessionID: ticket.sessionID, at: Date())
+            try await recordTeamLine("\(name) lost the connection; back to the front of the line",
+                                     session: ticket.sessionID, ticket: id)
             if let customer = customers[id] {
                 let messages = engine.engine.messages
                 customer.send(ServerMessage.agentLeft(agent: name, text: messages.agentLost(name), askRating: false)

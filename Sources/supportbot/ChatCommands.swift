@@ -21,7 +21,6 @@ struct Ask: ParsableCommand {
         let engine = SupportEngine(knowledgeBase: try knowledge.loadKnowledgeBase(), version: 0)
         var context = DialogueContext()
         let turn = engine.respond(to: text, context: &context)
-        let reply = turn.reply
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -91,11 +91,11 @@ struct KB: ParsableCommand {
     }
 
     /// Lint and conversation tests; returns the problems that stop a publish (empty: good to go).
-    static func blockers(_ knowledgeBase: KnowledgeBase) -> [String] {
+    static func blockers(_ engine: SupportEngine) -> [String] {
+        let knowledgeBase = engine.knowledgeBase
         var problems = KnowledgeLinter.lint(knowledgeBase).filter { $0.severity == .error }.map(\.description)
         let (tests, issues) = ConversationTests.parse(knowledgeBase)
         problems += issues.map(\.description)
-        let engine = SupportEngine(knowledgeBase: knowledgeBase, version: 0)
         for failure in ConversationTests.run(tests, engine: engine) {
             problems.append("\(failure.location): test \"\(failure.test)\", step \(failure.step): "
                 + failure.problems.joined(separator: "; "))
@@ -118,7 +118,7 @@ struct KB: ParsableCommand {
 
         func run() async throws {
             let knowledgeBase = try knowledge.loadKnowledgeBase()
-            let problems = KB.blockers(knowledgeBase)
+            let problems = KB.blockers(SupportEngine(knowledgeBase: knowledgeBase, version: 0))
             guard problems.isEmpty else {
                 throw UserFacingError("Not published: \(problems.count) problem\(problems.count == 1 ? "" : "s") to fix first.\n"
                     + problems.joined(separator: "\n"))
@@ -197,7 +197,7 @@ struct KB: ParsableCommand {
             } catch let error as KnowledgeBaseError {
                 throw UserFacingError("Version \(version) no longer loads: \(error.description)")
             }
-            let problems = KB.blockers(knowledgeBase)
+            let problems = KB.blockers(SupportEngine(knowledgeBase: knowledgeBase, version: 0))
             guard problems.isEmpty else {
                 throw UserFacingError("Not rolled back: version \(version) no longer passes the checks:\n"
                     + problems.joined(separator: "\n"))

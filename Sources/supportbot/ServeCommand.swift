@@ -92,8 +92,9 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw UserFacingError("Not starting: \(error)")
         }
-        let (knowledgeBase, version) = try await startingKnowledge(database: database, files: files)
-        let engine = SupportEngine(knowledgeBase: knowledgeBase, version: version)
+        let engine = try await startingEngine(database: database, files: files)
+        let knowledgeBase = engine.knowledgeBase
+        let version = engine.version
 
         var configuration = ServerConfiguration()
         configuration.host = host
@@ -148,39 +149,42 @@ struct Serve: AsyncParsableCommand {
 
     /// What to serve first: with `--dev` the files (version 0); otherwise the newest published version, or, when
     /// there is none yet, the files (already checked) published as the first version.
-    private func startingKnowledge(database: SupportBotDatabase, files: KnowledgeBase?) async throws -> (KnowledgeBase, Int) {
-        if dev, let files { return (files, 0) }
+    private func startingEngine(database: SupportBotDatabase, files: SupportEngine?) async throws -> SupportEngine {
+        if dev, let files { return files }
         if let latest = try await database.latestKnowledgeVersion() {
             do {
-                return (try KnowledgeLoader.load(files: try await database.knowledgeFiles(version: latest.number)),
-                        latest.number)
+                let knowledgeBase = try KnowledgeLoader.load(files: try await database.knowledgeFiles(version: latest.number))
+                return SupportEngine(knowledgeBase: knowledgeBase, version: latest.number)
             } catch {
                 throw UserFacingError("Not starting: published version \(latest.number) does not load: \(error). "
                     + "Roll back with: supportbot kb rollback N")
             }
         }
-        let knowledgeBase = try files ?? checkedFiles()
+        let checked = try files ?? checkedFiles()
         let version = try await database.registerKnowledgeVersion(
-            contentHash: knowledgeBase.contentHash, files: knowledgeBase.files, author: "supportbot serve",
-            message: "First version, published from the files at first start", at: Date())
-        return (knowledgeBase, version.number)
+            contentHash: checked.knowledgeBase.contentHash, files: checked.knowledgeBase.files,
+            author: "supportbot serve", message: "First version, published from the files at first start", at: Date())
+        // The engine built for the checks serves as it is: only its number changes.
+        return checked.renumbered(version.number)
     }
 
-    /// The files in --intents and --knowledge; outside --dev they must also pass lint and the conversation tests.
-    private func checkedFiles() throws -> KnowledgeBase {
+    /// An engine (version 0) for the files in --intents and --knowledge; outside --dev they must also pass lint and
+    /// the conversation tests.
+    private func checkedFiles() throws -> SupportEngine {
         let knowledgeBase: KnowledgeBase
         do {
             knowledgeBase = try knowledge.loadKnowledgeBase()
         } catch let error as UserFacingError {
             throw UserFacingError("Not starting: \(error.description)")
         }
-        if dev { return knowledgeBase }
-        let problems = KB.blockers(knowledgeBase)
+        let engine = SupportEngine(knowledgeBase: knowledgeBase, version: 0)
+        if dev { return engine }
+        let problems = KB.blockers(engine)
         guard problems.isEmpty else {
             throw UserFacingError("Not starting: the knowledge files can't be published as the first version:\n"
                 + problems.joined(separator: "\n"))
         }
-        return knowledgeBase
+        return engine
     }
 
     private static func listenError(_ error: any Error, host: String, port: Int, flag: String) -> UserFacingError {

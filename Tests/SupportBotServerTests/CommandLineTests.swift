@@ -51,7 +51,8 @@ enum SupportBotCLI {
         let stdoutURL: URL
         let stderrURL: URL
 
-        init(_ arguments: [String], in directory: URL, output folder: URL) throws {
+        /// - Parameter input: a file for standard input; none by default.
+        init(_ arguments: [String], in directory: URL, output folder: URL, input: URL? = nil) throws {
             let executable = try #require(SupportBotCLI.executable, "no supportbot executable near the test bundle")
             let name = UUID().uuidString
             stdoutURL = folder.appendingPathComponent("\(name).out")
@@ -61,7 +62,7 @@ enum SupportBotCLI {
             process.executableURL = executable
             process.arguments = arguments
             process.currentDirectoryURL = directory
-            process.standardInput = FileHandle.nullDevice
+            process.standardInput = try input.map { try FileHandle(forReadingFrom: $0) } ?? FileHandle.nullDevice
             process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
             process.standardError = try FileHandle(forWritingTo: stderrURL)
             try process.run()

@@ -3,32 +3,14 @@ import SupportBotCore
 @testable import SupportBotServer
 import Testing
 
-/// Runs `supportbot` with `input` on its standard input; output goes to files, as in `SupportBotCLI.Running`.
+/// Runs `supportbot` in `folder` with `input` on its standard input (see `SupportBotCLI.Running`).
 func runWithInput(_ arguments: [String], input: String, folder: TemporaryDirectory,
-                          timeout: Duration = .seconds(30)) async throws -> SupportBotCLI.Outcome {
-    let executable = try #require(SupportBotCLI.executable, "no supportbot executable near the test bundle")
-    let name = UUID().uuidString
-    let inputURL = folder.url.appendingPathComponent("\(name).in")
-    let stdoutURL = folder.url.appendingPathComponent("\(name).out")
-    let stderrURL = folder.url.appendingPathComponent("\(name).err")
+                  timeout: Duration = .seconds(30)) async throws -> SupportBotCLI.Outcome {
+    let inputURL = folder.url.appendingPathComponent("\(UUID().uuidString).in")
     try input.write(to: inputURL, atomically: true, encoding: .utf8)
-    FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-    FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    process.currentDirectoryURL = folder.url
-    process.standardInput = try FileHandle(forReadingFrom: inputURL)
-    process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
-    process.standardError = try FileHandle(forWritingTo: stderrURL)
-    try process.run()
-    let deadline = ContinuousClock.now + timeout
-    while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-    if process.isRunning { process.terminate() }
-    process.waitUntilExit()
-    return SupportBotCLI.Outcome(status: process.terminationStatus, reason: process.terminationReason,
-                                 stdout: (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "",
-                                 stderr: (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "")
+    let running = try SupportBotCLI.Running(arguments, in: folder.url, output: folder.url, input: inputURL)
+    _ = try await running.wait(timeout: timeout)
+    return running.outcome
 }
 
 /// The one `Error:` line a failed command prints.
@@ -225,9 +207,7 @@ struct AgentsCommandLineTests {
 struct AgentConsoleTests {
     @Test("a person can claim, chat and close from the terminal console; piped commands run in order")
     func consoleJourney() async throws {
-        let running = try await HandoffFixture.start()
-        let token = AgentToken.generate()
-        _ = try await running.database.addAgent(name: "Sam", skills: [], tokenHash: AgentToken.hash(token), at: Date())
+        let (running, token) = try await HandoffFixture.startWithSam(agentGraceSeconds: 0.3)
         let (customer, ticket) = try await running.customerInLine("can i speak to a real person")
 
         let folder = try TemporaryDirectory()

@@ -43,6 +43,16 @@ enum HandoffFixture {
             every_day: closed
         """
 
+    /// A server whose agent grace period is `agentGraceSeconds`, with an agent "Sam" and his token.
+    static func startWithSam(agentGraceSeconds: Double) async throws -> (RunningServer, String) {
+        var grace = quickGrace
+        grace.agentGraceSeconds = agentGraceSeconds
+        let running = try await RunningServer.start(engine: engine(), handoff: grace)
+        let token = AgentToken.generate()
+        _ = try await running.database.addAgent(name: "Sam", skills: [], tokenHash: AgentToken.hash(token), at: Date())
+        return (running, token)
+    }
+
     static var quickGrace: HandoffConfiguration {
         var configuration = HandoffConfiguration()
         configuration.agentGraceSeconds = 0.3
@@ -319,6 +329,7 @@ struct HandoffTests {
         }
         let results = [try await outcome(sam), try await outcome(ali)].sorted()
         #expect(results == ["already_claimed", "claimed"])
+        await customer.close()  // connected until here: the chat stays with a customer online
         await running.stop()
     }
 
@@ -347,32 +358,23 @@ struct HandoffTests {
 
     @Test("an agent who comes back within the grace period keeps the chat")
     func agentReconnectsInTime() async throws {
-        var grace = HandoffFixture.quickGrace
-        grace.agentGraceSeconds = 5
-        let running = try await RunningServer.start(engine: HandoffFixture.engine(), handoff: grace)
-        let token = AgentToken.generate()
-        _ = try await running.database.addAgent(name: "Sam", skills: [], tokenHash: AgentToken.hash(token), at: Date())
+        let (running, token) = try await HandoffFixture.startWithSam(agentGraceSeconds: 5)
         var sam = try await running.login(token: token)
         let (customer, ticket) = try await running.customerInLine("can i speak to a real person")
         try await sam.send(json: ["type": "claim"])
         _ = try await sam.next(type: "claimed")
         await sam.close()
-        sam = try await LineClient.connect(port: running.agentPort)
-        _ = try await sam.next(type: "hello")
-        try await sam.send(json: ["type": "login", "token": token])
+        sam = try await running.sendLogin(token: token)
         let claimed = try await sam.next(type: "claimed")
         #expect(try ticketID(claimed) == ticket)
         #expect(try await running.database.ticket(id: ticket)?.state == .assigned)
+        await customer.close()  // connected until here: the chat stays with a customer online
         await running.stop()
     }
 
     @Test("a customer who comes back while their agent is away is told the agent will be back, then that they joined")
     func customerBackWhileAgentAway() async throws {
-        var grace = HandoffFixture.quickGrace
-        grace.agentGraceSeconds = 5
-        let running = try await RunningServer.start(engine: HandoffFixture.engine(), handoff: grace)
-        let token = AgentToken.generate()
-        _ = try await running.database.addAgent(name: "Sam", skills: [], tokenHash: AgentToken.hash(token), at: Date())
+        let (running, token) = try await HandoffFixture.startWithSam(agentGraceSeconds: 5)
         var sam = try await running.login(token: token)
         let customer = try await running.connect()
         let session = try await customer.welcomed()
@@ -389,9 +391,7 @@ struct HandoffTests {
         let note = try await back.next()
         #expect(note?["type"] as? String == "received")
         #expect((note?["text"] as? String ?? "").contains("Sam will be back"))
-        sam = try await LineClient.connect(port: running.agentPort)
-        _ = try await sam.next(type: "hello")
-        try await sam.send(json: ["type": "login", "token": token])
+        sam = try await running.sendLogin(token: token)
         #expect(try await back.next(type: "agent_joined")["agent"] as? String == "Sam")
         await running.stop()
     }
@@ -526,9 +526,7 @@ struct HandoffTests {
 
     @Test("the same agent signing in twice: the older connection is told and closed")
     func signedInElsewhere() async throws {
-        let running = try await HandoffFixture.start()
-        let token = AgentToken.generate()
-        _ = try await running.database.addAgent(name: "Sam", skills: [], tokenHash: AgentToken.hash(token), at: Date())
+        let (running, token) = try await HandoffFixture.startWithSam(agentGraceSeconds: 0.3)
         let first = try await running.login(token: token)
         let second = try await running.login(token: token)
         #expect(try await first.next(type: "error")["code"] as? String == "signed_in_elsewhere")
@@ -597,6 +595,7 @@ struct HandoffTests {
         #expect(try await ali.next(type: "error")["code"] as? String == "missing_field")
         try await ali.send("not json")
         #expect(try await ali.next(type: "error")["code"] as? String == "bad_json")
+        await customer.close()  // connected until here: the chat stays with a customer online
         await running.stop()
     }
 }

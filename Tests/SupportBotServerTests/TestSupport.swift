@@ -180,10 +180,16 @@ final class RunningServer: Sendable {
         return try await login(token: token)
     }
 
-    func login(token: String) async throws -> LineClient {
+    /// An agent connection that has sent its login; what comes back is left for the test to read.
+    func sendLogin(token: String) async throws -> LineClient {
         let client = try await LineClient.connect(port: agentPort)
         _ = try await client.next(type: "hello")
         try await client.send(json: ["type": "login", "token": token])
+        return client
+    }
+
+    func login(token: String) async throws -> LineClient {
+        let client = try await sendLogin(token: token)
         _ = try await client.next(type: "welcome")
         _ = try await client.next(type: "queue")
         return client
