@@ -34,8 +34,16 @@ let package = Package(
                 "SupportBotStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            // The browser files are compiled into the binary: `supportbot` stays one file to copy.
+            resources: [
+                .embedInCode("Web/index.html"), .embedInCode("Web/demo.css"),
+                .embedInCode("Web/widget.js"), .embedInCode("Web/widget.css"),
+                .embedInCode("Web/agent.html"), .embedInCode("Web/agent.js"), .embedInCode("Web/agent.css"),
             ]
         ),
         .executableTarget(
@@ -59,6 +67,8 @@ let package = Package(
                 "SupportBotServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ]
         ),
     ]

@@ -13,6 +13,8 @@ public final class AgentServer: Service, Sendable {
 
     public var localAddress: SocketAddress? { listener.localAddress }
     public var port: Int { listener.port }
+    /// This protocol's connections, over TCP and WebSocket alike.
+    var connections: LineConnections { listener.connections }
 
     private init(desk: HandoffDesk, listener: LineListener) {
         self.desk = desk

@@ -75,77 +75,36 @@ struct ListenerLimits: Sendable {
     var idleTimeoutSeconds: Int64
 }
 
-/// A JSON Lines listener: bind first (so a taken port fails early with a clear message), then `run()` as a
-/// service. Each connection is one task reading lines and one writing its outbox; an error in one connection
-/// never touches another. A graceful shutdown stops accepting, lets every line in progress finish and be
-/// stored, tells idle clients, and closes.
-final class LineListener: Sendable {
+/// The connections of one protocol (customers or agents), whatever carries them: TCP lines or WebSocket frames
+/// both arrive here as `InboundLine`s and leave as encoded lines. Owns the connection limit, so a customer on a
+/// WebSocket counts against the same `--max-connections` as one on TCP, and a graceful shutdown reaches both.
+/// Each connection is one task reading lines and one writing its outbox; an error in one connection never
+/// touches another.
+final class LineConnections: Sendable {
     let name: String
     let logger: Logger
-    private let limits: ListenerLimits
+    let limits: ListenerLimits
     private let makeHandler: @Sendable (Outbox) -> any LineConnectionHandler
-    private let serverChannel: NIOAsyncChannel<NIOAsyncChannel<InboundLine, ByteBuffer>, Never>
     private let connections = Mutex<[ObjectIdentifier: ConnectionControl]>([:])
+    private let stopping = Mutex(false)
 
-    var localAddress: SocketAddress? { serverChannel.channel.localAddress }
-    var port: Int { localAddress?.port ?? 0 }
-    var activeConnections: Int { connections.withLock { $0.count } }
+    var active: Int { connections.withLock { $0.count } }
 
-    private init(name: String, limits: ListenerLimits, logger: Logger,
-                 makeHandler: @escaping @Sendable (Outbox) -> any LineConnectionHandler,
-                 serverChannel: NIOAsyncChannel<NIOAsyncChannel<InboundLine, ByteBuffer>, Never>) {
+    init(name: String, limits: ListenerLimits, logger: Logger,
+         makeHandler: @escaping @Sendable (Outbox) -> any LineConnectionHandler) {
         self.name = name
         self.limits = limits
         self.logger = logger
         self.makeHandler = makeHandler
-        self.serverChannel = serverChannel
     }
 
-    static func bind(name: String, limits: ListenerLimits, logger: Logger,
-                     group: MultiThreadedEventLoopGroup = .singleton,
-                     makeHandler: @escaping @Sendable (Outbox) -> any LineConnectionHandler) async throws -> LineListener {
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: 1024)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            // Finds half-open connections (a phone that lost signal) that would otherwise look online for ever.
-            .childChannelOption(.socketOption(.so_keepalive), value: 1)
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
-            .bind(host: limits.host, port: limits.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(IdleStateHandler(readTimeout: .seconds(limits.idleTimeoutSeconds)))
-                    try sync.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: limits.maxLineBytes)))
-                    try sync.addHandler(IdleTimeoutHandler())
-                    return try NIOAsyncChannel<InboundLine, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
-        return LineListener(name: name, limits: limits, logger: logger, makeHandler: makeHandler,
-                            serverChannel: channel)
-    }
-
-    func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await serverChannel.executeThenClose { inbound in
-                    for try await connection in inbound {
-                        group.addTask { await self.serve(connection) }
-                    }
-                }
-            }
-        } onGracefulShutdown: {
-            self.stopAccepting()
-        }
-        logger.info("\(name) listener stopped")
-    }
-
-    /// Stops accepting and asks every connection to finish what it is doing and close.
-    func stopAccepting() {
-        serverChannel.channel.close(promise: nil)
+    /// Asks every connection to finish what it is doing and close; connections that arrive later are closed at once.
+    func stopAll() {
+        stopping.withLock { $0 = true }
         for control in connections.withLock({ Array($0.values) }) { control.stop() }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<InboundLine, ByteBuffer>) async {
+    func serve(_ connection: NIOAsyncChannel<InboundLine, ByteBuffer>) async {
         let control = ConnectionControl(channel: connection.channel)
         let key = ObjectIdentifier(control)
         let admitted = connections.withLock { open -> Bool in
@@ -165,7 +124,7 @@ final class LineListener: Sendable {
                     try await outbound.write(ByteBuffer(bytes: line))
                     return
                 }
-                if !serverChannel.channel.isActive { control.stop() }
+                if stopping.withLock({ $0 }) { control.stop() }
                 let outbox = Outbox()
                 let handler = makeHandler(outbox)
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -223,5 +182,67 @@ final class LineListener: Sendable {
                 "remote": .string(remote), "error": .string(String(describing: error)),
             ])
         }
+    }
+}
+
+/// A JSON Lines listener over TCP: bind first (so a taken port fails early with a clear message), then `run()` as
+/// a service. A graceful shutdown stops accepting, lets every line in progress finish and be stored, tells idle
+/// clients, and closes.
+final class LineListener: Sendable {
+    let connections: LineConnections
+    private let serverChannel: NIOAsyncChannel<NIOAsyncChannel<InboundLine, ByteBuffer>, Never>
+
+    var localAddress: SocketAddress? { serverChannel.channel.localAddress }
+    var port: Int { localAddress?.port ?? 0 }
+    var activeConnections: Int { connections.active }
+
+    private init(connections: LineConnections,
+                 serverChannel: NIOAsyncChannel<NIOAsyncChannel<InboundLine, ByteBuffer>, Never>) {
+        self.connections = connections
+        self.serverChannel = serverChannel
+    }
+
+    static func bind(name: String, limits: ListenerLimits, logger: Logger,
+                     group: MultiThreadedEventLoopGroup = .singleton,
+                     makeHandler: @escaping @Sendable (Outbox) -> any LineConnectionHandler) async throws -> LineListener {
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 1024)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Finds half-open connections (a phone that lost signal) that would otherwise look online for ever.
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
+            .bind(host: limits.host, port: limits.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(IdleStateHandler(readTimeout: .seconds(limits.idleTimeoutSeconds)))
+                    try sync.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: limits.maxLineBytes)))
+                    try sync.addHandler(IdleTimeoutHandler())
+                    return try NIOAsyncChannel<InboundLine, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let connections = LineConnections(name: name, limits: limits, logger: logger, makeHandler: makeHandler)
+        return LineListener(connections: connections, serverChannel: channel)
+    }
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await serverChannel.executeThenClose { inbound in
+                    for try await connection in inbound {
+                        group.addTask { await self.connections.serve(connection) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            self.stopAccepting()
+        }
+        connections.logger.info("\(connections.name) listener stopped")
+    }
+
+    /// Stops accepting and asks every connection to finish what it is doing and close.
+    func stopAccepting() {
+        serverChannel.channel.close(promise: nil)
+        connections.stopAll()
     }
 }

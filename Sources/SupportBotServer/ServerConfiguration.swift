@@ -19,5 +19,12 @@ public struct ServerConfiguration: Sendable {
     /// Agents' consoles may sit quietly for long stretches.
     public var agentIdleTimeoutSeconds: Int64 = 8 * 3600
 
+    /// Web listener for browsers: the widget, the demo page, the agent console and their WebSockets
+    /// (0 picks a free one; read the real one from `WebServer.port`).
+    public var httpPort: Int = 7780
+    /// Origins (like `https://shop.example`) whose pages may open the WebSockets, besides the server's own pages;
+    /// `*` allows any.
+    public var allowedOrigins: [String] = []
+
     public init() {}
 }

@@ -22,6 +22,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Agent port (JSON Lines, token login; 0 picks a free one).")
     var agentPort: Int = 7701
 
+    @Option(help: "Web port: the demo shop page (/), the chat widget (/widget.js), the agent console (/agent) and their WebSockets (0 picks a free one).")
+    var httpPort: Int = 7780
+
+    @Flag(help: "Don't start the web listener (customers then use the TCP port only).")
+    var noWeb = false
+
+    @Option(help: ArgumentHelp("A site whose pages may use the chat widget, like https://shop.example (repeat for more; * allows any). The server's own pages are always allowed.", valueName: "origin"))
+    var allowedOrigin: [String] = []
+
     @Option(help: "Seconds an agent who drops mid-chat keeps their chats before they go back to the front of the line.")
     var agentGrace: Int = 30
 
@@ -57,6 +66,17 @@ struct Serve: AsyncParsableCommand {
         guard (0...65535).contains(agentPort) else { throw ValidationError("--agent-port must be from 0 to 65535.") }
         guard port == 0 || agentPort != port else {
             throw ValidationError("--agent-port must differ from --port: customers and agents need their own ports.")
+        }
+        guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be from 0 to 65535.") }
+        guard noWeb || httpPort == 0 || (httpPort != port && httpPort != agentPort) else {
+            throw ValidationError("--http-port must differ from --port and --agent-port.")
+        }
+        for origin in allowedOrigin where origin != "*" {
+            guard let url = URL(string: origin), let scheme = url.scheme, ["http", "https"].contains(scheme),
+                  url.host != nil, url.path.isEmpty || url.path == "/", url.query == nil else {
+                throw ValidationError("--allowed-origin '\(origin)' is not an origin. Give the scheme and host "
+                    + "(and port if not the default), like https://shop.example or http://localhost:8080.")
+            }
         }
         guard (1...86_400).contains(agentGrace) else { throw ValidationError("--agent-grace must be from 1 to 86400 seconds.") }
         guard (1...86_400).contains(customerGrace) else {
@@ -105,6 +125,8 @@ struct Serve: AsyncParsableCommand {
         configuration.rateBurst = rateBurst
         configuration.idleTimeoutSeconds = Int64(idleTimeout)
         configuration.agentPort = agentPort
+        configuration.httpPort = httpPort
+        configuration.allowedOrigins = allowedOrigin
         var handoff = HandoffConfiguration()
         handoff.agentGraceSeconds = Double(agentGrace)
         handoff.customerGraceSeconds = Double(customerGrace)
@@ -125,11 +147,22 @@ struct Serve: AsyncParsableCommand {
             server.stopAccepting()
             throw Self.listenError(error, host: host, port: agentPort, flag: "--agent-port")
         }
+        var webServer: WebServer?
+        if !noWeb {
+            do {
+                webServer = try await WebServer.bind(chat: server, agents: agentServer)
+            } catch {
+                server.stopAccepting()
+                agentServer.stopAccepting()
+                throw Self.listenError(error, host: host, port: httpPort, flag: "--http-port")
+            }
+        }
         try await desk.start()
         MoodDetector.prepare()
         logger.info("SupportBot is listening", metadata: [
             "chat": .string("\(host):\(server.port)"),
             "agents": .string("\(host):\(agentServer.port)"),
+            "web": .string(webServer.map { "http://\(host):\($0.port)/" } ?? "off"),
             "kb_version": .stringConvertible(version),
             "intents": .stringConvertible(knowledgeBase.intents.count),
             "database": .string(database.path ?? db),
@@ -138,7 +171,8 @@ struct Serve: AsyncParsableCommand {
             source: dev ? .files(intents: knowledge.intents, knowledge: knowledge.knowledge) : .published,
             database: database, engine: live, logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: server), .init(service: agentServer), .init(service: watcher)],
+            services: [.init(service: server), .init(service: agentServer), .init(service: watcher)]
+                + (webServer.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [], logger: logger))
         try await group.run()

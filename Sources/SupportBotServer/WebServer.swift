@@ -1,0 +1,260 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import ServiceLifecycle
+import SupportBotCore
+
+/// The HTTP listener for browsers: the demo shop page, the chat widget's files, the agent console page, a health
+/// check, and WebSockets at `/chat` and `/agent` that carry exactly the customer and agent protocols.
+///
+/// A WebSocket is handed to the same `LineConnections` as the TCP listener of its protocol, so limits, errors,
+/// sessions and graceful shutdown are shared. Plain HTTP requests get one response each and the connection closes
+/// (the pages are few and small; it keeps the WebSocket upgrade on a fresh connection every time).
+public final class WebServer: Service, Sendable {
+    enum Route: Sendable {
+        case chat, agent
+    }
+
+    enum Accepted: Sendable {
+        case webSocket(NIOAsyncChannel<InboundLine, ByteBuffer>, Route)
+        case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>)
+    }
+
+    private let serverChannel: NIOAsyncChannel<EventLoopFuture<Accepted>, Never>
+    private let site: WebSite
+    private let chat: LineConnections
+    private let agents: LineConnections?
+    private let logger: Logger
+
+    public var localAddress: SocketAddress? { serverChannel.channel.localAddress }
+    public var port: Int { localAddress?.port ?? 0 }
+
+    /// How long a plain HTTP connection may take to send its request.
+    static let requestTimeout: TimeAmount = .seconds(30)
+
+    private init(serverChannel: NIOAsyncChannel<EventLoopFuture<Accepted>, Never>, site: WebSite,
+                 chat: LineConnections, agents: LineConnections?, logger: Logger) {
+        self.serverChannel = serverChannel
+        self.site = site
+        self.chat = chat
+        self.agents = agents
+        self.logger = logger
+    }
+
+    /// Binds `configuration.httpPort` on `configuration.host`. Without an agent server, `/agent` is not offered.
+    public static func bind(chat chatServer: ChatServer, agents agentServer: AgentServer?,
+                            group: MultiThreadedEventLoopGroup = .singleton) async throws -> WebServer {
+        let services = chatServer.services
+        let configuration = services.configuration
+        let chat = chatServer.connections
+        let agents = agentServer?.connections
+        let originPolicy = OriginPolicy(allowed: configuration.allowedOrigins)
+        let logger = services.logger
+        let site = WebSite(engine: services.engine, chat: chat, agentConsole: agents != nil, originPolicy: originPolicy)
+
+        let channel: NIOAsyncChannel<EventLoopFuture<Accepted>, Never> = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 1024)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
+            .bind(host: configuration.host, port: configuration.httpPort) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    // Until a WebSocket is set up, a quiet connection is closed (no half-sent requests held open).
+                    try sync.addHandler(IdleStateHandler(readTimeout: requestTimeout), name: "request-timer")
+                    try sync.addHandler(CloseWhenIdleHandler(), name: "request-timeout")
+                    let upgrader = NIOTypedWebSocketServerUpgrader<Accepted>(
+                        // Room for a message a bit over the limit, so the client gets `line_too_long`, not a
+                        // bare protocol error.
+                        maxFrameSize: max(configuration.maxLineBytes * 4, 1 << 14),
+                        shouldUpgrade: { channel, head in
+                            let route = Self.route(head)
+                            let allowed = route.map { $0 == .chat || agents != nil } ?? false
+                                && originPolicy.allows(head)
+                            if !allowed {
+                                // NIO drops the request head of an upgrade it does not make, so the refusal is
+                                // answered here, while the head is at hand.
+                                let response = site.respond(to: head)
+                                if response.status == .forbidden {
+                                    logger.notice("WebSocket refused: origin not allowed", metadata: [
+                                        "origin": .string(head.headers.first(name: "origin") ?? ""),
+                                        "path": .string(head.uri),
+                                    ])
+                                }
+                                channel.write(HTTPServerResponsePart.head(response.head(version: head.version)),
+                                              promise: nil)
+                                channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: response.body))),
+                                              promise: nil)
+                                channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in
+                                    channel.close(promise: nil)
+                                }
+                            }
+                            return channel.eventLoop.makeSucceededFuture(allowed ? HTTPHeaders() : nil)
+                        },
+                        upgradePipelineHandler: { channel, head in
+                            channel.eventLoop.makeCompletedFuture {
+                                let route = Self.route(head) ?? .chat
+                                let limits = route == .chat ? chat.limits : agents?.limits ?? chat.limits
+                                let sync = channel.pipeline.syncOperations
+                                _ = sync.removeHandler(name: "request-timeout")
+                                _ = sync.removeHandler(name: "request-timer")
+                                try sync.addHandler(IdleStateHandler(readTimeout: .seconds(limits.idleTimeoutSeconds)))
+                                try sync.addHandler(WebSocketLineAdapter(maximumLength: limits.maxLineBytes))
+                                try sync.addHandler(IdleTimeoutHandler())
+                                return Accepted.webSocket(
+                                    try NIOAsyncChannel<InboundLine, ByteBuffer>(wrappingChannelSynchronously: channel),
+                                    route)
+                            }
+                        })
+                    let upgrade = NIOTypedHTTPServerUpgradeConfiguration<Accepted>(
+                        upgraders: [upgrader],
+                        notUpgradingCompletionHandler: { channel in
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(HTTPResponsePartHandler())
+                                return Accepted.http(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
+                            }
+                        })
+                    return try sync.configureUpgradableHTTPServerPipeline(
+                        configuration: .init(upgradeConfiguration: upgrade))
+                }
+            }
+        return WebServer(serverChannel: channel, site: site, chat: chat, agents: agents, logger: logger)
+    }
+
+    static func route(_ head: HTTPRequestHead) -> Route? {
+        switch WebSite.path(of: head.uri) {
+        case "/chat": .chat
+        case "/agent": .agent
+        default: nil
+        }
+    }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await serverChannel.executeThenClose { inbound in
+                    for try await accepted in inbound {
+                        group.addTask { await self.serve(accepted) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            // The chat and agent services stop the WebSockets along with their TCP connections.
+            self.stopAccepting()
+        }
+        logger.info("Web listener stopped")
+    }
+
+    public func stopAccepting() { serverChannel.channel.close(promise: nil) }
+
+    private func serve(_ accepted: EventLoopFuture<Accepted>) async {
+        let connection: Accepted
+        do {
+            connection = try await accepted.get()
+        } catch {
+            // A client that went away or sent something that is not HTTP; NIO has answered or closed already.
+            logger.debug("Web connection ended before a request", metadata: ["error": .string("\(error)")])
+            return
+        }
+        switch connection {
+        case .webSocket(let channel, .chat):
+            await chat.serve(channel)
+        case .webSocket(let channel, .agent):
+            if let agents { await agents.serve(channel) } else { try? await channel.channel.close() }
+        case .http(let channel):
+            await serveHTTP(channel)
+        }
+    }
+
+    /// One request, one response, then close. Bodies are never needed, so the answer goes out after the head.
+    private func serveHTTP(_ channel: NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>) async {
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                for try await part in inbound {
+                    // A request that asked for another upgrade (not a WebSocket) arrives without its head: NIO
+                    // drops it. It gets a plain refusal.
+                    let response: WebResponse
+                    let version: HTTPVersion
+                    let withBody: Bool
+                    switch part {
+                    case .head(let head):
+                        response = site.respond(to: head)
+                        version = head.version
+                        withBody = head.method != .HEAD
+                    case .body, .end:
+                        response = .text(.badRequest, "This server can only upgrade to a WebSocket, at /chat or /agent.")
+                        version = .http1_1
+                        withBody = true
+                    }
+                    try await outbound.write(.head(response.head(version: version)))
+                    if withBody && !response.body.isEmpty {
+                        try await outbound.write(.body(ByteBuffer(bytes: response.body)))
+                    }
+                    try await outbound.write(.end(nil))
+                    return
+                }
+            }
+        } catch {
+            logger.debug("Web request failed", metadata: ["error": .string("\(error)")])
+        }
+    }
+}
+
+/// Which pages may open the WebSockets. Browsers always send `Origin` with a WebSocket request; a page on another
+/// site could otherwise open a chat in the visitor's name. Allowed: the server's own pages (the origin matches the
+/// `Host` the browser used), the origins given with `serve --allowed-origin`, or any when the list holds `*`.
+/// Clients that are not browsers (no `Origin`) are let in, as on the TCP port.
+struct OriginPolicy: Sendable {
+    let allowed: Set<String>
+    let anyOrigin: Bool
+
+    init(allowed: [String]) {
+        let normalised = allowed.map(Self.normalise)
+        self.allowed = Set(normalised)
+        self.anyOrigin = normalised.contains("*")
+    }
+
+    static func normalise(_ origin: String) -> String {
+        var text = origin.trimmingCharacters(in: .whitespaces).lowercased()
+        while text.hasSuffix("/") { text.removeLast() }
+        return text
+    }
+
+    func allows(_ head: HTTPRequestHead) -> Bool {
+        guard let origin = head.headers.first(name: "origin").map(Self.normalise) else { return true }
+        if anyOrigin || allowed.contains(origin) { return true }
+        guard let host = head.headers.first(name: "host").map(Self.normalise), !host.isEmpty else { return false }
+        return origin == "http://" + host || origin == "https://" + host
+    }
+}
+
+/// Closes a connection that stayed quiet past its `IdleStateHandler` read timeout.
+final class CloseWhenIdleHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+}
+
+/// Lets the async HTTP side write `ByteBuffer` bodies.
+final class HTTPResponsePartHandler: ChannelOutboundHandler, RemovableChannelHandler {
+    typealias OutboundIn = HTTPPart<HTTPResponseHead, ByteBuffer>
+    typealias OutboundOut = HTTPServerResponsePart
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(let head): context.write(wrapOutboundOut(.head(head)), promise: promise)
+        case .body(let buffer): context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: promise)
+        case .end(let trailers): context.write(wrapOutboundOut(.end(trailers)), promise: promise)
+        }
+    }
+}
