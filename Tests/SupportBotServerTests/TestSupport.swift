@@ -109,6 +109,8 @@ enum FixtureKnowledge {
 final class RunningServer: Sendable {
     let server: ChatServer
     let agentServer: AgentServer?
+    let webServer: WebServer?
+    let webTask: Task<Void, any Error>?
     let database: SupportBotDatabase
     let folder: URL
     let task: Task<Void, any Error>
@@ -117,13 +119,15 @@ final class RunningServer: Sendable {
 
     var port: Int { server.port }
     var agentPort: Int { agentServer?.port ?? 0 }
+    var webPort: Int { webServer?.port ?? 0 }
     var engine: LiveEngine { server.services.engine }
     var databasePath: String { folder.appendingPathComponent("test.sqlite").path }
 
     /// - Parameters:
     ///   - folder: reuse this folder's database (a restart); a new temp folder otherwise.
+    ///   - web: also run the web listener (pages and WebSockets), on port 0.
     static func start(engine: SupportEngine? = nil, handoff: HandoffConfiguration? = nil, folder reused: URL? = nil,
-                      configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> RunningServer {
+                      web: Bool = false, configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> RunningServer {
         let folder = reused
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("supportbot-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -131,6 +135,7 @@ final class RunningServer: Sendable {
         var configuration = ServerConfiguration()
         configuration.port = 0
         configuration.agentPort = 0
+        configuration.httpPort = 0
         configure(&configuration)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -144,16 +149,22 @@ final class RunningServer: Sendable {
             agentServer = try await AgentServer.bind(services: services, desk: desk)
             try await desk.start()
         }
+        let webServer = web ? try await WebServer.bind(chat: server, agents: agentServer) : nil
         let task = Task { try await server.run() }
         let agentTask = agentServer.map { agents in Task { try await agents.run() } }
-        return RunningServer(server: server, agentServer: agentServer, database: database, folder: folder,
-                             task: task, agentTask: agentTask, keepFolder: reused != nil)
+        let webTask = webServer.map { web in Task { try await web.run() } }
+        return RunningServer(server: server, agentServer: agentServer, webServer: webServer, database: database,
+                             folder: folder, task: task, agentTask: agentTask, webTask: webTask,
+                             keepFolder: reused != nil)
     }
 
-    private init(server: ChatServer, agentServer: AgentServer?, database: SupportBotDatabase, folder: URL,
-                 task: Task<Void, any Error>, agentTask: Task<Void, any Error>?, keepFolder: Bool) {
+    private init(server: ChatServer, agentServer: AgentServer?, webServer: WebServer?, database: SupportBotDatabase,
+                 folder: URL, task: Task<Void, any Error>, agentTask: Task<Void, any Error>?,
+                 webTask: Task<Void, any Error>?, keepFolder: Bool) {
         self.server = server
         self.agentServer = agentServer
+        self.webServer = webServer
+        self.webTask = webTask
         self.database = database
         self.folder = folder
         self.task = task
@@ -163,10 +174,12 @@ final class RunningServer: Sendable {
 
     /// Stops both listeners and closes the database; with `removeFiles` false the folder stays for a restart.
     func stop(removeFiles: Bool = true) async {
+        webServer?.stopAccepting()
         server.stopAccepting()
         agentServer?.stopAccepting()
         _ = try? await task.value
         _ = try? await agentTask?.value
+        _ = try? await webTask?.value
         try? database.close()
         if removeFiles { try? FileManager.default.removeItem(at: folder) }
     }
@@ -197,6 +210,121 @@ final class RunningServer: Sendable {
 }
 
 struct TimedOut: Error {}
+struct WebSocketRefused: Error {}
+
+/// The test client's side of a WebSocket, written out by hand so the frame right after the `101` can't be lost:
+/// first the handshake answer (reported as `.idle` when it is `101`, an error otherwise), then server frames
+/// (unmasked): text as lines; a close frame ends the connection.
+struct WebSocketClientDecoder: ByteToMessageDecoder {
+    typealias InboundOut = InboundLine
+    struct NotUpgraded: Error {}
+    private var upgraded = false
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        if !upgraded {
+            let view = buffer.readableBytesView
+            guard let end = view.firstRange(of: Array("\r\n\r\n".utf8)) else { return .needMoreData }
+            let head = String(decoding: view[view.startIndex..<end.lowerBound], as: UTF8.self)
+            buffer.moveReaderIndex(to: end.upperBound)
+            guard head.hasPrefix("HTTP/1.1 101") else { throw NotUpgraded() }
+            upgraded = true
+            context.fireChannelRead(wrapInboundOut(.idle))
+            return .continue
+        }
+        guard buffer.readableBytes >= 2, let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
+              let second = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self) else { return .needMoreData }
+        var header = 2
+        var length = Int(second & 0x7F)
+        if length == 126 {
+            guard let value = buffer.getInteger(at: buffer.readerIndex + 2, as: UInt16.self) else { return .needMoreData }
+            length = Int(value)
+            header = 4
+        } else if length == 127 {
+            guard let value = buffer.getInteger(at: buffer.readerIndex + 2, as: UInt64.self) else { return .needMoreData }
+            length = Int(value)
+            header = 10
+        }
+        guard buffer.readableBytes >= header + length else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: header)
+        let payload = buffer.readBytes(length: length) ?? []
+        switch first & 0x0F {
+        case 0x1, 0x2: context.fireChannelRead(wrapInboundOut(.line(payload)))
+        case 0x8: context.close(promise: nil)
+        default: break
+        }
+        return .continue
+    }
+}
+
+/// The first write (the handshake) goes out as it is; after that, lines go out as masked text frames (clients must
+/// mask, RFC 6455 §5.3), a trailing newline dropped.
+final class WebSocketClientEncoder: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    private var handshakeSent = false
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard handshakeSent else {
+            handshakeSent = true
+            context.write(data, promise: promise)
+            return
+        }
+        var payload = Array(unwrapOutboundIn(data).readableBytesView)
+        if payload.last == UInt8(ascii: "\n") { payload.removeLast() }
+        var frame: [UInt8] = [0x81]
+        if payload.count < 126 {
+            frame.append(0x80 | UInt8(payload.count))
+        } else if payload.count <= 0xFFFF {
+            frame += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+        } else {
+            frame.append(0x80 | 127)
+            frame += (0..<8).reversed().map { UInt8((payload.count >> ($0 * 8)) & 0xFF) }
+        }
+        let mask = (0..<4).map { _ in UInt8.random(in: 0...255) }
+        frame += mask
+        frame += payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+        context.write(wrapOutboundOut(ByteBuffer(bytes: frame)), promise: promise)
+    }
+}
+
+/// One plain HTTP exchange over a real socket: the raw request goes out, everything until the server closes
+/// comes back, split into status code, headers (lower-cased names) and body.
+struct HTTPExchange {
+    var status: Int
+    var headers: [String: String]
+    var body: String
+
+    static func send(port: Int, _ request: String) async throws -> HTTPExchange {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        var received: [UInt8] = []
+        try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: request))
+            for try await buffer in inbound { received += buffer.readableBytesView }
+        }
+        let text = String(decoding: received, as: UTF8.self)
+        let parts = text.components(separatedBy: "\r\n\r\n")
+        let lines = parts[0].components(separatedBy: "\r\n")
+        let status = Int(lines[0].split(separator: " ").dropFirst().first ?? "") ?? 0
+        var headers: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return HTTPExchange(status: status, headers: headers, body: parts.dropFirst().joined(separator: "\r\n\r\n"))
+    }
+
+    static func get(port: Int, _ path: String, headers extra: [String] = [], method: String = "GET") async throws
+        -> HTTPExchange {
+        let request = (["\(method) \(path) HTTP/1.1", "Host: 127.0.0.1:\(port)"] + extra).joined(separator: "\r\n")
+            + "\r\n\r\n"
+        return try await send(port: port, request)
+    }
+}
 
 /// Lines received by a test client, waiting to be read. A wait that times out consumes nothing.
 actor LineInbox {
@@ -243,8 +371,32 @@ actor LineInbox {
 /// A test client speaking JSON Lines over a real TCP socket.
 final class LineClient: Sendable {
     private let channel: NIOAsyncChannel<InboundLine, ByteBuffer>
-    private let inbox = LineInbox()
+    fileprivate let inbox = LineInbox()
     private let reader: Task<Void, Never>
+
+    /// A client on the web listener's WebSocket at `path` (`/chat` or `/agent`); each line is one text frame.
+    /// Throws `WebSocketRefused` when the server does not upgrade.
+    static func connectWebSocket(port: Int, path: String = "/chat", origin: String? = nil) async throws -> LineClient {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WebSocketClientDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(WebSocketClientEncoder())
+                    return try NIOAsyncChannel<InboundLine, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\n"
+            + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        if let origin { request += "Origin: \(origin)\r\n" }
+        try await channel.channel.writeAndFlush(ByteBuffer(string: request + "\r\n")).get()
+        let client = LineClient(channel)
+        // The decoder reports the 101 answer as `.idle`, and closes on anything else.
+        guard case .line(.idle) = await client.inbox.next(timeout: .seconds(10)) else {
+            await client.close()
+            throw WebSocketRefused()
+        }
+        return client
+    }
 
     static func connect(port: Int) async throws -> LineClient {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
