@@ -35,7 +35,7 @@ struct BenchIdle: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: folder) }
         let server = Process()
         server.executableURL = URL(fileURLWithPath: executable)
-        server.arguments = ["serve", "--port", "0", "--agent-port", "0", "--db", folder.appendingPathComponent("idle.sqlite").path,
+        server.arguments = ["serve", "--port", "0", "--agent-port", "0", "--http-port", "0", "--db", folder.appendingPathComponent("idle.sqlite").path,
                             "--max-connections", String(connections + 16), "--idle-timeout", "3600",
                             "--intents", knowledge.intents, "--knowledge", knowledge.knowledge]
         let errors = Pipe()

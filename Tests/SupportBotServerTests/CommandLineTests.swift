@@ -196,6 +196,9 @@ struct CommandLineTests {
         (["ask"], "<text>"),
         (["frobnicate"], "frobnicate"),
         (["serve", "--log-level", "loud"], "--log-level"),
+        (["serve", "--http-port", "70000"], "--http-port"),
+        (["serve", "--http-port", "7700"], "--http-port"),
+        (["serve", "--allowed-origin", "shop.example"], "--allowed-origin"),
         (["transcript"], "<session>"),
     ])
     func wrongArguments(arguments: [String], mention: String) async throws {
@@ -234,7 +237,7 @@ struct CommandLineTests {
         try folder.write("kb/knowledge/orders/late.md", "---\ntitle: Late orders\n---\nSorry it is late.\n")
         let result = try await SupportBotCLI.run(
             ["serve", "--intents", folder.path("kb/intents"), "--knowledge", folder.path("kb/knowledge"),
-             "--db", folder.path("x.sqlite"), "--port", "0"],
+             "--db", folder.path("x.sqlite"), "--port", "0", "--http-port", "0"],
             in: folder.url, folder: folder)
         #expect(result.exitedNormally, "ended by a signal: \(result.reason)")
         #expect(result.status == 1, "\(result.stderr)")
@@ -253,7 +256,7 @@ struct CommandLineTests {
     func serveAnswerStopAndTranscript() async throws {
         let folder = try TemporaryDirectory()
         let db = folder.path("x.sqlite")
-        let server = try SupportBotCLI.Running(["serve", "--port", "0", "--agent-port", "0", "--db", db],
+        let server = try SupportBotCLI.Running(["serve", "--port", "0", "--agent-port", "0", "--http-port", "0", "--db", db],
                                                in: SupportBotCLI.repositoryRoot, output: folder.url)
         let listening = try #require(
             try await server.waitForStderrLine(containing: "SupportBot is listening", timeout: .seconds(50)),
@@ -272,6 +275,17 @@ struct CommandLineTests {
         #expect(reply["action"] as? String == "answer")
         #expect(reply["intent"] as? String == "orders.track")
         let replyText = try #require(reply["text"] as? String)
+
+        // The same binary serves browsers: the demo page, and the chat over WebSocket.
+        let web = try #require(listening.split(separator: " ").first { $0.hasPrefix("web=http://127.0.0.1:") })
+        let webPort = try #require(Int(web.dropFirst("web=http://127.0.0.1:".count).dropLast()), "\(listening)")
+        let page = try await HTTPExchange.get(port: webPort, "/")
+        #expect(page.status == 200)
+        #expect(page.body.contains("widget.js"))
+        let browser = try await LineClient.connectWebSocket(port: webPort, origin: "http://127.0.0.1:\(webPort)")
+        _ = try await browser.next(type: "welcome")
+        #expect(try await browser.ask("where is my order")["intent"] as? String == "orders.track")
+        await browser.close()
 
         let start = ContinuousClock.now
         #expect(kill(server.process.processIdentifier, SIGTERM) == 0)
@@ -293,7 +307,7 @@ struct CommandLineTests {
                                   "not JSON: \(transcript.stdout)")
         #expect(object["session"] as? String == session)
         let messages = try #require(object["messages"] as? [[String: Any]])
-        #expect(messages.map { $0["from"] as? String } == ["customer", "bot"], "\(messages)")
+        #expect(messages.map { $0["from"] as? String } == ["customer", "bot"], "\(messages)")  // this session only
         #expect(messages.first?["text"] as? String == "where is my order")
         #expect(messages.last?["text"] as? String == replyText)
         #expect(messages.last?["intent"] as? String == "orders.track")
@@ -305,7 +319,7 @@ struct CommandLineTests {
         let folder = try TemporaryDirectory()
         let db = folder.path("x.sqlite")
         // A real (empty) database: start the server once and stop it.
-        let server = try SupportBotCLI.Running(["serve", "--port", "0", "--agent-port", "0", "--db", db],
+        let server = try SupportBotCLI.Running(["serve", "--port", "0", "--agent-port", "0", "--http-port", "0", "--db", db],
                                                in: SupportBotCLI.repositoryRoot, output: folder.url)
         _ = try #require(try await server.waitForStderrLine(containing: "SupportBot is listening", timeout: .seconds(50)),
                          "\(server.stderr)")

@@ -89,7 +89,7 @@ struct PublishCommandLineTests {
         let kb = try demoCopy(in: folder)
         let db = folder.path("kb.sqlite")
         let server = try SupportBotCLI.Running(
-            ["serve", "--port", "0", "--agent-port", "0", "--db", db, "--intents", kb.intents, "--knowledge", kb.knowledge],
+            ["serve", "--port", "0", "--agent-port", "0", "--http-port", "0", "--db", db, "--intents", kb.intents, "--knowledge", kb.knowledge],
             in: folder.url, output: folder.url)
         let listening = try #require(
             try await server.waitForStderrLine(containing: "SupportBot is listening", timeout: .seconds(50)),
