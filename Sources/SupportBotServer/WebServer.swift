@@ -143,8 +143,11 @@ public final class WebServer: Service, Sendable {
                 }
             }
         } onGracefulShutdown: {
-            // The chat and agent services stop the WebSockets along with their TCP connections.
+            // The open WebSockets are told and closed now: this service's run only ends once they have. (A service
+            // group shuts services down one after the other, so waiting for the chat service to do it would hang.)
             self.stopAccepting()
+            self.chat.stopAll()
+            self.agents?.stopAll()
         }
         logger.info("Web listener stopped")
     }

@@ -285,14 +285,16 @@ struct CommandLineTests {
         let browser = try await LineClient.connectWebSocket(port: webPort, origin: "http://127.0.0.1:\(webPort)")
         _ = try await browser.next(type: "welcome")
         #expect(try await browser.ask("where is my order")["intent"] as? String == "orders.track")
-        await browser.close()
 
         let start = ContinuousClock.now
         #expect(kill(server.process.processIdentifier, SIGTERM) == 0)
-        // The open connection is told, then closed.
+        // Open connections, TCP and WebSocket, are told, then closed.
         if let notice = try await client.next() {
             #expect(notice["code"] as? String == "shutting_down", "\(notice)")
         }
+        let notice = try #require(try await browser.next(), "the WebSocket closed without a word")
+        #expect(notice["code"] as? String == "shutting_down", "\(notice)")
+        #expect(try await browser.next() == nil)
         let finished = try await server.wait(timeout: .seconds(10))
         #expect(finished, "still running 10 s after SIGTERM")
         #expect(ContinuousClock.now - start < .seconds(10))
@@ -300,6 +302,7 @@ struct CommandLineTests {
         #expect(server.process.terminationStatus == 0, "\(server.stderr)")
         #expect(server.stderr.contains("SupportBot stopped"), "\(server.stderr)")
         await client.close()
+        await browser.close()
 
         let transcript = try await SupportBotCLI.run(["transcript", session, "--db", db, "--json"], folder: folder)
         #expect(transcript.status == 0, "\(transcript.stderr)")

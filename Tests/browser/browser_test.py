@@ -67,7 +67,8 @@ def check(condition, message):
     print(f"  ok  {message}")
 
 
-def start_server(binary, folder):
+def prepare(binary, folder):
+    """A copy of the demo knowledge base plus the markup topic, and a database with the agent Sam."""
     intents = folder / "intents"
     knowledge = folder / "knowledge"
     shutil.copytree(ROOT / "intents", intents)
@@ -76,18 +77,21 @@ def start_server(binary, folder):
     db = folder / "chat.sqlite"
     token_output = subprocess.run([binary, "agents", "add", "Sam", "--db", str(db)], check=True,
                                   capture_output=True, text=True).stdout
-    token = re.search(r"sbt_[A-Za-z0-9]+", token_output).group(0)
-    log = open(folder / "serve.log", "w+")
+    return re.search(r"sbt_[A-Za-z0-9]+", token_output).group(0), db
+
+
+def start_server(binary, folder, db, http_port=0, log_name="serve.log"):
+    log = open(folder / log_name, "w+")
     process = subprocess.Popen(
-        [binary, "serve", "--dev", "--db", str(db), "--intents", str(intents), "--knowledge", str(knowledge),
-         "--port", "0", "--agent-port", "0", "--http-port", "0"],
+        [binary, "serve", "--dev", "--db", str(db), "--intents", str(folder / "intents"),
+         "--knowledge", str(folder / "knowledge"), "--port", "0", "--agent-port", "0", "--http-port", str(http_port)],
         stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 120
     while time.time() < deadline:
         log.seek(0)
         match = re.search(r"web=(http://127\.0\.0\.1:\d+)/", log.read())
         if match:
-            return process, match.group(1), token, db
+            return process, match.group(1)
         if process.poll() is not None:
             log.seek(0)
             raise Failure("supportbot serve stopped:\n" + log.read())
@@ -138,7 +142,8 @@ def run(binary, artifacts):
     process = None
     customer = agent = None
     try:
-        process, base, token, db = start_server(binary, folder)
+        token, db = prepare(binary, folder)
+        process, base = start_server(binary, folder, db)
         print(f"server at {base}")
         customer = browser()
         customer.get(base + "/")
@@ -280,6 +285,30 @@ def run(binary, artifacts):
         check(customer.switch_to.active_element.get_attribute("id") == "sbw-bubble",
               "Escape closes the panel and puts focus back on the bubble")
 
+        print("customer: the server restarts mid-chat")
+        customer.set_window_size(1280, 900)
+        customer.find_element(By.ID, "sbw-bubble").click()
+        wait_for(customer, lambda d: d.find_element(By.ID, "sbw-panel").is_displayed(), "the panel to open again")
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+        wait_for(customer, lambda d: d.find_element(By.ID, "sbw-root").get_attribute("data-state") == "offline",
+                 "the widget to notice the server is gone")
+        status = customer.find_element(By.ID, "sbw-status")
+        check(status.is_displayed() and "offline" in status.text.lower(),
+              f"the customer is told they are offline ('{status.text}')")
+        customer.save_screenshot(str(artifacts / "widget-offline.png"))
+        process, _ = start_server(binary, folder, db, http_port=int(base.rsplit(":", 1)[1]), log_name="serve-2.log")
+        try:
+            WebDriverWait(customer, 45).until(
+                lambda d: d.find_element(By.ID, "sbw-root").get_attribute("data-state") == "online")
+        except TimeoutException:
+            raise Failure("the widget did not reconnect within 45 s of the server coming back")
+        check(customer.find_element(By.ID, "sbw-root").get_attribute("data-session") == session,
+              "the widget reconnects by itself and resumes the same chat")
+        say(customer, "what are your opening hours")
+        wait_message(customer, "bot", "open", "an answer after the restart")
+        check(True, "the chat goes on after the restart")
+
         for name, driver in (("widget", customer), ("agent console", agent)):
             errors = console_errors(driver)
             check(not errors, f"no console errors in the {name}" + (f": {errors}" if errors else ""))
@@ -304,9 +333,8 @@ def run(binary, artifacts):
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-        log = folder / "serve.log"
-        if log.exists():
-            shutil.copy(log, artifacts / "serve.log")
+        for log in folder.glob("serve*.log"):
+            shutil.copy(log, artifacts / log.name)
         shutil.rmtree(folder, ignore_errors=True)
 
 
