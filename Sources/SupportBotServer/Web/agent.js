@@ -3,10 +3,10 @@
 'use strict';
 (() => {
   const TOKEN_KEY = 'supportbot.agentToken';
-  const PRIORITIES = ['low', 'medium-low', 'medium', 'medium-high', 'high'];
   const PRIORITY_NAMES = {
     high: 'High', 'medium-high': 'Medium-high', medium: 'Medium', 'medium-low': 'Medium-low', low: 'Low'
   };
+  const PRIORITIES = Object.keys(PRIORITY_NAMES).reverse(); // low first
   const REASONS = {
     angry: 'Upset customer', asked_for_person: 'Asked for a person', handoff_topic: 'Needs a person',
     not_understood: 'Bot did not understand', answer_did_not_help: 'Answer did not help',
@@ -14,24 +14,21 @@
   };
   const FATAL = ['signed_in_elsewhere', 'agent_removed'];
 
-  const $ = (id) => document.getElementById(id);
-  const ui = {};
-  ['conn', 'me', 'whoami', 'skills', 'status-text', 'status-toggle', 'logout', 'offline', 'offline-text', 'retry',
-    'fatal', 'toast', 'login-box', 'login-form', 'token', 'login', 'login-error', 'main', 'take-next', 'queue',
-    'queue-status', 'queue-error', 'my-chats', 'no-chats', 'chat', 'chat-title', 'chat-meta', 'chat-why',
-    'chat-extra', 'mood', 'candidates', 'transcript', 'reply-form', 'reply', 'send', 'send-note', 'reply-info',
-    'reply-error', 'transfer-skill-form', 'transfer-skill', 'transfer-agent-form', 'transfer-agent',
-    'transfer-error', 'close-form', 'resolution', 'close-error', 'chat-empty'
-  ].forEach((id) => { ui[id.replace(/-(\w)/g, (_, c) => c.toUpperCase())] = $(id); });
+  // ui.replyError is the element with id "reply-error", and so on.
+  const ui = new Proxy({}, {
+    get: (cache, k) => cache[k] || (cache[k] = document.getElementById(k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())))
+  });
 
-  const store = {
-    get() { try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch (e) { return ''; } },
-    set(v) { try { if (v) sessionStorage.setItem(TOKEN_KEY, v); else sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* private mode */ } }
+  const store = (v) => { // read (no argument) or write the saved token; storage may be blocked
+    try {
+      if (v === undefined) return sessionStorage.getItem(TOKEN_KEY) || '';
+      if (v) sessionStorage.setItem(TOKEN_KEY, v); else sessionStorage.removeItem(TOKEN_KEY);
+    } catch (e) { return ''; }
   };
   const MAX_LINE = 4096; // the server's default --max-line
 
   let ws = null;
-  let token = store.get();
+  let token = store();
   let me = null; // {name, skills, status}
   let wantAway = false; // restore "away" after a reconnect
   let stopped = false; // signed in elsewhere or removed: no reconnect
@@ -44,17 +41,15 @@
   let queue = []; // ticket summaries in line order, each with .seenAt (local ms)
   const chats = new Map(); // ticket -> chat
   let selected = null;
-  let restoreSelected = null;
   let pending = []; // commands waiting for an answer: {type, ticket, text}
   const drafts = new Map();
 
-  // ---------- small DOM helpers (text only) ----------
+  // DOM helpers (text only)
   function el(tag, props, ...kids) {
     const node = document.createElement(tag);
     for (const [k, v] of Object.entries(props || {})) {
       if (v === undefined || v === null || v === false) continue;
       if (k === 'class') node.className = v;
-      else if (k === 'text') node.textContent = String(v);
       else node.setAttribute(k, v === true ? '' : String(v));
     }
     for (const kid of kids) {
@@ -89,16 +84,15 @@
     return el('time', { datetime: d.toISOString(), title: d.toLocaleString() },
       d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
   }
+  let toastTimer;
   function toast(text) {
     setText(ui.toast, text);
-    clearTimeout(toast.t);
-    toast.t = setTimeout(() => setText(ui.toast, ''), 8000);
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => setText(ui.toast, ''), 8000);
   }
-  function clearErrors() {
-    ['replyError', 'transferError', 'closeError', 'queueError'].forEach((k) => setText(ui[k], ''));
-  }
+  const clearErrors = () => ['replyError', 'transferError', 'closeError', 'queueError'].forEach((k) => setText(ui[k], ''));
 
-  // ---------- connection ----------
+  // connection
   function setConn(state, text) {
     ui.conn.dataset.state = state;
     setText(ui.conn, text);
@@ -137,7 +131,6 @@
       if (quiet) { quiet = false; connect(); return; }
       scheduleReconnect();
     };
-    socket.onerror = () => {}; // onclose follows
   }
 
   function scheduleReconnect() {
@@ -180,7 +173,7 @@
     document.title = 'Agent console – SupportBot';
   }
 
-  // ---------- incoming ----------
+  // incoming
   function take(type, ticket) {
     const i = pending.findIndex((p) => p.type === type && (ticket === undefined || p.ticket === undefined ||
       p.ticket === ticket));
@@ -195,18 +188,13 @@
       case 'queue':
         take('queue');
         if (Array.isArray(msg.tickets)) setQueue(msg.tickets);
-        if (resync) {
+        if (resync) { // chats the server did not send again are no longer ours
           resync = false;
-          if (restoreSelected !== null && chats.has(restoreSelected)) select(restoreSelected);
-          restoreSelected = null;
+          for (const [k, c] of chats) if (c.stale) dropChat(k);
         }
         break;
       case 'ticket_new': upsertTicket(msg, true); break;
-      case 'ticket_taken': {
-        const t = findTicket(n);
-        if (t) { t.state = 'assigned'; t.agent = str(msg.agent); delete t.for_you; renderQueue(); }
-        break;
-      }
+      case 'ticket_taken': assign(n, str(msg.agent)); break;
       case 'ticket_gone': removeTicket(n); announce('Ticket ' + n + ' left the line.'); break;
       case 'claimed': onClaimed(msg, n); break;
       case 'customer': {
@@ -232,19 +220,13 @@
       case 'sent': {
         const p = take('say', n);
         const c = chats.get(n);
-        if (c && p) {
-          addLine(c, { from: 'agent', text: p.text, author: me && me.name, offline: msg.customer_online === false });
-        }
-        if (msg.customer_online === false && selected === n) {
-          setText(ui.replyInfo, 'Customer is offline; they will see it when they come back.');
-        }
+        if (c && p) addLine(c, { from: 'agent', text: p.text, author: me && me.name, offline: msg.customer_online === false });
         break;
       }
       case 'noted': {
         const p = take('note', n);
         const c = chats.get(n);
         if (c && p) addLine(c, { from: 'note', text: p.text, author: me && me.name });
-        if (selected === n) setText(ui.replyInfo, 'Note saved. The customer cannot see it.');
         break;
       }
       case 'transferred': {
@@ -279,12 +261,7 @@
     setStatus(msg.status === 'away' ? 'away' : 'online');
     // The server re-sends `claimed` for every chat still ours, then the queue.
     resync = true;
-    restoreSelected = selected;
-    if (selected !== null) drafts.set(selected, ui.reply.value);
-    chats.clear();
-    selected = null;
-    renderMyChats();
-    renderChat();
+    for (const c of chats.values()) c.stale = true;
     if (wantAway) send({ type: 'status', status: 'away' }, {});
   }
 
@@ -303,8 +280,7 @@
       lines: Array.isArray(msg.transcript) ? msg.transcript.filter((l) => l && typeof l === 'object') : []
     };
     chats.set(n, c);
-    const t = findTicket(n);
-    if (t) { t.state = 'assigned'; t.agent = me ? me.name : ''; delete t.for_you; renderQueue(); }
+    assign(n, me ? me.name : '');
     if (old) c.unread = old.unread;
     if (asked || selected === null || selected === n) {
       select(n, !!asked);
@@ -321,10 +297,9 @@
   function onError(msg, n) {
     const code = str(msg.code);
     const text = str(msg.message) || 'Something went wrong.';
+    if (FATAL.includes(code) || code === 'auth_failed') { token = ''; store(''); }
     if (FATAL.includes(code)) {
       stopped = true;
-      token = '';
-      store.set('');
       ui.fatal.hidden = false;
       setText(ui.fatal, text + ' Reload the page to log in again.');
       ui.main.hidden = true;
@@ -333,8 +308,6 @@
     }
     if (code === 'auth_failed' || code === 'already_logged_in') {
       if (code === 'auth_failed') {
-        token = '';
-        store.set('');
         showLogin();
         // The third wrong token closes the connection: then open a fresh one at once.
         if (++authFailures >= 3) quiet = true;
@@ -370,24 +343,27 @@
       toast('Chat ' + t + ': ' + text);
       return;
     }
-    const prefix = t !== undefined && t !== selected ? 'Chat ' + t + ': ' : '';
-    if ((where === 'say' || where === 'note') && p.ticket === selected) {
-      restoreDraft(p);
-      setText(ui.replyError, text);
-    } else if (where === 'transfer' && p.ticket === selected) setText(ui.transferError, text);
-    else if (where === 'close' && p.ticket === selected) setText(ui.closeError, text);
-    else if (where === 'claim' || where === 'queue') {
+    // Show it next to the control the agent used.
+    const spot = { say: 'replyError', note: 'replyError', transfer: 'transferError', close: 'closeError' }[where];
+    if (where === 'claim' || where === 'queue') {
       setText(ui.queueError, text);
-      if (code === 'already_claimed' || code === 'ticket_closed' || code === 'unknown_ticket') send({ type: 'queue' }, {});
-    } else toast(prefix + text);
+      if (where === 'claim') send({ type: 'queue' }, {});
+    } else if (spot && p.ticket === selected) {
+      if (spot === 'replyError') restoreDraft(p);
+      setText(ui[spot], text);
+    } else toast((t !== undefined && t !== selected ? 'Chat ' + t + ': ' : '') + text);
   }
 
   function restoreDraft(p) {
     if (p.ticket === selected && !ui.reply.value.trim()) ui.reply.value = p.text || '';
   }
 
-  // ---------- queue ----------
+  // queue
   const findTicket = (n) => queue.find((t) => t.ticket === n);
+  function assign(n, agent) {
+    const t = findTicket(n);
+    if (t) { t.state = 'assigned'; t.agent = agent; delete t.for_you; renderQueue(); }
+  }
 
   function clean(t) {
     const o = Object.assign({}, t);
@@ -396,7 +372,8 @@
     o.seenAt = Date.now();
     return o;
   }
-  const waited = (t) => t.waiting_s + (Date.now() - t.seenAt) / 1000;
+  const waitText = (t) => (t.state === 'waiting' ? 'Waiting ' : 'Open ') +
+    duration(t.waiting_s + (Date.now() - t.seenAt) / 1000);
 
   function setQueue(list) {
     queue = list.filter((t) => t && typeof t === 'object' && t.ticket !== undefined).map(clean);
@@ -407,8 +384,9 @@
     const t = clean(raw);
     const i = queue.findIndex((q) => q.ticket === t.ticket);
     if (i >= 0) queue.splice(i, 1);
+    // By priority, then longest wait (the same order as the server's line).
     let at = queue.findIndex((q) => prioRank(q.priority) < prioRank(t.priority) ||
-      (prioRank(q.priority) === prioRank(t.priority) && waited(q) < waited(t)));
+      (prioRank(q.priority) === prioRank(t.priority) && q.waiting_s - q.seenAt / 1000 < t.waiting_s - t.seenAt / 1000));
     if (at < 0) at = queue.length;
     queue.splice(at, 0, t);
     renderQueue();
@@ -423,9 +401,8 @@
   function announce(text) { setText(ui.queueStatus, text); }
 
   function renderQueue() {
-    const focusedClaim = document.activeElement && document.activeElement.closest &&
-      document.activeElement.closest('.ticket');
-    const focusTicket = focusedClaim ? focusedClaim.dataset.ticket : null;
+    const focused = document.activeElement && document.activeElement.closest('#queue .ticket');
+    const focusTicket = focused ? focused.dataset.ticket : null;
     const items = queue.map((t) => {
       const waiting = t.state === 'waiting';
       const mine = !waiting && me && t.agent === me.name;
@@ -439,14 +416,13 @@
         waiting && t.for_you === false ? el('span', { class: 'pill' }, 'Other team') : null),
       t.preview ? el('p', { class: 'preview' }, '“' + str(t.preview) + '”') : null,
       el('div', { class: 'ticket-meta' },
-        el('span', { class: 'wait' }, (waiting ? 'Waiting ' : 'Open ') + duration(waited(t))),
+        el('span', { class: 'wait' }, waitText(t)),
         el('span', { class: t.customer_online ? 'on' : 'off' },
           t.customer_online ? 'Customer online' : 'Customer offline'),
         t.skill ? el('span', {}, 'Needs: ' + str(t.skill)) : null,
         who ? el('span', { class: 'who' }, who) : null),
       tagList(t.tags),
-      waiting ? el('button', { type: 'button', class: 'claim', 'aria-label': 'Claim ticket ' + t.ticket }, 'Claim') : null,
-      mine ? el('button', { type: 'button', class: 'open', 'aria-label': 'Open chat ' + t.ticket }, 'Open') : null);
+      waiting ? el('button', { type: 'button', class: 'claim', 'aria-label': 'Claim ticket ' + t.ticket }, 'Claim') : null);
       row.waitNode = row.querySelector('.wait');
       row.ticketRef = t;
       return row;
@@ -462,15 +438,10 @@
   }
 
   function tick() {
-    for (const row of ui.queue.children) {
-      if (row.waitNode) {
-        const t = row.ticketRef;
-        setText(row.waitNode, (t.state === 'waiting' ? 'Waiting ' : 'Open ') + duration(waited(t)));
-      }
-    }
+    for (const row of ui.queue.children) if (row.waitNode) setText(row.waitNode, waitText(row.ticketRef));
   }
 
-  // ---------- my chats ----------
+  // my chats
   const firstChat = () => (chats.size ? chats.keys().next().value : null);
 
   function renderMyChats() {
@@ -497,7 +468,6 @@
     if (changed) {
       ui.reply.value = selected === null ? '' : drafts.get(selected) || '';
       ['transferSkill', 'transferAgent', 'resolution'].forEach((k) => { ui[k].value = ''; });
-      setText(ui.replyInfo, '');
       clearErrors();
     }
     renderMyChats();
@@ -517,7 +487,7 @@
     } else renderMyChats();
   }
 
-  // ---------- the selected chat ----------
+  // the selected chat
   function renderChat() {
     const c = selected === null ? null : chats.get(selected);
     ui.chat.hidden = !c;
@@ -586,7 +556,7 @@
     if (atEnd || line.from === 'agent' || line.from === 'note') box.scrollTop = box.scrollHeight;
   }
 
-  // ---------- actions ----------
+  // actions
   function act(obj, track, errorNode) {
     clearErrors();
     const err = send(obj, track);
@@ -597,8 +567,7 @@
   function sendReply(kind) {
     if (selected === null) return;
     const text = ui.reply.value.trim();
-    setText(ui.replyInfo, '');
-    if (!text) { clearErrors(); setText(ui.replyError, kind === 'note' ? 'Write the note first.' : 'Write a reply first.'); return; }
+    if (!text) { clearErrors(); setText(ui.replyError, 'Write something first.'); return; }
     if (act({ type: kind, ticket: selected, text }, { ticket: selected, text }, ui.replyError)) {
       ui.reply.value = '';
       drafts.delete(selected);
@@ -611,7 +580,7 @@
     const t = ui.token.value.trim();
     if (!t) { setText(ui.loginError, 'Type your token first.'); ui.token.focus(); return; }
     token = t;
-    store.set(t);
+    store(t);
     if (ws && ws.readyState === 1) login(t);
     else { retryDelay = 1000; connect(); }
   });
@@ -632,7 +601,7 @@
     token = '';
     wantAway = false;
     pending = [];
-    store.set('');
+    store('');
     chats.clear();
     queue = [];
     selected = null;
@@ -649,12 +618,9 @@
   ui.takeNext.addEventListener('click', () => { act({ type: 'claim' }, {}, ui.queueError); });
 
   ui.queue.addEventListener('click', (e) => {
-    const b = e.target.closest('button');
-    const row = e.target.closest('.ticket');
-    if (!b || !row) return;
-    const n = Number(row.dataset.ticket);
-    if (b.classList.contains('claim')) act({ type: 'claim', ticket: n }, { ticket: n }, ui.queueError);
-    else if (b.classList.contains('open')) select(n, true);
+    const b = e.target.closest('button.claim');
+    const n = b && Number(b.closest('.ticket').dataset.ticket);
+    if (n) act({ type: 'claim', ticket: n }, { ticket: n }, ui.queueError);
   });
 
   ui.myChats.addEventListener('click', (e) => {

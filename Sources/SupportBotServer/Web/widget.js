@@ -15,6 +15,7 @@
   var MAX_BYTES = 4000; // the server's line limit is 4096 bytes by default
   var TYPING_MS = 15000;
 
+  // Every text the widget itself shows.
   var T = {
     bubble: 'Open chat',
     close: 'Close chat',
@@ -47,16 +48,11 @@
   // localStorage, with a memory fallback when the browser blocks it.
   var memory = {};
   function load(key) {
-    var v = null;
-    try { v = localStorage.getItem(key); } catch (e) { /* blocked */ }
-    return v != null ? v : (memory[key] != null ? memory[key] : null);
+    try { return localStorage.getItem(key); } catch (e) { return memory[key] || null; }
   }
   function save(key, value) {
     memory[key] = value;
-    try {
-      if (value == null) localStorage.removeItem(key);
-      else localStorage.setItem(key, value);
-    } catch (e) { /* blocked */ }
+    try { localStorage.setItem(key, value); } catch (e) { /* blocked: memory only */ }
   }
 
   // ---- DOM helpers ----
@@ -107,31 +103,29 @@
 
   function build() {
     var root = ui.root = el('div', { id: 'sbw-root', 'data-state': 'offline', hidden: true });
-    var panel = ui.panel = el('div', {
-      id: 'sbw-panel', class: 'sbw-panel', role: 'dialog', 'aria-label': TITLE, hidden: true
-    }, null, root);
+    var panel = ui.panel = el('div', { id: 'sbw-panel', role: 'dialog', 'aria-label': TITLE, hidden: true }, null, root);
 
     var head = el('div', { class: 'sbw-head' }, null, panel);
     var heading = el('div', { class: 'sbw-heading' }, null, head);
     el('h2', { class: 'sbw-title' }, TITLE, heading);
     el('p', { class: 'sbw-sub' }, T.sub, heading);
-    ui.close = el('button', { id: 'sbw-close', class: 'sbw-close', type: 'button', 'aria-label': T.close }, null, head);
+    ui.close = el('button', { id: 'sbw-close', type: 'button', 'aria-label': T.close }, null, head);
     icon('sbw-x', 'M6 6l12 12M18 6L6 18', ui.close);
 
-    ui.status = el('div', { id: 'sbw-status', class: 'sbw-status', role: 'status', hidden: true }, null, panel);
-    ui.ticket = el('div', { id: 'sbw-ticket', class: 'sbw-ticket', role: 'status', hidden: true }, null, panel);
+    ui.status = el('div', { id: 'sbw-status', role: 'status', hidden: true }, null, panel);
+    ui.ticket = el('div', { id: 'sbw-ticket', role: 'status', hidden: true }, null, panel);
 
     var body = ui.body = el('div', { class: 'sbw-body' }, null, panel);
-    ui.log = el('div', { id: 'sbw-log', class: 'sbw-log', role: 'log', 'aria-live': 'polite', 'aria-label': T.log }, null, body);
+    ui.log = el('div', { id: 'sbw-log', role: 'log', 'aria-live': 'polite', 'aria-label': T.log }, null, body);
 
-    ui.typing = el('div', { id: 'sbw-typing', class: 'sbw-typing', role: 'status', hidden: true }, null, body);
+    ui.typing = el('div', { id: 'sbw-typing', role: 'status', hidden: true }, null, body);
     var dots = el('span', { class: 'sbw-dots', 'aria-hidden': 'true' }, null, ui.typing);
     for (var i = 0; i < 3; i++) el('span', null, null, dots);
     el('span', { class: 'sbw-vh' }, T.typing, ui.typing);
 
-    ui.quick = el('div', { id: 'sbw-quick', class: 'sbw-quick-list', role: 'group', 'aria-label': T.quick, hidden: true }, null, body);
+    ui.quick = el('div', { id: 'sbw-quick', role: 'group', 'aria-label': T.quick, hidden: true }, null, body);
 
-    var rating = ui.rating = el('div', { id: 'sbw-rating', class: 'sbw-rating', hidden: true }, null, body);
+    var rating = ui.rating = el('div', { id: 'sbw-rating', hidden: true }, null, body);
     el('p', { class: 'sbw-rating-title' }, T.rateTitle, rating);
     var row = el('div', { class: 'sbw-stars', role: 'group', 'aria-label': T.rateGroup }, null, rating);
     [1, 2, 3, 4, 5].forEach(function (n) {
@@ -144,24 +138,16 @@
       stars.push(star);
     });
     el('label', { class: 'sbw-vh', for: 'sbw-rating-comment' }, T.comment, rating);
-    ui.comment = el('input', {
-      id: 'sbw-rating-comment', class: 'sbw-rating-comment', type: 'text',
-      maxlength: 500, placeholder: T.comment, autocomplete: 'off'
-    }, null, rating);
-    ui.rateSend = el('button', {
-      id: 'sbw-rating-send', class: 'sbw-rating-send', type: 'button', disabled: true
-    }, T.sendRating, rating);
+    ui.comment = el('input', { id: 'sbw-rating-comment', type: 'text', maxlength: 500, placeholder: T.comment }, null, rating);
+    ui.rateSend = el('button', { id: 'sbw-rating-send', type: 'button', disabled: true }, T.sendRating, rating);
 
     var bar = el('div', { class: 'sbw-bar' }, null, panel);
     el('label', { class: 'sbw-vh', for: 'sbw-input' }, T.inputLabel, bar);
-    ui.input = el('textarea', {
-      id: 'sbw-input', class: 'sbw-input', rows: 1, maxlength: 2000, placeholder: T.placeholder
-    }, null, bar);
-    ui.send = el('button', { id: 'sbw-send', class: 'sbw-send', type: 'button' }, T.send, bar);
+    ui.input = el('textarea', { id: 'sbw-input', rows: 1, maxlength: 2000, placeholder: T.placeholder }, null, bar);
+    ui.send = el('button', { id: 'sbw-send', type: 'button' }, T.send, bar);
 
     ui.bubble = el('button', {
-      id: 'sbw-bubble', class: 'sbw-bubble', type: 'button',
-      'aria-label': T.bubble, 'aria-expanded': 'false', 'aria-controls': 'sbw-panel'
+      id: 'sbw-bubble', type: 'button', 'aria-label': T.bubble, 'aria-expanded': 'false', 'aria-controls': 'sbw-panel'
     }, null, root);
     icon('sbw-icon', 'M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H10l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z', ui.bubble);
     el('span', { class: 'sbw-dot', 'aria-hidden': 'true' }, null, ui.bubble);
@@ -170,8 +156,8 @@
 
     ui.bubble.addEventListener('click', function () { setOpen(!isOpen, true); });
     ui.close.addEventListener('click', function () { setOpen(false, true); });
-    panel.addEventListener('keydown', function (e) {
-      if (e.key === 'Escape') { e.preventDefault(); setOpen(false, true); }
+    root.addEventListener('keydown', function (e) {
+      if (e.key === 'Escape' && isOpen) { e.preventDefault(); setOpen(false, true); }
     });
     ui.send.addEventListener('click', submitText);
     ui.input.addEventListener('keydown', function (e) {
@@ -187,15 +173,12 @@
     ui.rateSend.addEventListener('click', sendRating);
   }
 
-  function loadCss(done) {
-    var href = BASE + '/widget.css';
-    var finished = false;
-    function finish() { if (!finished) { finished = true; done(); } }
-    var link = el('link', { rel: 'stylesheet', href: href });
-    link.addEventListener('load', finish);
-    link.addEventListener('error', finish);
-    setTimeout(finish, 4000);
-    (document.head || document.documentElement).appendChild(link);
+  // The widget stays hidden until its styles are in (or failed, or 4 s passed).
+  function loadCss() {
+    function show() { ui.root.hidden = false; }
+    var link = el('link', { rel: 'stylesheet', href: BASE + '/widget.css' }, null, document.head || document.documentElement);
+    link.onload = link.onerror = show;
+    setTimeout(show, 4000);
   }
 
   // The textarea grows up to 5 rows.
@@ -211,7 +194,6 @@
     isOpen = !!open;
     ui.panel.hidden = !isOpen;
     ui.bubble.setAttribute('aria-expanded', String(isOpen));
-    ui.root.classList.toggle('sbw-is-open', isOpen);
     save(KEY_OPEN, isOpen ? '1' : '0');
     if (isOpen) {
       ui.bubble.classList.remove('sbw-unread');
@@ -246,7 +228,10 @@
     scrollDown(stick || from === 'customer');
   }
 
-  function addSystem(text) { addMsg('system', text); }
+  function addSystem(text) {
+    var lastLine = ui.log.lastChild;
+    if (!lastLine || lastLine.getAttribute('data-from') !== 'system' || lastLine.textContent !== String(text)) addMsg('system', text);
+  }
   function addBot(text, quiet) { addMsg('bot', text, T.bot, quiet); }
 
   function hasFrom(from) {
@@ -275,7 +260,6 @@
   function hideStatus() {
     clearTimeout(statusTimer);
     ui.status.hidden = true;
-    ui.status.textContent = '';
   }
 
   // items: [{title, msg}]; a click shows the title as the customer's line and sends msg.
@@ -302,11 +286,8 @@
   var ticket = null; // {n, position, wait, agent}
 
   function waitText(min) {
-    if (min < 60) return min + ' min';
     var h = Math.round(min / 60);
-    if (h < 24) return h + (h === 1 ? ' hour' : ' hours');
-    var d = Math.round(h / 24);
-    return d + (d === 1 ? ' day' : ' days');
+    return min < 60 ? min + ' min' : h + (h === 1 ? ' hour' : ' hours');
   }
 
   function renderTicket() {
@@ -395,6 +376,8 @@
     var sock;
     try { sock = new WebSocket(WS_URL); } catch (e) { return dropped(); }
     ws = sock;
+    // A connection that hangs without a welcome is given up after 10 s, then retried.
+    setTimeout(function () { if (ws === sock && !session) sock.close(); }, 10000);
     sock.onmessage = function (ev) {
       if (sock !== ws) return;
       String(ev.data).split('\n').forEach(function (line) { if (line.trim()) onLine(line); });
@@ -471,7 +454,9 @@
   function onLine(line) {
     var m;
     try { m = JSON.parse(line); } catch (e) { return; }
-    if (m && typeof m.type === 'string' && Object.prototype.hasOwnProperty.call(handlers, m.type)) handlers[m.type](m);
+    if (!m || typeof m.type !== 'string' || !handlers.hasOwnProperty(m.type)) return;
+    if (m.type !== 'queue') hideTyping(); // any answer ends the typing dots
+    handlers[m.type](m);
   }
 
   // A new chat: on the first connect, or when the stored one can't be resumed (lostText says why).
@@ -499,16 +484,10 @@
     setSession(m.session);
     var history = Array.isArray(m.history) ? m.history : [];
     if (!settled) {
-      // A new page: the chat so far, then anything typed while we were connecting.
-      var pending = [].slice.call(ui.log.childNodes);
-      var pendingShown = shown;
-      ui.log.textContent = '';
-      shown = [];
+      // A new page: show the chat so far.
       history.forEach(historyLine);
       if (history.length) addSystem(m.text);
       else addBot(m.text, true);
-      pending.forEach(function (node) { ui.log.appendChild(node); });
-      shown = shown.concat(pendingShown);
       scrollDown(true);
     } else {
       // The same page after a lost connection: add only what came while we were away,
@@ -541,7 +520,6 @@
     },
 
     reply: function (m) {
-      hideTyping();
       addBot(m.text);
       var items = [];
       (Array.isArray(m.options) ? m.options : []).forEach(function (o) {
@@ -554,7 +532,6 @@
     },
 
     handoff: function (m) {
-      hideTyping();
       setQuick([]);
       addBot(m.text);
       ticket = { n: m.ticket, position: m.position, wait: m.wait_minutes, agent: null };
@@ -570,7 +547,6 @@
     },
 
     received: function (m) {
-      hideTyping();
       if (!ticket && m.ticket != null) {
         ticket = { n: m.ticket };
         renderTicket();
@@ -579,7 +555,6 @@
     },
 
     queue_left: function (m) {
-      hideTyping();
       ticket = null;
       renderTicket();
       addBot(m.text);
@@ -594,7 +569,6 @@
     },
 
     agent: function (m) {
-      hideTyping();
       addMsg('agent', m.text, m.agent || T.team);
     },
 
@@ -615,7 +589,6 @@
     },
 
     error: function (m) {
-      hideTyping();
       if (awaitingHello && fresh) {
         // unknown_session (or the stored id was refused): keep the new chat.
         return adoptFresh(fresh, m.message || T.oops);
@@ -645,13 +618,16 @@
     connect();
   });
   window.addEventListener('pagehide', function () { unloading = true; });
-  window.addEventListener('pageshow', function () { unloading = false; });
+  window.addEventListener('pageshow', function (e) {
+    unloading = false;
+    if (e.persisted && settled && !ws) connect(); // back from the page cache
+  });
 
   // ---- Start ----
 
   function start() {
     build();
-    loadCss(function () { ui.root.hidden = false; });
+    loadCss();
     var storedOpen = load(KEY_OPEN);
     if (storedOpen === '1' || (storedOpen == null && OPEN_ATTR)) setOpen(true, false);
     else if (load(KEY_SESSION)) connect();
