@@ -107,6 +107,9 @@ public struct SupportEngine: Sendable {
             return answer(best.intent, confidence: best.score, result: result, reason: "confident match",
                           context: &context)
         }
+        guard best.score >= config.askThreshold else {
+            return fallback(result, context: &context, reason: "not sure, and too weak to offer choices")
+        }
         let close = candidates.filter {
             ($0.score >= config.clarifyThreshold && best.score - $0.score <= config.optionWindow + 1e-9)
                 || abs(best.closest - $0.closest) < Self.similarityTie
@@ -150,7 +153,7 @@ public struct SupportEngine: Sendable {
         return reply
     }
 
-    private func fallback(_ result: MatchResult, context: inout DialogueContext) -> BotReply {
+    private func fallback(_ result: MatchResult, context: inout DialogueContext, reason: String? = nil) -> BotReply {
         context.fallbackStreak += 1
         context.pendingOptions = []
         // Closest real topics; small talk ("Say hello") is no help to someone who was not understood.
@@ -162,7 +165,7 @@ public struct SupportEngine: Sendable {
         return BotReply(action: .fallback,
                         text: messages.fallback(suggestions: Array(suggestions), streak: context.fallbackStreak),
                         confidence: result.best?.score ?? 0, suggestions: Array(suggestions),
-                        reason: result.candidates.isEmpty ? "no known words" : "below the clarify threshold",
+                        reason: reason ?? (result.candidates.isEmpty ? "no known words" : "below the clarify threshold"),
                         match: result)
     }
 

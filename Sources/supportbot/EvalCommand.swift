@@ -129,10 +129,12 @@ struct Eval: ParsableCommand {
         let report = DatasetEvaluation.run(train: trainRows, test: testRows, holdout: holdout, seed: seed,
                                            alwaysAnswer: noFallback, matching: matching)
         if let scores {
-            var tsv = "set\tintent\tlanded_on\tscore\tlead\taction\ttext\n"
+            var tsv = "set\tintent\tlanded_on\tscore\tlead\taction\tprobability\trunner_up_probability\tclosest\t"
+                + "similarity\tmicroseconds\ttext\n"
             for row in report.rows {
                 tsv += "\(row.inScope ? "in_scope" : "out_of_scope")\t\(row.label)\t\(row.best ?? "")\t\(row.score)\t"
-                    + "\(row.lead)\t\(row.action.rawValue)\t\(row.text)\n"
+                    + "\(row.lead)\t\(row.action.rawValue)\t\(row.probability)\t\(row.runnerUpProbability)\t"
+                    + "\(row.closest)\t\(row.similarity)\t\(row.microseconds)\t\(row.text)\n"
             }
             try tsv.write(toFile: scores, atomically: true, encoding: .utf8)
         }

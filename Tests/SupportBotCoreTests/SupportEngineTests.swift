@@ -134,6 +134,30 @@ struct SupportEngineClarifyTests {
         return reply
     }
 
+    @Test("a split match asks only when the best intent is strong enough (ask_threshold); else it falls back")
+    func askThreshold() throws {
+        var fresh = DialogueContext()
+        let asked = ShopKnowledge.engine.reply(to: "gift card", context: &fresh)
+        #expect(asked.action == .clarify)
+        let score = try #require(asked.match?.best?.score)
+        #expect(score >= MatchingConfig().askThreshold)
+
+        // The same split match, with the bar just above its score: not understood, with the close topics offered.
+        var matching = MatchingConfig()
+        matching.askThreshold = score + 0.01
+        let strict = SupportEngine(knowledgeBase: KnowledgeBase(
+            intents: ShopKnowledge.intents, articles: ShopKnowledge.articles, settings: ["email": "help@shop.example"],
+            matching: matching), version: 1)
+        var context = DialogueContext()
+        let reply = strict.reply(to: "gift card", context: &context)
+        #expect(reply.action == .fallback)
+        #expect(reply.reason == "not sure, and too weak to offer choices")
+        #expect(context.pendingOptions.isEmpty)
+        // A clear match below the bar is still answered: the bar is only for asking.
+        var clear = DialogueContext()
+        #expect(strict.reply(to: "where is my refund", context: &clear).action == .answer)
+    }
+
     @Test("two overlapping intents give a numbered clarify question")
     func clarify() {
         var chat = Conversation()

@@ -23,6 +23,14 @@ public struct DatasetReport: Sendable {
         public var score: Double
         public var lead: Double
         public var action: ReplyAction
+        /// The evidence behind the top intent's score: the classifier's probability (and the runner-up's), the
+        /// cosine with its closest example, and the similarity part of the score.
+        public var probability: Double = 0
+        public var runnerUpProbability: Double = 0
+        public var closest: Double = 0
+        public var similarity: Double = 0
+        /// Time to reply to this message.
+        public var microseconds: Double = 0
     }
 
     public var rows: [Row] = []
@@ -119,7 +127,10 @@ public enum DatasetEvaluation {
             report.rows.append(.init(text: row.text, label: row.label, inScope: inScope,
                                      best: match.best?.intent ?? reply.intent,
                                      score: match.best?.score ?? reply.confidence, lead: match.lead,
-                                     action: reply.action))
+                                     action: reply.action, probability: match.best?.probability ?? 0,
+                                     runnerUpProbability: match.candidates.dropFirst().first?.probability ?? 0,
+                                     closest: match.best?.closest ?? 0, similarity: match.best?.similarity ?? 0,
+                                     microseconds: elapsed.microseconds))
             if inScope {
                 report.inScopeRows += 1
                 var entry = perIntent[row.label] ?? (0, 0)

@@ -5,8 +5,12 @@ public struct MatchingConfig: Sendable, Equatable, Codable {
     public var answerThreshold: Double = 0.21
     /// …and beats the runner-up by at least this margin; otherwise clarify.
     public var ambiguityMargin: Double = 0.05
-    /// Below this score the bot says it did not understand (fallback).
+    /// Below this score the bot says it did not understand (fallback). Options offered in a clarify score at least this.
     public var clarifyThreshold: Double = 0.19
+    /// When the bot is not sure (the top intents too close, or the best below `answerThreshold`), it asks "Did you
+    /// mean…?" only if the best intent scores at least this; otherwise it says it did not understand. A weak,
+    /// split match is more often a question the knowledge base does not cover than one it does.
+    public var askThreshold: Double = 0.30
     /// How many options a clarify question offers.
     public var maxOptions: Int = 3
     /// Candidates within this distance of the best one are offered when clarifying.
@@ -28,7 +32,7 @@ public struct MatchingConfig: Sendable, Equatable, Codable {
     public init() {}
 
     static let settingNames = [
-        "answer_threshold", "ambiguity_margin", "clarify_threshold", "option_window", "max_options", "bigram_weight",
+        "answer_threshold", "ambiguity_margin", "clarify_threshold", "ask_threshold", "option_window", "max_options", "bigram_weight",
         "example_weight", "function_word_weight", "classifier_weight", "classifier_temperature", "classifier_epochs",
     ]
 
@@ -43,6 +47,7 @@ public struct MatchingConfig: Sendable, Equatable, Codable {
         case "answer_threshold": return fraction { $0.answerThreshold = $1 }
         case "ambiguity_margin": return fraction { $0.ambiguityMargin = $1 }
         case "clarify_threshold": return fraction { $0.clarifyThreshold = $1 }
+        case "ask_threshold": return fraction { $0.askThreshold = $1 }
         case "option_window": return fraction { $0.optionWindow = $1 }
         case "bigram_weight":
             guard value > 0 else { return "matching.bigram_weight must be above 0 and at most 1" }
