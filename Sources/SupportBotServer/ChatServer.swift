@@ -76,11 +76,19 @@ final class ConnectionControl: Sendable {
         }
     }
 
+    /// How long a stopping connection gets to finish its reply and take its last lines. A client that stops reading
+    /// would otherwise hold the shutdown for ever.
+    static let stopGrace: TimeAmount = .seconds(5)
+
     func stop() {
-        let closeNow = state.withLock { state -> Bool in
+        let (closeNow, first) = state.withLock { state -> (Bool, Bool) in
             let wasStopping = state.stopping
             state.stopping = true
-            return !state.busy && !wasStopping
+            return (!state.busy && !wasStopping, !wasStopping)
+        }
+        if first {
+            let channel = self.channel
+            channel.eventLoop.scheduleTask(in: Self.stopGrace) { channel.close(promise: nil) }
         }
         guard closeNow else { return }
         channel.writeAndFlush(ByteBuffer(bytes: Self.shuttingDownLine)).whenComplete { _ in self.channel.close(promise: nil) }

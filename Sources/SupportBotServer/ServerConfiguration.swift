@@ -25,6 +25,8 @@ public struct ServerConfiguration: Sendable {
     /// Origins (like `https://shop.example`) whose pages may open the WebSockets, besides the server's own pages;
     /// `*` allows any.
     public var allowedOrigins: [String] = []
+    /// Seconds a web connection may stay plain HTTP (its request and answer, or the WebSocket handshake).
+    public var webRequestDeadlineSeconds: Int64 = 10
 
     public init() {}
 }

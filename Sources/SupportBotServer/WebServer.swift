@@ -6,6 +6,7 @@ import NIOPosix
 import NIOWebSocket
 import ServiceLifecycle
 import SupportBotCore
+import Synchronization
 
 /// The HTTP listener for browsers: the demo shop page, the chat widget's files, the agent console page, a health
 /// check, and WebSockets at `/chat` and `/agent` that carry exactly the customer and agent protocols.
@@ -32,8 +33,8 @@ public final class WebServer: Service, Sendable {
     public var localAddress: SocketAddress? { serverChannel.channel.localAddress }
     public var port: Int { localAddress?.port ?? 0 }
 
-    /// How long a plain HTTP connection may take to send its request.
-    static let requestTimeout: TimeAmount = .seconds(30)
+    /// Most connections at once that are not (yet) WebSockets; more are closed straight away.
+    static let maxPlainConnections = 1_000
 
     private init(serverChannel: NIOAsyncChannel<EventLoopFuture<Accepted>, Never>, site: WebSite,
                  chat: LineConnections, agents: LineConnections?, logger: Logger) {
@@ -51,7 +52,8 @@ public final class WebServer: Service, Sendable {
         let configuration = services.configuration
         let chat = chatServer.connections
         let agents = agentServer?.connections
-        let originPolicy = OriginPolicy(allowed: configuration.allowedOrigins)
+        let originPolicy = OriginPolicy(allowed: configuration.allowedOrigins, serverHost: configuration.host)
+        let plainConnections = PlainConnectionCount(limit: maxPlainConnections)
         let logger = services.logger
         let site = WebSite(engine: services.engine, chat: chat, agentConsole: agents != nil, originPolicy: originPolicy)
 
@@ -64,9 +66,13 @@ public final class WebServer: Service, Sendable {
             .bind(host: configuration.host, port: configuration.httpPort) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    // Until a WebSocket is set up, a quiet connection is closed (no half-sent requests held open).
-                    try sync.addHandler(IdleStateHandler(readTimeout: requestTimeout), name: "request-timer")
-                    try sync.addHandler(CloseWhenIdleHandler(), name: "request-timeout")
+                    // Until a WebSocket is set up, the connection is on a deadline, and counted.
+                    guard plainConnections.enter() else { throw TooManyPlainConnections() }
+                    // The request and the answer, or the handshake, must be done by then: a fixed deadline from the
+                    // accept, so sending a byte now and then does not keep a connection open.
+                    let deadline = TimeAmount.seconds(configuration.webRequestDeadlineSeconds)
+                    try sync.addHandler(RequestDeadlineHandler(deadline: deadline, count: plainConnections),
+                                        name: "request-deadline")
                     let upgrader = NIOTypedWebSocketServerUpgrader<Accepted>(
                         // Room for a message a bit over the limit, so the client gets `line_too_long`, not a
                         // bare protocol error.
@@ -74,7 +80,7 @@ public final class WebServer: Service, Sendable {
                         shouldUpgrade: { channel, head in
                             let route = Self.route(head)
                             let allowed = route.map { $0 == .chat || agents != nil } ?? false
-                                && originPolicy.allows(head)
+                                && originPolicy.allows(head, route: route ?? .chat)
                             if !allowed {
                                 // NIO drops the request head of an upgrade it does not make, so the refusal is
                                 // answered here, while the head is at hand.
@@ -100,8 +106,7 @@ public final class WebServer: Service, Sendable {
                                 let route = Self.route(head) ?? .chat
                                 let limits = route == .chat ? chat.limits : agents?.limits ?? chat.limits
                                 let sync = channel.pipeline.syncOperations
-                                _ = sync.removeHandler(name: "request-timeout")
-                                _ = sync.removeHandler(name: "request-timer")
+                                _ = sync.removeHandler(name: "request-deadline")
                                 try sync.addHandler(IdleStateHandler(readTimeout: .seconds(limits.idleTimeoutSeconds)))
                                 try sync.addHandler(WebSocketLineAdapter(maximumLength: limits.maxLineBytes))
                                 try sync.addHandler(IdleTimeoutHandler())
@@ -208,17 +213,23 @@ public final class WebServer: Service, Sendable {
 }
 
 /// Which pages may open the WebSockets. Browsers always send `Origin` with a WebSocket request; a page on another
-/// site could otherwise open a chat in the visitor's name. Allowed: the server's own pages (the origin matches the
-/// `Host` the browser used), the origins given with `serve --allowed-origin`, or any when the list holds `*`.
+/// site could otherwise open chats in the visitor's name. Allowed:
+/// - the server's own pages: the origin is the address the browser used (`Host`), and that address is an IP address,
+///   `localhost` or the `--host` the server listens on. A domain name must be listed: a hostile site can point its
+///   own name at 127.0.0.1 (DNS rebinding), and its pages would then look like the server's own;
+/// - the origins given with `serve --allowed-origin`, or any when the list holds `*` (for `/chat` only: the agent
+///   console is always same-site or listed).
 /// Clients that are not browsers (no `Origin`) are let in, as on the TCP port.
 struct OriginPolicy: Sendable {
     let allowed: Set<String>
     let anyOrigin: Bool
+    let serverHost: String
 
-    init(allowed: [String]) {
+    init(allowed: [String], serverHost: String = "127.0.0.1") {
         let normalised = allowed.map(Self.normalise)
         self.allowed = Set(normalised)
         self.anyOrigin = normalised.contains("*")
+        self.serverHost = Self.normalise(serverHost)
     }
 
     static func normalise(_ origin: String) -> String {
@@ -227,24 +238,72 @@ struct OriginPolicy: Sendable {
         return text
     }
 
-    func allows(_ head: HTTPRequestHead) -> Bool {
+    func allows(_ head: HTTPRequestHead, route: WebServer.Route) -> Bool {
         guard let origin = head.headers.first(name: "origin").map(Self.normalise) else { return true }
-        if anyOrigin || allowed.contains(origin) { return true }
-        guard let host = head.headers.first(name: "host").map(Self.normalise), !host.isEmpty else { return false }
-        return origin == "http://" + host || origin == "https://" + host
+        if allowed.contains(origin) || (anyOrigin && route == .chat) { return true }
+        guard let host = head.headers.first(name: "host").map(Self.normalise), !host.isEmpty,
+              origin == "http://" + host || origin == "https://" + host else { return false }
+        return isOwnName(Self.hostName(host))
+    }
+
+    /// "127.0.0.1:7780" → "127.0.0.1", "[::1]:7780" → "::1", "shop.example" → "shop.example".
+    static func hostName(_ host: String) -> String {
+        if host.hasPrefix("["), let end = host.firstIndex(of: "]") {
+            return String(host[host.index(after: host.startIndex)..<end])
+        }
+        return host.split(separator: ":", maxSplits: 1).first.map(String.init) ?? host
+    }
+
+    private func isOwnName(_ name: String) -> Bool {
+        if name == "localhost" || name == serverHost { return true }
+        if name.contains(":") { return true }  // an IPv6 address
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { UInt8($0) != nil }
     }
 }
 
-/// Closes a connection that stayed quiet past its `IdleStateHandler` read timeout.
-final class CloseWhenIdleHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = NIOAny
+struct TooManyPlainConnections: Error {}
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            context.close(promise: nil)
-            return
+/// Counts connections that are not WebSockets (yet).
+final class PlainConnectionCount: Sendable {
+    private let count = Mutex(0)
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func enter() -> Bool {
+        count.withLock { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
         }
-        context.fireUserInboundEventTriggered(event)
+    }
+
+    func leave() { count.withLock { $0 -= 1 } }
+}
+
+/// Closes the connection when the deadline passes, unless it became a WebSocket first (this handler is then
+/// removed). Leaves the plain-connection count when it goes, whichever way.
+final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+    private let deadline: TimeAmount
+    private let count: PlainConnectionCount
+    private var timer: Scheduled<Void>?
+
+    init(deadline: TimeAmount, count: PlainConnectionCount) {
+        self.deadline = deadline
+        self.count = count
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        timer = context.eventLoop.scheduleTask(in: deadline) { channel.close(promise: nil) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        count.leave()
     }
 }
 

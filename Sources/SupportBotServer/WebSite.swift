@@ -107,7 +107,7 @@ struct WebSite: Sendable {
         guard path == "/chat" || (path == "/agent" && agentConsole) else {
             return .text(.notFound, "There is no WebSocket here. Use /chat for customers or /agent for agents.")
         }
-        guard originPolicy.allows(head) else {
+        guard originPolicy.allows(head, route: path == "/agent" ? .agent : .chat) else {
             let origin = head.headers.first(name: "origin") ?? ""
             return .text(.forbidden, "Pages from \(origin) may not open the chat. "
                 + "To allow them, start the server with --allowed-origin \(origin)")

@@ -6,8 +6,12 @@ import NIOWebSocket
 ///
 /// - Messages split into fragments are joined; a message over `maximumLength` bytes becomes `.tooLong` (the session
 ///   then answers `line_too_long` and closes, as on TCP), and everything after it is dropped.
-/// - Pings get pongs. A close frame from the client is answered with a close frame, then the connection closes.
-/// - When the server closes the connection, a close frame goes out first, so browsers see a clean close.
+/// - Pings get pongs, at most `pingsPerSecond` on average and only while the client reads what it is sent, so a
+///   ping flood can't make the server buffer without end.
+/// - A frame that breaks RFC 6455 (not masked, reserved bits or opcodes, a fragment out of place) closes the
+///   connection with 1002 (protocol error).
+/// - A close frame from the client is answered with a close frame, then the connection closes. When the server
+///   closes the connection, a close frame goes out first, so browsers see a clean close.
 final class WebSocketLineAdapter: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = InboundLine
@@ -21,18 +25,26 @@ final class WebSocketLineAdapter: ChannelDuplexHandler, RemovableChannelHandler 
     /// After `.tooLong`, the rest of the input is thrown away.
     private var overflowed = false
     private var closeSent = false
+    private var pings = RateLimiter(burst: 10, perSecond: 2)
 
     init(maximumLength: Int) { self.maximumLength = maximumLength }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        guard !closeSent else { return }
+        // Clients must mask every frame, and no extension is agreed, so the reserved bits stay clear.
+        guard frame.maskKey != nil, !frame.rsv1, !frame.rsv2, !frame.rsv3 else {
+            return protocolError(context: context)
+        }
         switch frame.opcode {
         case .text, .binary, .continuation:
-            if frame.opcode == .continuation && !inMessage { return }
+            // A new message may not start inside a fragmented one, and a continuation needs one to continue.
+            guard (frame.opcode == .continuation) == inMessage else { return protocolError(context: context) }
             if frame.opcode != .continuation {
                 pending.removeAll(keepingCapacity: true)
                 inMessage = true
             }
+            if frame.fin { inMessage = false }
             guard !overflowed else { return }
             let payload = frame.unmaskedData
             guard pending.count + payload.readableBytes <= maximumLength else {
@@ -43,21 +55,35 @@ final class WebSocketLineAdapter: ChannelDuplexHandler, RemovableChannelHandler 
             }
             pending.append(contentsOf: payload.readableBytesView)
             guard frame.fin else { return }
-            inMessage = false
             let line = pending
             pending.removeAll(keepingCapacity: true)
             context.fireChannelRead(wrapInboundOut(.line(line)))
         case .ping:
+            // RFC 6455 lets a busy endpoint answer only some pings; a client that does not read gets none.
+            guard context.channel.isWritable, pings.allow() else { return }
             let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
-        case .connectionClose:
-            // Echo the client's code (if any), then close: the session hears that the client went away.
-            var data = frame.unmaskedData
-            let code = data.readSlice(length: 2) ?? ByteBuffer()
-            sendClose(context: context, data: code)
-        default:
+        case .pong:
             break
+        case .connectionClose:
+            // Echo a valid code (or none), then close: the session hears that the client went away.
+            var data = frame.unmaskedData
+            let code = data.readInteger(as: UInt16.self)
+            var reply = context.channel.allocator.buffer(capacity: 2)
+            if let code {
+                let valid = (1000...1003).contains(code) || (1007...1011).contains(code) || (3000...4999).contains(code)
+                reply.writeInteger(valid ? code : 1002)
+            }
+            sendClose(context: context, data: reply)
+        default:
+            protocolError(context: context)
         }
+    }
+
+    private func protocolError(context: ChannelHandlerContext) {
+        var code = context.channel.allocator.buffer(capacity: 2)
+        code.write(webSocketErrorCode: .protocolError)
+        sendClose(context: context, data: code)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

@@ -287,6 +287,83 @@ final class WebSocketClientEncoder: ChannelOutboundHandler {
     }
 }
 
+/// A WebSocket spoken byte by byte, for the frame rules: a handshake, then frames exactly as given, then everything
+/// the server sends until it closes (or `timeout`), split into frames.
+enum RawWebSocket {
+    struct Frame {
+        var opcode: UInt8
+        var payload: [UInt8]
+        var text: String { String(decoding: payload, as: UTF8.self) }
+        /// The status code of a close frame.
+        var closeCode: Int? { opcode == 0x8 && payload.count >= 2 ? Int(payload[0]) << 8 | Int(payload[1]) : nil }
+    }
+
+    /// One frame as a client would send it (masked unless `masked` is false).
+    static func frame(_ opcode: UInt8, _ payload: [UInt8], fin: Bool = true, masked: Bool = true,
+                      rsv1: Bool = false) -> [UInt8] {
+        var bytes: [UInt8] = [(fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode]
+        let maskBit: UInt8 = masked ? 0x80 : 0
+        if payload.count < 126 {
+            bytes.append(maskBit | UInt8(payload.count))
+        } else {
+            bytes += [maskBit | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+        }
+        guard masked else { return bytes + payload }
+        let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+        return bytes + mask + payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+    }
+
+    static func text(_ text: String, fin: Bool = true) -> [UInt8] { frame(0x1, Array(text.utf8), fin: fin) }
+    static let close = frame(0x8, [0x03, 0xE8])
+
+    /// - Parameter thenClose: after the frames, wait a moment (so the server can answer them) and send a close frame.
+    static func exchange(port: Int, path: String = "/chat", _ frames: [[UInt8]], thenClose: Bool = false,
+                         timeout: Duration = .seconds(5)) async throws -> [Frame] {
+        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let closer = Task {
+            try? await Task.sleep(for: timeout)
+            try? await channel.channel.close()
+        }
+        defer { closer.cancel() }
+        var received: [UInt8] = []
+        try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: request))
+            for frame in frames { try await outbound.write(ByteBuffer(bytes: frame)) }
+            if thenClose {
+                try await Task.sleep(for: .milliseconds(300))
+                try await outbound.write(ByteBuffer(bytes: close))
+            }
+            do {
+                for try await buffer in inbound { received += buffer.readableBytesView }
+            } catch {}
+        }
+        guard let end = received.firstRange(of: Array("\r\n\r\n".utf8)) else { return [] }
+        var rest = received[end.upperBound...]
+        var parsed: [Frame] = []
+        while rest.count >= 2 {
+            let first = rest[rest.startIndex], second = rest[rest.startIndex + 1]
+            var length = Int(second & 0x7F), header = 2
+            if length == 126 {
+                guard rest.count >= 4 else { break }
+                length = Int(rest[rest.startIndex + 2]) << 8 | Int(rest[rest.startIndex + 3])
+                header = 4
+            }
+            guard rest.count >= header + length else { break }
+            let start = rest.startIndex + header
+            parsed.append(Frame(opcode: first & 0x0F, payload: Array(rest[start..<start + length])))
+            rest = rest[(start + length)...]
+        }
+        return parsed
+    }
+}
+
 /// One plain HTTP exchange over a real socket: the raw request goes out, everything until the server closes
 /// comes back, split into status code, headers (lower-cased names) and body.
 struct HTTPExchange {
@@ -376,7 +453,8 @@ final class LineClient: Sendable {
 
     /// A client on the web listener's WebSocket at `path` (`/chat` or `/agent`); each line is one text frame.
     /// Throws `WebSocketRefused` when the server does not upgrade.
-    static func connectWebSocket(port: Int, path: String = "/chat", origin: String? = nil) async throws -> LineClient {
+    static func connectWebSocket(port: Int, path: String = "/chat", origin: String? = nil,
+                                 host: String? = nil) async throws -> LineClient {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -385,7 +463,7 @@ final class LineClient: Sendable {
                     return try NIOAsyncChannel<InboundLine, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
-        var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\n"
+        var request = "GET \(path) HTTP/1.1\r\nHost: \(host ?? "127.0.0.1:\(port)")\r\nUpgrade: websocket\r\n"
             + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         if let origin { request += "Origin: \(origin)\r\n" }
         try await channel.channel.writeAndFlush(ByteBuffer(string: request + "\r\n")).get()

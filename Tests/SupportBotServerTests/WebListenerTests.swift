@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import Testing
 @testable import SupportBotCore
 @testable import SupportBotServer
@@ -113,6 +115,68 @@ struct WebListenerTests {
         await running.stop()
     }
 
+    @Test func frameRules() async throws {
+        let running = try await RunningServer.start(web: true) { $0.maxLineBytes = 200 }
+        let port = running.webPort
+        typealias Raw = RawWebSocket
+
+        // A message in two fragments, with a ping between them: one message, and a pong.
+        var frames = try await Raw.exchange(port: port, [
+            Raw.text("{\"type\":", fin: false), Raw.frame(0x9, Array("hi".utf8)), Raw.frame(0x0, Array("\"ping\"}".utf8)),
+        ], thenClose: true)
+        #expect(frames.contains { $0.text.contains("\"welcome\"") })
+        #expect(frames.contains { $0.opcode == 0xA && $0.text == "hi" }, "no pong")
+        #expect(frames.contains { $0.text == "{\"type\":\"pong\"}" }, "\(frames.map(\.text))")
+        #expect(frames.last?.closeCode == 1000, "the client's close is answered")
+
+        // Too long: line_too_long, then a close frame.
+        frames = try await Raw.exchange(port: port, [Raw.text(String(repeating: "a", count: 150), fin: false),
+                                                     Raw.frame(0x0, Array(String(repeating: "b", count: 100).utf8))])
+        #expect(frames.dropLast().last?.text.contains("line_too_long") == true, "\(frames.map(\.text))")
+        #expect(frames.last?.closeCode == 1000)
+
+        // Broken frames close the connection with 1002 (protocol error).
+        let broken: [(String, [UInt8])] = [
+            ("not masked", Raw.frame(0x1, Array("{\"type\":\"ping\"}".utf8), masked: false)),
+            ("reserved bit", Raw.frame(0x1, Array("hi".utf8), rsv1: true)),
+            ("reserved opcode", Raw.frame(0x3, Array("hi".utf8))),
+            ("continuation out of nowhere", Raw.frame(0x0, Array("hi".utf8))),
+            ("new message inside a fragmented one", Raw.text("{", fin: false) + Raw.text("hi")),
+        ]
+        for (name, frame) in broken {
+            let answer = try await Raw.exchange(port: port, [frame])
+            #expect(answer.last?.closeCode == 1002, "\(name): \(answer.map(\.opcode))")
+            #expect(!answer.contains { $0.text.contains("pong") || $0.text.contains("reply") }, "\(name)")
+        }
+        await running.stop()
+    }
+
+    @Test func slowRequestsAreCutAtTheDeadline() async throws {
+        let running = try await RunningServer.start(web: true) { $0.webRequestDeadlineSeconds = 1 }
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: running.webPort) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let start = ContinuousClock.now
+        try await channel.executeThenClose { inbound, outbound in
+            // A byte every 300 ms would reset an idle timer for ever; the deadline still comes.
+            let dripper = Task {
+                for byte in "GET / HTTP/1.1\r\nHost: x\r\n".utf8 {
+                    try await outbound.write(ByteBuffer(bytes: [byte]))
+                    try await Task.sleep(for: .milliseconds(300))
+                }
+            }
+            defer { dripper.cancel() }
+            do { for try await _ in inbound {} } catch {}
+        }
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed < .seconds(4), "still open after \(elapsed)")
+        #expect(elapsed > .milliseconds(700))
+        await running.stop()
+    }
+
     @Test func webSocketsShareTheConnectionLimit() async throws {
         let running = try await RunningServer.start(web: true) { $0.maxConnections = 1 }
         let tcp = try await running.connect()
@@ -145,11 +209,36 @@ struct WebListenerTests {
         }
         await running.stop()
 
-        let open = try await RunningServer.start(web: true) { $0.allowedOrigins = ["*"] }
+        let open = try await RunningServer.start(handoff: HandoffFixture.quickGrace, web: true) {
+            $0.allowedOrigins = ["*"]
+        }
         let anyone = try await LineClient.connectWebSocket(port: open.webPort, origin: "https://evil.example")
         _ = try await anyone.next(type: "welcome")
         await anyone.close()
+        // `*` is for the chat only: the agent console takes its own pages and listed sites.
+        await #expect(throws: WebSocketRefused.self) {
+            _ = try await LineClient.connectWebSocket(port: open.webPort, path: "/agent", origin: "https://evil.example")
+        }
         await open.stop()
+    }
+
+    @Test func aSiteThatPointsItsNameAtTheServerIsNotItsOwnPage() async throws {
+        // DNS rebinding: evil.example resolves to 127.0.0.1, so its page sends Origin and Host that agree.
+        let running = try await RunningServer.start(handoff: HandoffFixture.quickGrace, web: true)
+        let port = running.webPort
+        for path in ["/chat", "/agent"] {
+            await #expect(throws: WebSocketRefused.self, "\(path)") {
+                _ = try await LineClient.connectWebSocket(port: port, path: path, origin: "http://evil.example:\(port)",
+                                                          host: "evil.example:\(port)")
+            }
+        }
+        // Addresses and localhost are the server's own names.
+        for host in ["localhost:\(port)", "127.0.0.1:\(port)", "[::1]:\(port)"] {
+            let client = try await LineClient.connectWebSocket(port: port, origin: "http://\(host)", host: host)
+            _ = try await client.next(type: "welcome")
+            await client.close()
+        }
+        await running.stop()
     }
 
     @Test func agentConsoleProtocolOverWebSocket() async throws {

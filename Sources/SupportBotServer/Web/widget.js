@@ -396,8 +396,8 @@
     setState('offline');
     if (unloading) return;
     if (idleClosed) {
-      // A quiet chat timed out: come back now if the panel is open, or when it opens.
-      if (isOpen) retryTimer = setTimeout(connect, 300);
+      // A quiet chat timed out: come back when the customer does something (opens, clicks in, types), so a
+      // forgotten tab does not hold a connection for ever.
       return;
     }
     goOffline();
@@ -628,6 +628,7 @@
   function start() {
     build();
     loadCss();
+    ui.input.addEventListener('focus', function () { if (idleClosed && !ws && !retryTimer) connect(); });
     var storedOpen = load(KEY_OPEN);
     if (storedOpen === '1' || (storedOpen == null && OPEN_ATTR)) setOpen(true, false);
     else if (load(KEY_SESSION)) connect();
