@@ -53,7 +53,10 @@ public final class Matcher: Sendable {
 
     private let intents: [IntentInfo]
     private let exampleIntent: [Int32]
+    /// Examples of intent i are `intentExampleStart[i]..<intentExampleStart[i + 1]` (they are stored intent by intent).
+    private let intentExampleStart: [Int32]
     private let exampleText: [String]
+    /// Each example's features in reading order: its stems, then its stem pairs (for `sharedTerms`).
     private let exampleTerms: [[Int32]]
     private let unigramIDs: [String: Int32]
     private let bigramIDs: [UInt64: Int32]
@@ -137,6 +140,7 @@ public final class Matcher: Sendable {
                 let stems = traces.map(\.stem)
                 let terms = stems.map(unigram)
                 var features: [Int32: Int] = [:]
+                var ordered = terms
                 for term in terms { features[term, default: 0] += 1 }
                 for (a, b) in zip(terms, terms.dropFirst()) {
                     let key = UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))
@@ -150,17 +154,18 @@ public final class Matcher: Sendable {
                         documentFrequency.append(0)
                     }
                     features[id, default: 0] += 1
+                    ordered.append(id)
                 }
                 for feature in features.keys { documentFrequency[Int(feature)] += 1 }
                 exampleFeatures.append(features)
-                exampleTerms.append(terms)
+                exampleTerms.append(ordered)
                 exampleIntent.append(intentIndex)
                 exampleText.append(example)
             }
         }
 
         let total = Double(max(exampleText.count, 1))
-        let isBigram = { (feature: Int) -> Bool in featureNames[feature].contains(" ") }
+        let isBigram = { (feature: Int) -> Bool in featureNames[feature].utf8.contains(UInt8(ascii: " ")) }
         var idf = [Float](repeating: 0, count: featureNames.count)
         var maxIDF: Float = 1
         for feature in featureNames.indices {
@@ -209,6 +214,10 @@ public final class Matcher: Sendable {
 
         self.intents = intents
         self.exampleIntent = exampleIntent
+        var intentExampleStart = [Int32](repeating: 0, count: intents.count + 1)
+        for intent in exampleIntent { intentExampleStart[Int(intent) + 1] += 1 }
+        for i in intents.indices { intentExampleStart[i + 1] += intentExampleStart[i] }
+        self.intentExampleStart = intentExampleStart
         self.exampleText = exampleText
         self.exampleTerms = exampleTerms
         self.unigramIDs = unigramIDs
@@ -264,45 +273,49 @@ public final class Matcher: Sendable {
         guard norm > 0, !query.isEmpty else { return [] }
         query = query.map { ($0.0, $0.1 / norm) }
 
+        // Dot products through the inverted index. Every weight is above 0, so an example shares a feature with the
+        // message exactly when its dot product is above 0. (The hot loop of the matcher: no bounds checks.)
         var dot = [Float](repeating: 0, count: exampleText.count)
-        var seen = [Bool](repeating: false, count: exampleText.count)
-        var touched: [Int32] = []
-        for (feature, weight) in query {
-            let start = Int(postingStart[Int(feature)]), end = Int(postingStart[Int(feature) + 1])
-            for p in start..<end {
-                let example = Int(postingExample[p])
-                if !seen[example] {
-                    seen[example] = true
-                    touched.append(Int32(example))
+        dot.withUnsafeMutableBufferPointer { dot in
+            postingStart.withUnsafeBufferPointer { starts in
+                postingExample.withUnsafeBufferPointer { examples in
+                    postingWeight.withUnsafeBufferPointer { weights in
+                        for (feature, weight) in query {
+                            var p = Int(starts[Int(feature)])
+                            let end = Int(starts[Int(feature) + 1])
+                            while p < end {
+                                dot[Int(examples[p])] += weight * weights[p]
+                                p += 1
+                            }
+                        }
+                    }
                 }
-                dot[example] += weight * postingWeight[p]
             }
         }
 
-        // Per intent: the closest example, and the cosine with the sum of all its examples. Flat arrays indexed by
-        // intent (a dictionary here cost more than the dot products on a 10,000-example engine).
+        // Per intent: the closest example (the first one on a tie), and the cosine with the sum of all its examples.
+        // An intent's examples are stored together, so this is one pass over the dot products, in order.
         let isEligible = intents.map { eligible($0, context: context) }
         var best = [Float](repeating: 0, count: intents.count)
         var sum = [Float](repeating: 0, count: intents.count)
         var bestExample = [Int32](repeating: -1, count: intents.count)
         var hitIntents: [Int32] = []
-        for example in touched {
-            let e = Int(example)
-            let intent = exampleIntent[e]
-            let i = Int(intent)
-            guard isEligible[i] else { continue }
-            let score = dot[e]
-            if bestExample[i] >= 0 {
-                sum[i] += score
-                if score > best[i] || (score == best[i] && example < bestExample[i]) {
-                    best[i] = score
-                    bestExample[i] = example
+        dot.withUnsafeBufferPointer { dot in
+            for i in intents.indices where isEligible[i] {
+                // Without branches (most dot products are 0 and the rest come in no order a CPU can guess).
+                var top: Float = 0, total: Float = 0, topExample = -1
+                for e in Int(intentExampleStart[i])..<Int(intentExampleStart[i + 1]) {
+                    let score = dot[e]
+                    total += score
+                    let better = score > top
+                    top = better ? score : top
+                    topExample = better ? e : topExample
                 }
-            } else {
-                hitIntents.append(intent)
-                best[i] = score
-                sum[i] = score
-                bestExample[i] = example
+                guard topExample >= 0 else { continue }
+                hitIntents.append(Int32(i))
+                best[i] = top
+                sum[i] = total
+                bestExample[i] = Int32(topExample)
             }
         }
 
@@ -340,7 +353,7 @@ public final class Matcher: Sendable {
         }
         scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.intent < $1.intent }
 
-        let queryFeatures = Set(queryCounts.keys)
+        let queryFeatures = query.map(\.0)  // sorted
         return scored.prefix(limit).map { item in
             let info = intents[Int(item.intent)]
             return Candidate(intent: info.id, title: info.title, score: (item.score * 1000).rounded() / 1000,
@@ -357,13 +370,19 @@ public final class Matcher: Sendable {
         info.after.isEmpty || context.contains(where: info.after.contains)
     }
 
-    private func sharedTerms(example: Int, query: Set<Int32>) -> [String] {
-        let terms = exampleTerms[example]
-        var features = terms
-        for (a, b) in zip(terms, terms.dropFirst()) {
-            if let id = bigramIDs[UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))] { features.append(id) }
+    /// - Parameter query: the message's feature ids, sorted.
+    private func sharedTerms(example: Int, query: [Int32]) -> [String] {
+        let features = exampleTerms[example]
+        func inQuery(_ feature: Int32) -> Bool {
+            var low = 0, high = query.count
+            while low < high {
+                let middle = (low + high) / 2
+                if query[middle] < feature { low = middle + 1 } else { high = middle }
+            }
+            return low < query.count && query[low] == feature
         }
-        var seen = Set<Int32>()
-        return features.filter { query.contains($0) && seen.insert($0).inserted }.map { featureNames[Int($0)] }
+        var shared: [Int32] = []
+        for feature in features where inQuery(feature) && !shared.contains(feature) { shared.append(feature) }
+        return shared.map { featureNames[Int($0)] }
     }
 }

@@ -66,7 +66,8 @@ public enum TextNormalizer {
 
     static func expandContraction(_ word: String) -> [String] {
         if let whole = wholeContractions[word] { return whole }
-        if !word.contains("'") { return [word] }
+        // A byte search: `String.contains(String)` goes through Foundation and cost a tenth of each reply.
+        if !word.utf8.contains(UInt8(ascii: "'")) { return [word] }
         for (suffix, expansion) in suffixContractions where word.hasSuffix(suffix) && word.count > suffix.count {
             let stem = String(word.dropLast(suffix.count))
             return [stem] + expansion
