@@ -73,10 +73,15 @@ public enum PorterStemmer {
         }
 
         mutating func ends(_ s: String) -> Bool {
-            let suffix = Array(s.utf8)
+            // Byte by byte, with no arrays made: this runs dozens of times per word.
+            let suffix = s.utf8
             let length = suffix.count
             if length > k + 1 { return false }
-            if Array(b[(k - length + 1)...k]) != suffix { return false }
+            var i = k - length + 1
+            for byte in suffix {
+                if b[i] != byte { return false }
+                i += 1
+            }
             j = k - length
             return true
         }

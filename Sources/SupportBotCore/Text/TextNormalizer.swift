@@ -68,13 +68,19 @@ public enum TextNormalizer {
         if let whole = wholeContractions[word] { return whole }
         // A byte search: `String.contains(String)` goes through Foundation and cost a tenth of each reply.
         if !word.utf8.contains(UInt8(ascii: "'")) { return [word] }
-        for (suffix, expansion) in suffixContractions where word.hasSuffix(suffix) && word.count > suffix.count {
-            let stem = String(word.dropLast(suffix.count))
+        // Suffixes are compared as bytes: Foundation's string search showed up in every reply's profile.
+        let bytes = Array(word.utf8)
+        func endsWith(_ suffix: String) -> Bool {
+            let tail = Array(suffix.utf8)
+            return bytes.count > tail.count && bytes[(bytes.count - tail.count)...].elementsEqual(tail)
+        }
+        for (suffix, expansion) in suffixContractions where endsWith(suffix) {
+            let stem = String(decoding: bytes.dropLast(suffix.utf8.count), as: UTF8.self)
             return [stem] + expansion
         }
         // Possessive or unknown: "shop's" -> "shop"
-        if word.hasSuffix("'s") { return [String(word.dropLast(2))] }
-        return [word.replacingOccurrences(of: "'", with: "")]
+        if endsWith("'s") { return [String(decoding: bytes.dropLast(2), as: UTF8.self)] }
+        return [String(decoding: bytes.filter { $0 != UInt8(ascii: "'") }, as: UTF8.self)]
     }
 
     private static let wholeContractions: [String: [String]] = [
