@@ -363,6 +363,7 @@
   var wasOffline = false;
   var attempts = 0;
   var retryTimer = 0;
+  var refusals = 0;       // connections in a row that never opened
 
   function setState(s) { ui.root.setAttribute('data-state', s); }
 
@@ -382,9 +383,17 @@
       if (sock !== ws) return;
       String(ev.data).split('\n').forEach(function (line) { if (line.trim()) onLine(line); });
     };
+    var opened = false;
+    sock.onopen = function () { opened = true; };
     sock.onclose = function () {
       if (sock !== ws) return;
       ws = null;
+      // Never opened, again and again: most often this page's site is not allowed. Tell the shop's developer.
+      if (!opened && ++refusals === 3 && window.console) {
+        console.warn('SupportBot: cannot open ' + WS_URL + '. If the server is running, allow this site with: ' +
+          'supportbot serve --allowed-origin ' + location.origin);
+      }
+      if (opened) refusals = 0;
       dropped();
     };
   }
