@@ -71,8 +71,13 @@ public final class WebServer: Service, Sendable {
                     // The request and the answer, or the handshake, must be done by then: a fixed deadline from the
                     // accept, so sending a byte now and then does not keep a connection open.
                     let deadline = TimeAmount.seconds(configuration.webRequestDeadlineSeconds)
-                    try sync.addHandler(RequestDeadlineHandler(deadline: deadline, count: plainConnections),
-                                        name: "request-deadline")
+                    do {
+                        try sync.addHandler(RequestDeadlineHandler(deadline: deadline, count: plainConnections),
+                                            name: "request-deadline")
+                    } catch {
+                        plainConnections.leave()
+                        throw error
+                    }
                     let upgrader = NIOTypedWebSocketServerUpgrader<Accepted>(
                         // Room for a message a bit over the limit, so the client gets `line_too_long`, not a
                         // bare protocol error.
@@ -83,7 +88,8 @@ public final class WebServer: Service, Sendable {
                                 && originPolicy.allows(head, route: route ?? .chat)
                             if !allowed {
                                 // NIO drops the request head of an upgrade it does not make, so the refusal is
-                                // answered here, while the head is at hand.
+                                // answered here, while the head is at hand; failing the upgrade then ends the
+                                // connection without a second answer.
                                 let response = site.respond(to: head)
                                 if response.status == .forbidden {
                                     logger.notice("WebSocket refused: origin not allowed", metadata: [
@@ -98,8 +104,9 @@ public final class WebServer: Service, Sendable {
                                 channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in
                                     channel.close(promise: nil)
                                 }
+                                return channel.eventLoop.makeFailedFuture(UpgradeRefused())
                             }
-                            return channel.eventLoop.makeSucceededFuture(allowed ? HTTPHeaders() : nil)
+                            return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
                         },
                         upgradePipelineHandler: { channel, head in
                             channel.eventLoop.makeCompletedFuture {
@@ -263,6 +270,8 @@ struct OriginPolicy: Sendable {
 }
 
 struct TooManyPlainConnections: Error {}
+/// A WebSocket request that was answered with a refusal (wrong origin or address).
+struct UpgradeRefused: Error {}
 
 /// Counts connections that are not WebSockets (yet).
 final class PlainConnectionCount: Sendable {
