@@ -17,15 +17,43 @@ extension SupportBotDatabase {
         try await writer.read { db in try SessionRecord.fetchOne(db, key: id)?.model }
     }
 
-    /// Writes one exchange in one transaction: every entry (text masked with `PIIMasker.mask`, stored under
+    /// Writes one exchange, all or nothing: every entry (text masked with `PIIMasker.mask`, stored under
     /// `turn.sessionID` whatever the entry says) and the session's new context, kbVersion and updatedAt (`turn.at`).
+    /// Returns once the exchange is committed. Exchanges from many chats that arrive together share one transaction
+    /// (group commit), each in its own savepoint, so one that fails leaves the others whole.
     /// - Returns: the entries as stored, with their ids and masked text.
     /// - Throws: `StoreError.unknownSession` if the session was never created; nothing is written then.
     @discardableResult
     public func record(_ turn: ChatTurn) async throws -> [TranscriptEntry] {
         let masked = turn.entries.map { PIIMasker.mask($0.text) }
-        return try await writer.write { db in
-            try Self.record(turn, maskedTexts: masked, in: db)
+        return try await withCheckedThrowingContinuation { continuation in
+            let drain = turns.add(.init(turn: turn, maskedTexts: masked, continuation: continuation))
+            if drain { Task { await self.writeWaitingTurns() } }
+        }
+    }
+
+    /// Writes what waits in `turns`, one transaction per batch, until nothing waits.
+    private func writeWaitingTurns() async {
+        while let batch = turns.takeBatch() {
+            let results: [Result<[TranscriptEntry], any Error>]
+            do {
+                results = try await writer.write { db in
+                    batch.map { waiting in
+                        Result {
+                            var stored: [TranscriptEntry] = []
+                            try db.inSavepoint {
+                                stored = try Self.record(waiting.turn, maskedTexts: waiting.maskedTexts, in: db)
+                                return .commit
+                            }
+                            return stored
+                        }
+                    }
+                }
+            } catch {
+                // The transaction itself failed: nothing of the batch is stored.
+                results = batch.map { _ in .failure(error) }
+            }
+            for (waiting, result) in zip(batch, results) { waiting.continuation.resume(with: result) }
         }
     }
 

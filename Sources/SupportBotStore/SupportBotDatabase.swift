@@ -9,6 +9,8 @@ public final class SupportBotDatabase: Sendable {
     let writer: any DatabaseWriter
     /// The file path, or nil for an in-memory database.
     public let path: String?
+    /// Chat turns waiting for the next group commit (see `record(_:)`).
+    let turns = TurnQueue()
 
     /// - Parameter lastMigration: apply the migrations only up to this one. Tests only (see `open(path:upTo:)`).
     private init(writer: any DatabaseWriter, path: String?, upTo lastMigration: String? = nil) throws {

@@ -97,6 +97,69 @@ struct SessionStoreTests {
         #expect(try await database.transcript(sessionID: "c").isEmpty)
     }
 
+    @Test("turns from many chats at once share commits; one bad turn fails alone")
+    func groupCommit() async throws {
+        let folder = try TemporaryFolder()
+        let database = try SupportBotDatabase.open(path: folder.file("bot.sqlite"))
+        let chats = 200
+        for n in 0..<chats {
+            try await database.createSession(id: "s\(n)", at: .fixture(), kbVersion: 1, context: "{}")
+        }
+        // 200 chats with 3 turns each, all at once, plus turns for a session that does not exist.
+        let outcomes = await withTaskGroup(of: (String, Bool).self) { group in
+            for n in 0..<chats {
+                group.addTask {
+                    for turn in 0..<3 {
+                        let entries = [TranscriptEntry(sessionID: "s\(n)", at: .fixture(), speaker: .customer,
+                                                       text: "turn \(turn) mail me at jo@example.com")]
+                        do {
+                            let stored = try await database.record(ChatTurn(
+                                sessionID: "s\(n)", context: #"{"turn":\#(turn)}"#, kbVersion: 2, entries: entries,
+                                at: .fixture()))
+                            guard stored.count == 1, stored[0].id != nil, stored[0].text.contains("[email]") else {
+                                return ("s\(n)", false)
+                            }
+                        } catch {
+                            return ("s\(n)", false)
+                        }
+                    }
+                    return ("s\(n)", true)
+                }
+            }
+            for n in 0..<10 {
+                group.addTask {
+                    let ghost = ChatTurn(sessionID: "ghost\(n)", context: "{}", kbVersion: 1, entries: [
+                        TranscriptEntry(sessionID: "ghost\(n)", at: .fixture(), speaker: .customer, text: "boo"),
+                    ], at: .fixture())
+                    do {
+                        try await database.record(ghost)
+                        return ("ghost\(n)", false)
+                    } catch StoreError.unknownSession {
+                        return ("ghost\(n)", true)
+                    } catch {
+                        return ("ghost\(n)", false)
+                    }
+                }
+            }
+            var outcomes: [(String, Bool)] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        #expect(outcomes.count == chats + 10)
+        let failed = outcomes.filter { !$0.1 }.map(\.0)
+        #expect(failed.isEmpty, "\(failed)")
+        #expect(try await database.messageCount() == chats * 3)
+        #expect(database.turns.largestBatch > 1, "no two turns ever shared a commit")
+        for n in [0, 77, 199] {
+            let expected = (0..<3).map { "turn \($0) mail me at [email]" }
+            let texts = try await database.transcript(sessionID: "s\(n)").map(\.text)
+            #expect(texts == expected)
+            let session = try #require(try await database.session(id: "s\(n)"))
+            #expect(session.context == #"{"turn":2}"#)
+            #expect(session.kbVersion == 2)
+        }
+    }
+
     @Test func recordingIntoAnUnknownSessionThrowsAndWritesNothing() async throws {
         let folder = try TemporaryFolder()
         let database = try SupportBotDatabase.open(path: folder.file("bot.sqlite"))
