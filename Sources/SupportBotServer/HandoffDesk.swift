@@ -462,6 +462,8 @@ public actor HandoffDesk {
                                                     askRating: true).jsonLine())
         customers[id]?.holdsOpen = false
         customers[id] = nil
+        // Colleagues' lists show assigned tickets too: take it off them.
+        broadcast(AgentLine.make("ticket_gone", [("ticket", .int(Int(id))), ("state", "closed")]), except: agentID)
         logger.info("Ticket closed", metadata: ["ticket": .stringConvertible(id), "agent": .string(agent.name)])
         return [AgentLine.make("closed", [("ticket", .int(Int(id)))])]
     }

@@ -239,6 +239,7 @@ struct HandoffTests {
     func stickyAgent() async throws {
         let running = try await HandoffFixture.start()
         let sam = try await running.agent("Sam")
+        let zoe = try await running.agent("Zoe")
         let customer = try await running.connect()
         _ = try await customer.welcomed()
         let first = try ticketID(try await customer.handOff("can i speak to a real person"))
@@ -247,6 +248,12 @@ struct HandoffTests {
         try await sam.send(json: ["type": "close", "ticket": first, "resolution": "answered"])
         _ = try await sam.next(type: "closed")
         _ = try await customer.next(type: "agent_left")
+        // Colleagues hear that the chat is gone; the one who closed it does not need to.
+        let gone = try await zoe.next(type: "ticket_gone")
+        #expect(try ticketID(gone) == first)
+        #expect(gone["state"] as? String == "closed")
+        #expect(await sam.drain(for: .milliseconds(200)).allSatisfy { $0["type"] as? String != "ticket_gone" })
+        await zoe.close()
 
         let ali = try await running.agent("Ali")
         let again = try await customer.handOff("can i talk to a human again please")

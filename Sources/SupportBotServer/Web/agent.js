@@ -195,7 +195,10 @@
         break;
       case 'ticket_new': upsertTicket(msg, true); break;
       case 'ticket_taken': assign(n, str(msg.agent)); break;
-      case 'ticket_gone': removeTicket(n); announce('Ticket ' + n + ' left the line.'); break;
+      case 'ticket_gone':
+        removeTicket(n);
+        announce(msg.state === 'closed' ? 'Ticket ' + n + ' was closed.' : 'Ticket ' + n + ' left the line.');
+        break;
       case 'claimed': onClaimed(msg, n); break;
       case 'customer': {
         const c = chats.get(n);
