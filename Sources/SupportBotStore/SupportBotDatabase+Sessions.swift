@@ -26,6 +26,17 @@ extension SupportBotDatabase {
     @discardableResult
     public func record(_ turn: ChatTurn) async throws -> [TranscriptEntry] {
         let masked = turn.entries.map { PIIMasker.mask($0.text) }
+        if turns.claimIfIdle() {
+            // Nobody else is writing: this turn goes straight in (a quiet server pays no extra hop for batching).
+            let result: Result<[TranscriptEntry], any Error>
+            do {
+                result = .success(try await writer.write { db in try Self.record(turn, maskedTexts: masked, in: db) })
+            } catch {
+                result = .failure(error)
+            }
+            if turns.finishDirect() { Task { await self.writeWaitingTurns() } }
+            return try result.get()
+        }
         return try await withCheckedThrowingContinuation { continuation in
             let drain = turns.add(.init(turn: turn, maskedTexts: masked, continuation: continuation))
             if drain { Task { await self.writeWaitingTurns() } }

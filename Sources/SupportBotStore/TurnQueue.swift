@@ -18,6 +18,25 @@ final class TurnQueue: Sendable {
 
     private let state = Mutex(State())
 
+    /// When no one is writing and nothing waits, makes the caller the writer (true): it writes its own turn at once,
+    /// with no extra hop, then calls `finishDirect()`. Under load this is false, and the turn joins the queue.
+    func claimIfIdle() -> Bool {
+        state.withLock { state in
+            guard !state.draining, state.waiting.isEmpty else { return false }
+            state.draining = true
+            return true
+        }
+    }
+
+    /// After a direct write: true when turns arrived meanwhile (the caller must start a drainer for them);
+    /// false when none did (the queue is idle again).
+    func finishDirect() -> Bool {
+        state.withLock { state in
+            if state.waiting.isEmpty { state.draining = false }
+            return state.draining
+        }
+    }
+
     /// Adds a turn. True when no one is draining the queue: the caller must start doing so.
     func add(_ waiting: Waiting) -> Bool {
         state.withLock { state in
