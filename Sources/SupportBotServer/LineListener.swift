@@ -205,13 +205,7 @@ final class LineListener: Sendable {
     static func bind(name: String, limits: ListenerLimits, logger: Logger,
                      group: MultiThreadedEventLoopGroup = .singleton,
                      makeHandler: @escaping @Sendable (Outbox) -> any LineConnectionHandler) async throws -> LineListener {
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: 1024)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            // Finds half-open connections (a phone that lost signal) that would otherwise look online for ever.
-            .childChannelOption(.socketOption(.so_keepalive), value: 1)
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
+        let channel = try await ServerBootstrap.supportBot(group: group)
             .bind(host: limits.host, port: limits.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
@@ -244,5 +238,18 @@ final class LineListener: Sendable {
     func stopAccepting() {
         serverChannel.channel.close(promise: nil)
         connections.stopAll()
+    }
+}
+
+extension ServerBootstrap {
+    /// The socket options of every SupportBot listener (chat, agents, web).
+    static func supportBot(group: MultiThreadedEventLoopGroup) -> ServerBootstrap {
+        ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 1024)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Finds half-open connections (a phone that lost signal) that would otherwise look online for ever.
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
     }
 }

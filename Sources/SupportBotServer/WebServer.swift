@@ -57,12 +57,7 @@ public final class WebServer: Service, Sendable {
         let logger = services.logger
         let site = WebSite(engine: services.engine, chat: chat, agentConsole: agents != nil, originPolicy: originPolicy)
 
-        let channel: NIOAsyncChannel<EventLoopFuture<Accepted>, Never> = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: 1024)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.socketOption(.so_keepalive), value: 1)
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
+        let channel: NIOAsyncChannel<EventLoopFuture<Accepted>, Never> = try await ServerBootstrap.supportBot(group: group)
             .bind(host: configuration.host, port: configuration.httpPort) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
