@@ -60,6 +60,9 @@ public struct SupportEngine: Sendable {
 
     /// Top two intents whose closest examples match equally well (within this) are treated as a tie.
     static let similarityTie = 0.005
+    /// A close call is answered without asking (when the doubt is below `askDoubt`) only for messages of at least
+    /// this many words.
+    static let wordsToSkipAsking = 4
     public var welcome: String { messages.welcome }
 
     /// The bot's reply to a customer message; updates the conversation's context.
@@ -98,14 +101,26 @@ public struct SupportEngine: Sendable {
         guard let best = candidates.first, best.score >= config.clarifyThreshold else {
             return fallback(result, context: &context)
         }
+        // The doubt model learns from questions asked out of context, so it does not judge follow-ups.
+        let followUp = knowledgeBase.intent(best.intent).map { !$0.after.isEmpty } ?? false
+        if let doubt = result.doubt, doubt >= config.doubtThreshold, !followUp {
+            return fallback(result, context: &context, reason: "probably not covered, or the wrong topic (doubt \(doubt))")
+        }
         let runnerUp = candidates.dropFirst().first
         // Close overall, or the same closest wording in two intents (a dead heat the classifier can't judge): ask.
-        let ambiguous = runnerUp.map {
+        var ambiguous = runnerUp.map {
             best.score - $0.score < config.ambiguityMargin || abs(best.closest - $0.closest) < Self.similarityTie
         } ?? false
+        // Close on score, but the doubt model trusts the best one: answer rather than ask. Not for a message of a
+        // few words ("gift card"): it is vague however sure the model is, so the customer picks.
+        var answerReason = "confident match"
+        if ambiguous, best.score >= config.answerThreshold, result.tokens.count >= Self.wordsToSkipAsking,
+           let doubt = result.doubt, doubt < config.askDoubt {
+            ambiguous = false
+            answerReason = "close call, but little doubt (\(doubt))"
+        }
         if best.score >= config.answerThreshold && !ambiguous {
-            return answer(best.intent, confidence: best.score, result: result, reason: "confident match",
-                          context: &context)
+            return answer(best.intent, confidence: best.score, result: result, reason: answerReason, context: &context)
         }
         guard best.score >= config.askThreshold else {
             return fallback(result, context: &context, reason: "not sure, and too weak to offer choices")

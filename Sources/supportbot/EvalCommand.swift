@@ -130,11 +130,11 @@ struct Eval: ParsableCommand {
                                            alwaysAnswer: noFallback, matching: matching)
         if let scores {
             var tsv = "set\tintent\tlanded_on\tscore\tlead\taction\tprobability\trunner_up_probability\tclosest\t"
-                + "similarity\tmicroseconds\ttext\n"
+                + "similarity\tdoubt\tmicroseconds\ttext\n"
             for row in report.rows {
                 tsv += "\(row.inScope ? "in_scope" : "out_of_scope")\t\(row.label)\t\(row.best ?? "")\t\(row.score)\t"
                     + "\(row.lead)\t\(row.action.rawValue)\t\(row.probability)\t\(row.runnerUpProbability)\t"
-                    + "\(row.closest)\t\(row.similarity)\t\(row.microseconds)\t\(row.text)\n"
+                    + "\(row.closest)\t\(row.similarity)\t\(row.doubt)\t\(row.microseconds)\t\(row.text)\n"
             }
             try tsv.write(toFile: scores, atomically: true, encoding: .utf8)
         }

@@ -29,6 +29,8 @@ public struct DatasetReport: Sendable {
         public var runnerUpProbability: Double = 0
         public var closest: Double = 0
         public var similarity: Double = 0
+        /// The doubt model's chance that the top intent is wrong (-1 when there is no doubt model).
+        public var doubt: Double = -1
         /// Time to reply to this message.
         public var microseconds: Double = 0
     }
@@ -129,7 +131,7 @@ public enum DatasetEvaluation {
                                      score: match.best?.score ?? reply.confidence, lead: match.lead,
                                      action: reply.action, probability: match.best?.probability ?? 0,
                                      runnerUpProbability: match.candidates.dropFirst().first?.probability ?? 0,
-                                     closest: match.best?.closest ?? 0, similarity: match.best?.similarity ?? 0,
+                                     closest: match.best?.closest ?? 0, similarity: match.best?.similarity ?? 0, doubt: match.doubt ?? -1,
                                      microseconds: elapsed.microseconds))
             if inScope {
                 report.inScopeRows += 1
@@ -196,10 +198,10 @@ public enum DatasetEvaluation {
 }
 
 /// A small, seeded random generator so a holdout is the same on every machine.
-struct SplitMix64: RandomNumberGenerator {
+public struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -209,7 +211,7 @@ struct SplitMix64: RandomNumberGenerator {
 
     /// Fisher–Yates with this generator: the same seed gives the same order on every platform
     /// (the standard library's `shuffle(using:)` does not promise that).
-    mutating func shuffle<T>(_ array: inout [T]) {
+    public mutating func shuffle<T>(_ array: inout [T]) {
         for i in stride(from: array.count - 1, to: 0, by: -1) {
             array.swapAt(i, Int(next() % UInt64(i + 1)))
         }

@@ -28,6 +28,12 @@ public struct MatchResult: Sendable, Equatable, Codable {
         self.candidates = candidates
     }
 
+    /// The doubt model's chance (0…1) that the best intent is wrong or the question is not covered; nil when the
+    /// knowledge base is too small to learn one, or it is turned off.
+    public var doubt: Double?
+    /// The inputs that pushed the doubt up or down most, for `--explain`.
+    public var doubtFactors: [DoubtFactor] = []
+
     public var best: Candidate? { candidates.first }
 
     /// How far the best intent leads the runner-up (the whole score when there is no runner-up).
@@ -71,6 +77,9 @@ public final class Matcher: Sendable {
     /// |S|² for each intent, where S is the sum of its examples' unit vectors.
     private let intentSumNormSquared: [Float]
     private let classifier: IntentClassifier?
+    private let doubtModel: DoubtModel?
+    private let intentTypicalCentroid: [Double]
+    private let intentTypicalLinear: [Double]
 
     static let followUpBonus = 0.05
 
@@ -88,8 +97,15 @@ public final class Matcher: Sendable {
 
     public var exampleCount: Int { exampleText.count }
 
-    public init(knowledgeBase: KnowledgeBase) {
+    public convenience init(knowledgeBase: KnowledgeBase) {
+        self.init(knowledgeBase: knowledgeBase, learnsDoubt: true)
+    }
+
+    /// - Parameter learnsDoubt: also learn the doubt model (off for the smaller matchers it learns from).
+    init(knowledgeBase: KnowledgeBase, learnsDoubt: Bool) {
         self.config = knowledgeBase.matching
+        self.doubtModel = learnsDoubt && knowledgeBase.matching.doubtThreshold < 1
+            ? DoubtModel.train(knowledgeBase: knowledgeBase) : nil
         var counts: [String: Int] = [:]
         var known = knowledgeBase.synonyms.allWords.union(CommonWords.all)
         for intent in knowledgeBase.intents {
@@ -198,9 +214,30 @@ public final class Matcher: Sendable {
             ? IntentClassifier(vectors: vectors, labels: exampleIntent, intentCount: intents.count,
                                featureCount: featureNames.count, epochs: config.classifierEpochs)
             : nil
-        self.intentSumNormSquared = intentSums.map { sum in
+        let sumNormSquared = intentSums.map { sum in
             sum.sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value * $1.value }
         }
+        self.intentSumNormSquared = sumNormSquared
+        // What an intent's own examples typically score against it: the cosine with its centroid, and the
+        // classifier's score. A message far below its top intent's typical figures is suspect.
+        var typicalCentroid = [Double](repeating: 0, count: intents.count)
+        var typicalLinear = [Double](repeating: 0, count: intents.count)
+        var perIntent = [Int](repeating: 0, count: intents.count)
+        var linear = [Float](repeating: 0, count: intents.count)
+        for (exampleIndex, vector) in vectors.enumerated() {
+            let i = Int(exampleIntent[exampleIndex])
+            perIntent[i] += 1
+            var dot: Float = 0
+            for (feature, weight) in vector { dot += weight * (intentSums[i][feature] ?? 0) }
+            if sumNormSquared[i] > 1e-6 { typicalCentroid[i] += Double(dot) / Double(sumNormSquared[i]).squareRoot() }
+            if let classifier {
+                for c in linear.indices { linear[c] = 0 }
+                classifier.score(vector, into: &linear)
+                typicalLinear[i] += Double(linear[i])
+            }
+        }
+        self.intentTypicalCentroid = zip(typicalCentroid, perIntent).map { $1 > 0 ? $0 / Double($1) : 0 }
+        self.intentTypicalLinear = zip(typicalLinear, perIntent).map { $1 > 0 ? $0 / Double($1) : 0 }
         var postingStart: [Int32] = [0]
         var postingExample: [Int32] = []
         var postingWeight: [Float] = []
@@ -236,8 +273,31 @@ public final class Matcher: Sendable {
     ///   - limit: how many candidates to return.
     public func match(_ text: String, lastIntent: String? = nil, topic: String? = nil, limit: Int = 5) -> MatchResult {
         let tokens = analyzer.analyze(text)
-        let candidates = rank(stems: tokens.map(\.stem), context: [lastIntent, topic].compactMap { $0 }, limit: limit)
-        return MatchResult(tokens: tokens, candidates: candidates)
+        let ranked = rank(stems: tokens.map(\.stem), context: [lastIntent, topic].compactMap { $0 }, limit: limit,
+                          withEvidence: doubtModel != nil)
+        var result = MatchResult(tokens: tokens, candidates: ranked.candidates)
+        if let doubtModel, let evidence = ranked.evidence {
+            let contributions = doubtModel.contributions(evidence)
+            result.doubt = (DoubtModel.chance(contributions.reduce(doubtModel.bias, +)) * 1000).rounded() / 1000
+            // The three inputs that pushed hardest, either way.
+            var top: [Int] = []
+            for j in contributions.indices {
+                top.append(j)
+                top.sort { abs(contributions[$0]) > abs(contributions[$1]) }
+                if top.count > 3 { top.removeLast() }
+            }
+            result.doubtFactors = top.map {
+                DoubtFactor(name: MatchEvidence.names[$0], value: evidence.values[$0], push: contributions[$0])
+            }
+        }
+        return result
+    }
+
+    /// The top intent for a message asked without context, and the evidence about it (for the doubt model).
+    func evidence(for text: String) -> (intent: String, evidence: MatchEvidence)? {
+        let ranked = rank(stems: analyzer.analyze(text).map(\.stem), context: [], limit: 1, withEvidence: true)
+        guard let top = ranked.candidates.first, let evidence = ranked.evidence else { return nil }
+        return (top.intent, evidence)
     }
 
     /// The example texts with their intent ids, in index order.
@@ -245,7 +305,9 @@ public final class Matcher: Sendable {
         zip(exampleIntent, exampleText).map { (intents[Int($0.0)].id, $0.1) }
     }
 
-    private func rank(stems: [String], context: [String], limit: Int) -> [Candidate] {
+    /// - Parameter withEvidence: also gather the evidence about the top intent (for the doubt model).
+    private func rank(stems: [String], context: [String], limit: Int, withEvidence: Bool)
+        -> (candidates: [Candidate], evidence: MatchEvidence?) {
         // Query features: known ones take part in the dot product; unknown ones only lower the norm.
         var queryCounts: [Int32: Int] = [:]
         var unknownNormSquared: Float = 0
@@ -270,7 +332,7 @@ public final class Matcher: Sendable {
             ($0.key, (1 + Float(log(Double($0.value)))) * idf[Int($0.key)])
         }
         let norm = sqrt(query.reduce(unknownNormSquared) { $0 + $1.1 * $1.1 })
-        guard norm > 0, !query.isEmpty else { return [] }
+        guard norm > 0, !query.isEmpty else { return ([], nil) }
         query = query.map { ($0.0, $0.1 / norm) }
 
         // Dot products through the inverted index. Every weight is above 0, so an example shares a feature with the
@@ -322,8 +384,10 @@ public final class Matcher: Sendable {
         let exampleWeight = config.exampleWeight
         // The classifier's view: a softmax over the linear scores of the eligible intents.
         var probability: [Float] = []
+        var linear: [Float] = []
+        var entropy = 0.0, weightedLogits = 0.0
         if let classifier {
-            var linear = [Float](repeating: 0, count: intents.count)
+            linear = [Float](repeating: 0, count: intents.count)
             classifier.score(query, into: &linear)
             let temperature = Float(config.classifierTemperature)
             var maximum = -Float.infinity
@@ -333,10 +397,16 @@ public final class Matcher: Sendable {
             var total: Float = 0
             probability = [Float](repeating: 0, count: intents.count)
             for c in intents.indices where isEligible[c] {
-                probability[c] = exp((linear[c] - maximum) / temperature)
+                let logit = (linear[c] - maximum) / temperature
+                probability[c] = exp(logit)
                 total += probability[c]
+                weightedLogits += Double(probability[c] * logit)
             }
-            if total > 0 { for c in probability.indices { probability[c] /= total } }
+            if total > 0 {
+                for c in probability.indices { probability[c] /= total }
+                // The softmax's entropy, −Σ p·log p, without a log per intent.
+                entropy = log(Double(total)) - weightedLogits / Double(total)
+            }
         }
         let classifierWeight = classifier == nil ? 0 : config.classifierWeight
         var scored: [(intent: Int32, score: Double, example: Int32, similarity: Double, probability: Double,
@@ -353,8 +423,41 @@ public final class Matcher: Sendable {
         }
         scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.intent < $1.intent }
 
+        var evidence: MatchEvidence?
+        if withEvidence, let top = scored.first {
+            let t = Int(top.intent)
+            let runnerUp = scored.dropFirst().first
+            func centroid(_ i: Int) -> Double {
+                intentSumNormSquared[i] > 1e-6 ? Double(sum[i]) / Double(intentSumNormSquared[i]).squareRoot() : 0
+            }
+            var otherCentroid = 0.0, nearest: Float = 0, nearestIntent = -1
+            for i in hitIntents.map({ Int($0) }) {
+                if i != t { otherCentroid = max(otherCentroid, centroid(i)) }
+                if best[i] > nearest { nearest = best[i]; nearestIntent = i }
+            }
+            var otherLinear = -Double.infinity, linearTotal = 0.0, eligibleCount = 0.0
+            if !linear.isEmpty {
+                for c in intents.indices where isEligible[c] {
+                    if c != t { otherLinear = max(otherLinear, Double(linear[c])) }
+                    linearTotal += Double(linear[c])
+                    eligibleCount += 1
+                }
+            }
+            let topLinear = linear.isEmpty ? 0 : Double(linear[t])
+            if otherLinear == -.infinity { otherLinear = topLinear }
+            evidence = MatchEvidence(plain: [
+                top.score, top.score - (runnerUp?.score ?? 0), top.probability, top.closest, top.similarity,
+                centroid(t), otherCentroid, runnerUp?.closest ?? 0, runnerUp?.similarity ?? 0, entropy,
+                log(1 + Double(hitIntents.count)), Double(1 - unknownNormSquared / (norm * norm)), topLinear,
+                otherLinear, eligibleCount > 0 ? linearTotal / eligibleCount : 0, Double(nearest),
+                nearestIntent == t ? 1 : 0, log(1 + Double(query.count)), log(1 + Double(stems.count)),
+                topLinear >= otherLinear ? 1 : 0, centroid(t) - intentTypicalCentroid[t],
+                topLinear - intentTypicalLinear[t],
+            ])
+        }
+
         let queryFeatures = query.map(\.0)  // sorted
-        return scored.prefix(limit).map { item in
+        let candidates = scored.prefix(limit).map { item in
             let info = intents[Int(item.intent)]
             return Candidate(intent: info.id, title: info.title, score: (item.score * 1000).rounded() / 1000,
                              similarity: (item.similarity * 1000).rounded() / 1000,
@@ -363,6 +466,7 @@ public final class Matcher: Sendable {
                              example: exampleText[Int(item.example)],
                              sharedTerms: sharedTerms(example: Int(item.example), query: queryFeatures))
         }
+        return (Array(candidates), evidence)
     }
 
     /// Follow-ups (`after:`) are only eligible right after one of their parents.
