@@ -35,6 +35,11 @@ enum Explanation {
                 lines.append("     shared: " + (candidate.sharedTerms.isEmpty ? "-" : candidate.sharedTerms.joined(separator: ", ")))
             }
         }
+        if let doubt = reply.match?.doubt {
+            let factors = reply.match?.doubtFactors.map { String(format: "%@ %.3g %+.2f", $0.name, $0.value, $0.push) } ?? []
+            lines.append(String(format: "doubt:      %.2f (falls back at %.2f; strongest: %@)", doubt, config.doubtThreshold,
+                                factors.joined(separator: ", ")))
+        }
         lines.append(String(format: "decision:   %@ (%@; answer ≥ %.2f with a lead ≥ %.2f, clarify ≥ %.2f)",
                             reply.action.rawValue, reply.reason, config.answerThreshold, config.ambiguityMargin,
                             config.clarifyThreshold))
@@ -59,12 +64,15 @@ struct ReplyJSON: Encodable {
     var reason: String
     var tokens: [TokenTrace]?
     var candidates: [Candidate]?
+    var doubt: Double?
+    var doubtFactors: [DoubtFactor]?
     var mood: Double
     var moodReasons: [MoodReason]
     var handoff: HandoffJSON?
 
     enum CodingKeys: String, CodingKey {
-        case action, text, intent, confidence, options, suggestions, reason, tokens, candidates, mood, handoff
+        case action, text, intent, confidence, options, suggestions, reason, tokens, candidates, doubt, mood, handoff
+        case doubtFactors = "doubt_factors"
         case moodReasons = "mood_reasons"
     }
 
@@ -91,6 +99,8 @@ struct ReplyJSON: Encodable {
         if explain {
             tokens = reply.match?.tokens ?? []
             candidates = reply.match?.candidates ?? []
+            doubt = reply.match?.doubt
+            doubtFactors = reply.match?.doubtFactors
         }
     }
 }

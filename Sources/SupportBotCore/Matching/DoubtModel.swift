@@ -149,7 +149,7 @@ public struct DoubtModel: Sendable {
     }
 
     /// Logistic regression with a ridge penalty, fitted by Newton's method (a fixed number of steps).
-    private static func fit(_ rows: [(MatchEvidence, Bool)]) -> DoubtModel {
+    static func fit(_ rows: [(MatchEvidence, Bool)]) -> DoubtModel {
         let width = MatchEvidence.names.count
         let count = Double(rows.count)
         var mean = [Double](repeating: 0, count: width)
