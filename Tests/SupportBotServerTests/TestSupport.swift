@@ -316,8 +316,9 @@ enum RawWebSocket {
     static func text(_ text: String, fin: Bool = true) -> [UInt8] { frame(0x1, Array(text.utf8), fin: fin) }
     static let close = frame(0x8, [0x03, 0xE8])
 
-    /// - Parameter thenClose: after the frames, wait a moment (so the server can answer them) and send a close frame.
-    static func exchange(port: Int, path: String = "/chat", _ frames: [[UInt8]], thenClose: Bool = false,
+    /// - Parameter closeAfter: once the server has sent these bytes (for example an answer's text), send a close
+    ///   frame. It waits for them, however slow the machine, rather than for a fixed time.
+    static func exchange(port: Int, path: String = "/chat", _ frames: [[UInt8]], closeAfter: String? = nil,
                          timeout: Duration = .seconds(5)) async throws -> [Frame] {
         let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
@@ -336,12 +337,15 @@ enum RawWebSocket {
         try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(string: request))
             for frame in frames { try await outbound.write(ByteBuffer(bytes: frame)) }
-            if thenClose {
-                try await Task.sleep(for: .milliseconds(300))
-                try await outbound.write(ByteBuffer(bytes: close))
-            }
+            var closing = closeAfter.map { Array($0.utf8) }
             do {
-                for try await buffer in inbound { received += buffer.readableBytesView }
+                for try await buffer in inbound {
+                    received += buffer.readableBytesView
+                    if let marker = closing, received.firstRange(of: marker) != nil {
+                        closing = nil
+                        try await outbound.write(ByteBuffer(bytes: close))
+                    }
+                }
             } catch {}
         }
         guard let end = received.firstRange(of: Array("\r\n\r\n".utf8)) else { return [] }

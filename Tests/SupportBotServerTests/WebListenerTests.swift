@@ -123,7 +123,7 @@ struct WebListenerTests {
         // A message in two fragments, with a ping between them: one message, and a pong.
         var frames = try await Raw.exchange(port: port, [
             Raw.text("{\"type\":", fin: false), Raw.frame(0x9, Array("hi".utf8)), Raw.frame(0x0, Array("\"ping\"}".utf8)),
-        ], thenClose: true)
+        ], closeAfter: "{\"type\":\"pong\"}")
         #expect(frames.contains { $0.text.contains("\"welcome\"") })
         #expect(frames.contains { $0.opcode == 0xA && $0.text == "hi" }, "no pong")
         #expect(frames.contains { $0.text == "{\"type\":\"pong\"}" }, "\(frames.map(\.text))")
