@@ -101,9 +101,7 @@ public struct SupportEngine: Sendable {
         guard let best = candidates.first, best.score >= config.clarifyThreshold else {
             return fallback(result, context: &context)
         }
-        // The doubt model learns from questions asked out of context, so it does not judge follow-ups.
-        let followUp = knowledgeBase.intent(best.intent).map { !$0.after.isEmpty } ?? false
-        if let doubt = result.doubt, doubt >= config.doubtThreshold, !followUp {
+        if let doubt = result.doubt, doubt >= config.doubtThreshold {
             return fallback(result, context: &context, reason: "probably not covered, or the wrong topic (doubt \(doubt))")
         }
         let runnerUp = candidates.dropFirst().first

@@ -92,7 +92,8 @@ struct DoubtModelTests {
         var low = [Double](repeating: 0.5, count: 22), high = low
         low[1] = 0.05
         high[1] = 0.9
-        #expect(model.doubt(MatchEvidence(plain: low)) > 0.9)
-        #expect(model.doubt(MatchEvidence(plain: high)) < 0.1)
+        #expect(model.verdict(MatchEvidence(plain: low)).doubt > 0.9)
+        #expect(model.verdict(MatchEvidence(plain: high)).doubt < 0.1)
+        #expect(model.verdict(MatchEvidence(plain: low)).factors.first?.name.contains("lead") == true)
     }
 }

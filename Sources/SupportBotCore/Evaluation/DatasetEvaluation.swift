@@ -131,7 +131,8 @@ public enum DatasetEvaluation {
                                      score: match.best?.score ?? reply.confidence, lead: match.lead,
                                      action: reply.action, probability: match.best?.probability ?? 0,
                                      runnerUpProbability: match.candidates.dropFirst().first?.probability ?? 0,
-                                     closest: match.best?.closest ?? 0, similarity: match.best?.similarity ?? 0, doubt: match.doubt ?? -1,
+                                     closest: match.best?.closest ?? 0, similarity: match.best?.similarity ?? 0,
+                                     doubt: match.doubt ?? -1,
                                      microseconds: elapsed.microseconds))
             if inScope {
                 report.inScopeRows += 1
@@ -198,10 +199,10 @@ public enum DatasetEvaluation {
 }
 
 /// A small, seeded random generator so a holdout is the same on every machine.
-public struct SplitMix64: RandomNumberGenerator {
+struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -211,7 +212,7 @@ public struct SplitMix64: RandomNumberGenerator {
 
     /// Fisher–Yates with this generator: the same seed gives the same order on every platform
     /// (the standard library's `shuffle(using:)` does not promise that).
-    public mutating func shuffle<T>(_ array: inout [T]) {
+    mutating func shuffle<T>(_ array: inout [T]) {
         for i in stride(from: array.count - 1, to: 0, by: -1) {
             array.swapAt(i, Int(next() % UInt64(i + 1)))
         }

@@ -53,8 +53,6 @@ public struct DoubtModel: Sendable {
     let spread: [Double]
     let weights: [Double]
     let bias: Double
-    /// How many rows it learned from.
-    public let trainingRows: Int
 
     static let folds = 4
     /// At most this many examples of a left-out intent play unknown questions…
@@ -66,17 +64,22 @@ public struct DoubtModel: Sendable {
     /// Ridge penalty: keeps weights small when inputs move together.
     static let ridge = 1.0
 
-    /// The chance (0…1) that the top intent is wrong.
-    public func doubt(_ evidence: MatchEvidence) -> Double {
-        Self.chance(contributions(evidence).reduce(bias, +))
-    }
-
-    /// Log-odds to a chance from 0 to 1.
-    static func chance(_ logOdds: Double) -> Double { 1 / (1 + exp(-logOdds)) }
-
-    /// Each input's push toward doubt (positive) or trust (negative), in log-odds, in `MatchEvidence.names` order.
-    public func contributions(_ evidence: MatchEvidence) -> [Double] {
-        evidence.values.indices.map { weights[$0] * (evidence.values[$0] - mean[$0]) / spread[$0] }
+    /// The chance (0…1, to 3 decimals) that the top intent is wrong, and the `factorCount` inputs that pushed
+    /// hardest either way, strongest first.
+    public func verdict(_ evidence: MatchEvidence, factorCount: Int = 3) -> (doubt: Double, factors: [DoubtFactor]) {
+        // Each input's push toward doubt (positive) or trust (negative), in log-odds.
+        let pushes = evidence.values.indices.map { weights[$0] * (evidence.values[$0] - mean[$0]) / spread[$0] }
+        let doubt = 1 / (1 + exp(-pushes.reduce(bias, +)))
+        var strongest: [Int] = []
+        for j in pushes.indices {
+            strongest.append(j)
+            strongest.sort { abs(pushes[$0]) > abs(pushes[$1]) }
+            if strongest.count > factorCount { strongest.removeLast() }
+        }
+        let factors = strongest.map {
+            DoubtFactor(name: MatchEvidence.names[$0], value: evidence.values[$0], push: pushes[$0])
+        }
+        return ((doubt * 1000).rounded() / 1000, factors)
     }
 
     /// Learns the model for a knowledge base, or returns nil when it is too small to learn from (fewer than 8
@@ -94,8 +97,8 @@ public struct DoubtModel: Sendable {
         for (position, intent) in order.enumerated() { groups[intent] = position % folds }
         let group = groups
 
-        // Two threads of their own, with roomy stacks (building a matcher is deep work, and the caller may be a
-        // small-stack pool thread): one takes the even folds, the other the odd ones.
+        // Two threads of their own (not the caller's pool, which may be the server's Swift concurrency threads):
+        // one takes the even folds, the other the odd ones. The caller waits for both.
         let results = FoldResults(count: folds)
         let done = DispatchGroup()
         for lane in 0..<2 {
@@ -106,7 +109,6 @@ public struct DoubtModel: Sendable {
                 }
                 done.leave()
             }
-            thread.stackSize = 16 << 20
             thread.start()
         }
         done.wait()
@@ -192,8 +194,7 @@ public struct DoubtModel: Sendable {
             }
             if largest < 1e-7 { break }
         }
-        return DoubtModel(mean: mean, spread: spread, weights: Array(beta.dropFirst()), bias: beta[0],
-                          trainingRows: rows.count)
+        return DoubtModel(mean: mean, spread: spread, weights: Array(beta.dropFirst()), bias: beta[0])
     }
 
     /// Solves a · s = b by Gaussian elimination with partial pivoting; nil when a is singular.

@@ -29,7 +29,8 @@ public struct MatchResult: Sendable, Equatable, Codable {
     }
 
     /// The doubt model's chance (0…1) that the best intent is wrong or the question is not covered; nil when the
-    /// knowledge base is too small to learn one, or it is turned off.
+    /// knowledge base is too small to learn one, when it is turned off, and when the best intent is a follow-up
+    /// (the model learns from questions asked out of context, so it does not judge follow-ups).
     public var doubt: Double?
     /// The inputs that pushed the doubt up or down most, for `--explain`.
     public var doubtFactors: [DoubtFactor] = []
@@ -104,8 +105,11 @@ public final class Matcher: Sendable {
     /// - Parameter learnsDoubt: also learn the doubt model (off for the smaller matchers it learns from).
     init(knowledgeBase: KnowledgeBase, learnsDoubt: Bool) {
         self.config = knowledgeBase.matching
-        self.doubtModel = learnsDoubt && knowledgeBase.matching.doubtThreshold < 1
+        let doubtModel = learnsDoubt && knowledgeBase.matching.doubtThreshold < 1
             ? DoubtModel.train(knowledgeBase: knowledgeBase) : nil
+        self.doubtModel = doubtModel
+        // Evidence is gathered by the smaller matchers a doubt model learns from, and by a matcher that has one.
+        let gathersEvidence = !learnsDoubt || doubtModel != nil
         var counts: [String: Int] = [:]
         var known = knowledgeBase.synonyms.allWords.union(CommonWords.all)
         for intent in knowledgeBase.intents {
@@ -224,16 +228,18 @@ public final class Matcher: Sendable {
         var typicalLinear = [Double](repeating: 0, count: intents.count)
         var perIntent = [Int](repeating: 0, count: intents.count)
         var linear = [Float](repeating: 0, count: intents.count)
-        for (exampleIndex, vector) in vectors.enumerated() {
-            let i = Int(exampleIntent[exampleIndex])
-            perIntent[i] += 1
-            var dot: Float = 0
-            for (feature, weight) in vector { dot += weight * (intentSums[i][feature] ?? 0) }
-            if sumNormSquared[i] > 1e-6 { typicalCentroid[i] += Double(dot) / Double(sumNormSquared[i]).squareRoot() }
-            if let classifier {
-                for c in linear.indices { linear[c] = 0 }
-                classifier.score(vector, into: &linear)
-                typicalLinear[i] += Double(linear[i])
+        if gathersEvidence {
+            for (exampleIndex, vector) in vectors.enumerated() {
+                let i = Int(exampleIntent[exampleIndex])
+                perIntent[i] += 1
+                var dot: Float = 0
+                for (feature, weight) in vector { dot += weight * (intentSums[i][feature] ?? 0) }
+                if sumNormSquared[i] > 1e-6 { typicalCentroid[i] += Double(dot) / Double(sumNormSquared[i]).squareRoot() }
+                if let classifier {
+                    for c in linear.indices { linear[c] = 0 }
+                    classifier.score(vector, into: &linear)
+                    typicalLinear[i] += Double(linear[i])
+                }
             }
         }
         self.intentTypicalCentroid = zip(typicalCentroid, perIntent).map { $1 > 0 ? $0 / Double($1) : 0 }
@@ -277,18 +283,7 @@ public final class Matcher: Sendable {
                           withEvidence: doubtModel != nil)
         var result = MatchResult(tokens: tokens, candidates: ranked.candidates)
         if let doubtModel, let evidence = ranked.evidence {
-            let contributions = doubtModel.contributions(evidence)
-            result.doubt = (DoubtModel.chance(contributions.reduce(doubtModel.bias, +)) * 1000).rounded() / 1000
-            // The three inputs that pushed hardest, either way.
-            var top: [Int] = []
-            for j in contributions.indices {
-                top.append(j)
-                top.sort { abs(contributions[$0]) > abs(contributions[$1]) }
-                if top.count > 3 { top.removeLast() }
-            }
-            result.doubtFactors = top.map {
-                DoubtFactor(name: MatchEvidence.names[$0], value: evidence.values[$0], push: contributions[$0])
-            }
+            (result.doubt, result.doubtFactors) = doubtModel.verdict(evidence)
         }
         return result
     }
@@ -305,7 +300,8 @@ public final class Matcher: Sendable {
         zip(exampleIntent, exampleText).map { (intents[Int($0.0)].id, $0.1) }
     }
 
-    /// - Parameter withEvidence: also gather the evidence about the top intent (for the doubt model).
+    /// - Parameter withEvidence: also gather the evidence about the top intent (for the doubt model), unless it is a
+    ///   follow-up.
     private func rank(stems: [String], context: [String], limit: Int, withEvidence: Bool)
         -> (candidates: [Candidate], evidence: MatchEvidence?) {
         // Query features: known ones take part in the dot product; unknown ones only lower the norm.
@@ -424,14 +420,15 @@ public final class Matcher: Sendable {
         scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.intent < $1.intent }
 
         var evidence: MatchEvidence?
-        if withEvidence, let top = scored.first {
+        if withEvidence, let top = scored.first, intents[Int(top.intent)].after.isEmpty {
             let t = Int(top.intent)
             let runnerUp = scored.dropFirst().first
             func centroid(_ i: Int) -> Double {
                 intentSumNormSquared[i] > 1e-6 ? Double(sum[i]) / Double(intentSumNormSquared[i]).squareRoot() : 0
             }
             var otherCentroid = 0.0, nearest: Float = 0, nearestIntent = -1
-            for i in hitIntents.map({ Int($0) }) {
+            for intent in hitIntents {
+                let i = Int(intent)
                 if i != t { otherCentroid = max(otherCentroid, centroid(i)) }
                 if best[i] > nearest { nearest = best[i]; nearestIntent = i }
             }
