@@ -148,4 +148,22 @@ struct SpellingCorrectorTests {
         #expect(SpellingCorrector.distance("same", "same") == 0)
         #expect(abs(SpellingCorrector.distance("", "abc") - 2.7) < 1e-9)
     }
+
+    /// The analyzer looks known words up in a table built from the speller's vocabulary; the result must be what
+    /// the full pipeline (no speller, synonyms, stemmer) gives, and unknown words must still be corrected.
+    @Test("known words take the analyzer's table and give the same traces as the full pipeline")
+    func knownWordTable() {
+        let synonyms = Synonyms(["parcel": "package"])
+        let withSpeller = TextAnalyzer(synonyms: synonyms, speller: Self.speller)
+        let plain = TextAnalyzer(synonyms: synonyms, speller: nil)
+        let known = "where is the package for my delivery address and the refund"
+        #expect(withSpeller.analyze(known) == plain.analyze(known))
+        #expect(withSpeller.analyze(known, correctSpelling: false) == plain.analyze(known))
+        let parcel = withSpeller.analyze("parcel").first
+        #expect(parcel?.synonym == "package")
+        #expect(parcel?.stem == PorterStemmer.stem("package"))
+        let typo = withSpeller.analyze("packge deliveries").first
+        #expect(typo?.corrected == "package")
+        #expect(withSpeller.analyze("packge", correctSpelling: false).first?.corrected == nil)
+    }
 }

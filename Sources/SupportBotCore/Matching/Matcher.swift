@@ -63,7 +63,7 @@ public final class Matcher: Sendable {
     /// Examples of intent i are `intentExampleStart[i]..<intentExampleStart[i + 1]` (they are stored intent by intent).
     private let intentExampleStart: [Int32]
     private let exampleText: [String]
-    /// Each example's features in reading order: its stems, then its stem pairs (for `sharedTerms`).
+    /// Each example's features in reading order, each once: its stems, then its stem pairs (for `sharedTerms`).
     private let exampleTerms: [[Int32]]
     private let unigramIDs: [String: Int32]
     private let bigramIDs: [UInt64: Int32]
@@ -178,7 +178,8 @@ public final class Matcher: Sendable {
                 }
                 for feature in features.keys { documentFrequency[Int(feature)] += 1 }
                 exampleFeatures.append(features)
-                exampleTerms.append(ordered)
+                var seen = Set<Int32>()
+                exampleTerms.append(ordered.filter { seen.insert($0).inserted })
                 exampleIntent.append(intentIndex)
                 exampleText.append(example)
             }
@@ -308,13 +309,15 @@ public final class Matcher: Sendable {
         var queryCounts: [Int32: Int] = [:]
         var unknownNormSquared: Float = 0
         var termIDs: [Int32?] = []
+        termIDs.reserveCapacity(stems.count)
         for stem in stems {
-            if let id = unigramIDs[stem] {
+            let id = unigramIDs[stem]
+            if let id {
                 queryCounts[id, default: 0] += 1
             } else {
                 unknownNormSquared += unknownUnigramWeight * unknownUnigramWeight
             }
-            termIDs.append(unigramIDs[stem])
+            termIDs.append(id)
         }
         for (a, b) in zip(termIDs, termIDs.dropFirst()) {
             if let a, let b, let id = bigramIDs[UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))] {
@@ -417,7 +420,26 @@ public final class Matcher: Sendable {
             if !intents[Int(intent)].after.isEmpty { score += Self.followUpBonus }
             return (intent, min(1, max(0, score)), bestExample[i], similarity, chance, Double(best[i]))
         }
-        scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.intent < $1.intent }
+        // Only the best `limit` are needed, in order: keep them in a short sorted list instead of sorting all.
+        func ranksAbove(_ a: (intent: Int32, score: Double), _ b: (intent: Int32, score: Double)) -> Bool {
+            a.score != b.score ? a.score > b.score : a.intent < b.intent
+        }
+        let keep = max(limit, 2)  // the evidence looks at the runner-up
+        var leaders: [(intent: Int32, score: Double, example: Int32, similarity: Double, probability: Double,
+                   closest: Double)] = []
+        leaders.reserveCapacity(keep + 1)
+        for item in scored {
+            if leaders.count == keep, let last = leaders.last, !ranksAbove((item.intent, item.score), (last.intent, last.score)) {
+                continue
+            }
+            var position = leaders.count
+            while position > 0, ranksAbove((item.intent, item.score), (leaders[position - 1].intent, leaders[position - 1].score)) {
+                position -= 1
+            }
+            leaders.insert(item, at: position)
+            if leaders.count > keep { leaders.removeLast() }
+        }
+        scored = leaders
 
         var evidence: MatchEvidence?
         if withEvidence, let top = scored.first, intents[Int(top.intent)].after.isEmpty {
@@ -454,16 +476,18 @@ public final class Matcher: Sendable {
         }
 
         let queryFeatures = query.map(\.0)  // sorted
-        let candidates = scored.prefix(limit).map { item in
-            let info = intents[Int(item.intent)]
-            return Candidate(intent: info.id, title: info.title, score: (item.score * 1000).rounded() / 1000,
-                             similarity: (item.similarity * 1000).rounded() / 1000,
-                             probability: (item.probability * 1000).rounded() / 1000,
-                             closest: (item.closest * 1000).rounded() / 1000,
-                             example: exampleText[Int(item.example)],
-                             sharedTerms: sharedTerms(example: Int(item.example), query: queryFeatures))
+        let candidates = queryFeatures.withUnsafeBufferPointer { queryFeatures in
+            scored.prefix(limit).map { item in
+                let info = intents[Int(item.intent)]
+                return Candidate(intent: info.id, title: info.title, score: (item.score * 1000).rounded() / 1000,
+                                 similarity: (item.similarity * 1000).rounded() / 1000,
+                                 probability: (item.probability * 1000).rounded() / 1000,
+                                 closest: (item.closest * 1000).rounded() / 1000,
+                                 example: exampleText[Int(item.example)],
+                                 sharedTerms: sharedTerms(example: Int(item.example), query: queryFeatures))
+            }
         }
-        return (Array(candidates), evidence)
+        return (candidates, evidence)
     }
 
     /// Follow-ups (`after:`) are only eligible right after one of their parents.
@@ -472,18 +496,16 @@ public final class Matcher: Sendable {
     }
 
     /// - Parameter query: the message's feature ids, sorted.
-    private func sharedTerms(example: Int, query: [Int32]) -> [String] {
-        let features = exampleTerms[example]
-        func inQuery(_ feature: Int32) -> Bool {
+    private func sharedTerms(example: Int, query: UnsafeBufferPointer<Int32>) -> [String] {
+        var shared: [String] = []
+        for feature in exampleTerms[example] {  // each feature once, in reading order
             var low = 0, high = query.count
             while low < high {
                 let middle = (low + high) / 2
                 if query[middle] < feature { low = middle + 1 } else { high = middle }
             }
-            return low < query.count && query[low] == feature
+            if low < query.count && query[low] == feature { shared.append(featureNames[Int(feature)]) }
         }
-        var shared: [Int32] = []
-        for feature in features where inQuery(feature) && !shared.contains(feature) { shared.append(feature) }
-        return shared.map { featureNames[Int($0)] }
+        return shared
     }
 }

@@ -5,7 +5,7 @@
 /// Ties go to the more frequent word, then the alphabetically first one, so results are deterministic.
 public struct SpellingCorrector: Sendable {
     /// Words that are never corrected (every word the knowledge base uses anywhere).
-    private let knownWords: Set<String>
+    let knownWords: Set<String>
     /// Words a typo may be corrected to, with how often they occur in intent examples.
     private let targets: [String]
     private let frequency: [Int]

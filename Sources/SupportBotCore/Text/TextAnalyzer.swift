@@ -16,9 +16,21 @@ public struct TextAnalyzer: Sendable {
     public let synonyms: Synonyms
     public let speller: SpellingCorrector?
 
+    /// Every word the speller knows, already mapped and stemmed. A known word is never corrected, so its trace
+    /// is the same with or without spelling correction; most words of a message are found here, and skip the
+    /// speller, the synonyms and the stemmer.
+    private let knownTraces: [String: TokenTrace]
+
     public init(synonyms: Synonyms, speller: SpellingCorrector?) {
         self.synonyms = synonyms
         self.speller = speller
+        var known: [String: TokenTrace] = [:]
+        for word in speller?.knownWords ?? [] {
+            let synonym = synonyms.canonical(for: word)
+            known[word] = TokenTrace(word: word, corrected: nil, synonym: synonym,
+                                     stem: PorterStemmer.stem(synonym ?? word))
+        }
+        self.knownTraces = known
     }
 
     /// E-mail addresses, phone and card numbers, and bare numbers (order numbers, amounts) say nothing
@@ -33,6 +45,7 @@ public struct TextAnalyzer: Sendable {
                 .replacingOccurrences(of: PIIMasker.cardToken, with: " ")
         }
         return TextNormalizer.tokens(withoutPII).filter { !$0.allSatisfy(\.isNumber) }.map { word in
+            if let known = knownTraces[word] { return known }
             var current = word
             var corrected: String?
             if correctSpelling, let fixed = speller?.correction(for: word) {

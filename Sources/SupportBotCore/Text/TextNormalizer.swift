@@ -5,6 +5,7 @@ import Foundation
 public enum TextNormalizer {
     /// Folds case and accents, expands contractions and splits into word tokens.
     public static func tokens(_ text: String) -> [String] {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiTokens(text) }
         var words: [String] = []
         var current = ""
         func flush() {
@@ -30,17 +31,53 @@ public enum TextNormalizer {
         return words
     }
 
+    /// `tokens` for plain ASCII (most messages), on bytes: the same words, without building each one scalar by
+    /// scalar.
+    private static func asciiTokens(_ text: String) -> [String] {
+        let folded = text.utf8.map(lowered)
+        let apostrophe = UInt8(ascii: "'")
+        return folded.withUnsafeBufferPointer { bytes in
+            var words: [String] = []
+            var start = -1
+            func flush(_ end: Int) {
+                guard start >= 0 else { return }
+                var end = end
+                while end > start && bytes[end - 1] == apostrophe { end -= 1 }  // a word never starts with one
+                if end > start {
+                    words.append(contentsOf: expandContraction(
+                        String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)))
+                }
+                start = -1
+            }
+            for i in bytes.indices {
+                switch bytes[i] {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    if start < 0 { start = i }
+                case apostrophe where start >= 0:
+                    continue
+                default:
+                    flush(i)
+                }
+            }
+            flush(bytes.count)
+            return words
+        }
+    }
+
+    /// ASCII folding: capitals to lower case, a backtick to an apostrophe.
+    private static func lowered(_ byte: UInt8) -> UInt8 {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte + 32
+        case UInt8(ascii: "`"): UInt8(ascii: "'")
+        default: byte
+        }
+    }
+
     /// Lower-cases, strips accents and maps typographic quotes to plain ones.
     public static func fold(_ text: String) -> String {
         // Fast path: plain ASCII has no accents to strip, only capitals and backticks to change.
         if text.utf8.allSatisfy({ $0 < 0x80 }) {
-            return String(decoding: text.utf8.map { byte -> UInt8 in
-                switch byte {
-                case UInt8(ascii: "A")...UInt8(ascii: "Z"): return byte + 32
-                case UInt8(ascii: "`"): return UInt8(ascii: "'")
-                default: return byte
-                }
-            }, as: UTF8.self)
+            return String(decoding: text.utf8.map(lowered), as: UTF8.self)
         }
         var out = String.UnicodeScalarView()
         // Map accent-apostrophes before decomposition turns them into a space and a combining mark.
