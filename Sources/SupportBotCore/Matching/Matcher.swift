@@ -63,8 +63,12 @@ public final class Matcher: Sendable {
     /// Examples of intent i are `intentExampleStart[i]..<intentExampleStart[i + 1]` (they are stored intent by intent).
     private let intentExampleStart: [Int32]
     private let exampleText: [String]
-    /// Each example's features in reading order, each once: its stems, then its stem pairs (for `sharedTerms`).
-    private let exampleTerms: [[Int32]]
+    /// Each example's features, each once, for `sharedTerms`: example `e` owns `termStart[e]..<termStart[e + 1]`
+    /// of `termFeature` (sorted by id, to merge with the message's sorted features) and `termOrder` (where each
+    /// first appears in the example: its stems in reading order, then its stem pairs).
+    private let termStart: [Int32]
+    private let termFeature: [Int32]
+    private let termOrder: [Int32]
     private let unigramIDs: [String: Int32]
     private let bigramIDs: [UInt64: Int32]
     private let featureNames: [String]
@@ -263,7 +267,17 @@ public final class Matcher: Sendable {
         for i in intents.indices { intentExampleStart[i + 1] += intentExampleStart[i] }
         self.intentExampleStart = intentExampleStart
         self.exampleText = exampleText
-        self.exampleTerms = exampleTerms
+        var termStart: [Int32] = [0], termFeature: [Int32] = [], termOrder: [Int32] = []
+        for terms in exampleTerms {
+            for (order, feature) in terms.enumerated().sorted(by: { $0.element < $1.element }) {
+                termFeature.append(feature)
+                termOrder.append(Int32(order))
+            }
+            termStart.append(Int32(termFeature.count))
+        }
+        self.termStart = termStart
+        self.termFeature = termFeature
+        self.termOrder = termOrder
         self.unigramIDs = unigramIDs
         self.bigramIDs = bigramIDs
         self.featureNames = featureNames
@@ -495,17 +509,25 @@ public final class Matcher: Sendable {
         info.after.isEmpty || context.contains(where: info.after.contains)
     }
 
-    /// - Parameter query: the message's feature ids, sorted.
+    /// The features an example shares with the message, in the order they appear in the example.
+    /// - Parameter query: the message's feature ids, sorted and distinct.
     private func sharedTerms(example: Int, query: UnsafeBufferPointer<Int32>) -> [String] {
-        var shared: [String] = []
-        for feature in exampleTerms[example] {  // each feature once, in reading order
-            var low = 0, high = query.count
-            while low < high {
-                let middle = (low + high) / 2
-                if query[middle] < feature { low = middle + 1 } else { high = middle }
+        var shared: [(order: Int32, feature: Int32)] = []
+        var t = Int(termStart[example]), q = 0
+        let end = Int(termStart[example + 1])
+        while t < end && q < query.count {  // both sorted: one merge
+            let feature = termFeature[t]
+            if feature < query[q] {
+                t += 1
+            } else if feature > query[q] {
+                q += 1
+            } else {
+                shared.append((termOrder[t], feature))
+                t += 1
+                q += 1
             }
-            if low < query.count && query[low] == feature { shared.append(featureNames[Int(feature)]) }
         }
-        return shared
+        shared.sort { $0.order < $1.order }
+        return shared.map { featureNames[Int($0.feature)] }
     }
 }
