@@ -186,6 +186,24 @@ struct MoodDetectorMessageTests {
     }
 }
 
+/// Plain ASCII messages take byte-level fast paths for capitals, "!?" runs and emoji; a trailing "·" (not a letter,
+/// digit, mark or emoji) sends the same message down the Unicode path, which must find the same shouting and marks.
+@Suite("MoodDetector: ASCII fast path")
+struct MoodDetectorASCIITests {
+    @Test("capitals and runs of marks read the same on both paths", arguments: [
+        "WHERE IS MY ORDER", "where is my ORDER!!", "I SAID NOW?!", "is the NASA DVD in stock??", "ok!.!!", "what?? why!!!",
+        "NOT GOOD, where is my CARD?! WTF ASAP", "HI, IS THE BLUE JUG IN STOCK", "!!\t!! ?", "ABC", "AB", "I'M FURIOUS!!!",
+        "This is a JOKE. REFUND ME NOW!!!", "fine", "",
+    ])
+    func samePaths(text: String) {
+        let detector = MoodDetector()
+        func typography(_ message: String) -> [MoodReason] {
+            detector.score(message).reasons.filter { $0.kind == .shouting || $0.kind == .punctuation }
+        }
+        #expect(typography(text) == typography(text + " \u{00B7}"), "\(text)")
+    }
+}
+
 @Suite("MoodDetector: conversations")
 struct MoodDetectorConversationTests {
     @Test("three mild complaints in a row make an angry conversation, though none is angry alone")

@@ -273,6 +273,7 @@ public struct MoodDetector: Sendable {
     /// Angry and eye-rolling emoji.
     private func emoji(_ text: String) -> [MoodReason] {
         var reasons: [MoodReason] = []
+        if MoodLexicon.emojiAreNonASCII && text.utf8.allSatisfy({ $0 < 0x80 }) { return reasons }
         for character in text {
             if let weight = MoodLexicon.angryEmoji[character], !reasons.contains(where: { $0.evidence == String(character) }) {
                 reasons.append(MoodReason(kind: .emoji, evidence: String(character), weight: weight))
@@ -285,6 +286,32 @@ public struct MoodDetector: Sendable {
     /// complains or demands; "HI, IS THE BLUE JUG IN STOCK" is someone with caps lock on.
     private func typography(_ text: String, demanding: Bool) -> [MoodReason] {
         var reasons: [MoodReason] = []
+        let (letters, upper, shouted, runs) = text.utf8.allSatisfy({ $0 < 0x80 })
+            ? Self.asciiTypography(text) : Self.unicodeTypography(text)
+        if letters >= 10 && Double(upper) / Double(letters) >= 0.7 && shouted.count >= 2 {
+            reasons.append(MoodReason(kind: .shouting, evidence: "message in capitals", weight: demanding ? 0.5 : 0.3))
+        } else if demanding ? !shouted.isEmpty : shouted.contains(where: { $0.count >= 4 }) {
+            reasons.append(MoodReason(kind: .shouting, evidence: shouted.prefix(3).joined(separator: " "),
+                                      weight: demanding ? 0.3 : 0.2))
+        }
+        // A second run of marks ("where is it!!! why!!!") adds a little more.
+        let again = runs.count >= 2 ? 0.1 : 0
+        if let mixed = runs.first(where: { $0.contains("!") && $0.contains("?") }) {
+            reasons.append(MoodReason(kind: .punctuation, evidence: mixed, weight: 0.35 + again))
+        } else if let bangs = runs.first(where: { $0.count >= 2 && !$0.contains("?") }) {
+            reasons.append(MoodReason(kind: .punctuation, evidence: bangs, weight: (bangs.count >= 3 ? 0.25 : 0.15) + again))
+        } else if let questions = runs.first {
+            reasons.append(MoodReason(kind: .punctuation, evidence: questions,
+                                      weight: (questions.count >= 3 ? 0.2 : 0.15) + again))
+        }
+        return reasons
+    }
+
+    /// The letters, the capitals, the shouted words (3+ capitals, not an acronym) and the runs of 2+ "!" or "?"
+    /// (other punctuation between marks is skipped; a space, letter or digit ends a run) of a message.
+    private typealias Typography = (letters: Int, upper: Int, shouted: [String], runs: [String])
+
+    private static func unicodeTypography(_ text: String) -> Typography {
         var letters = 0
         var upper = 0
         var shouted: [String] = []
@@ -306,12 +333,6 @@ public struct MoodDetector: Sendable {
             }
         }
         endWord()
-        if letters >= 10 && Double(upper) / Double(letters) >= 0.7 && shouted.count >= 2 {
-            reasons.append(MoodReason(kind: .shouting, evidence: "message in capitals", weight: demanding ? 0.5 : 0.3))
-        } else if demanding ? !shouted.isEmpty : shouted.contains(where: { $0.count >= 4 }) {
-            reasons.append(MoodReason(kind: .shouting, evidence: shouted.prefix(3).joined(separator: " "),
-                                      weight: demanding ? 0.3 : 0.2))
-        }
 
         let marks = Array(text.filter { $0 == "!" || $0 == "?" || $0 == " " || $0.isLetter || $0.isNumber })
         var runs: [String] = []
@@ -325,17 +346,48 @@ public struct MoodDetector: Sendable {
             }
         }
         if run.count >= 2 { runs.append(run) }
-        // A second run of marks ("where is it!!! why!!!") adds a little more.
-        let again = runs.count >= 2 ? 0.1 : 0
-        if let mixed = runs.first(where: { $0.contains("!") && $0.contains("?") }) {
-            reasons.append(MoodReason(kind: .punctuation, evidence: mixed, weight: 0.35 + again))
-        } else if let bangs = runs.first(where: { $0.count >= 2 && !$0.contains("?") }) {
-            reasons.append(MoodReason(kind: .punctuation, evidence: bangs, weight: (bangs.count >= 3 ? 0.25 : 0.15) + again))
-        } else if let questions = runs.first {
-            reasons.append(MoodReason(kind: .punctuation, evidence: questions,
-                                      weight: (questions.count >= 3 ? 0.2 : 0.15) + again))
+        return (letters, upper, shouted, runs)
+    }
+
+    /// `unicodeTypography` for plain ASCII (most messages), on bytes: no Unicode property lookups.
+    private static func asciiTypography(_ text: String) -> Typography {
+        let bytes = Array(text.utf8)
+        var letters = 0, upper = 0
+        var shouted: [String] = []
+        var runs: [String] = []
+        var wordStart = -1, wordIsCapitals = true
+        var run: [UInt8] = []
+        func endWord(_ end: Int) {
+            if wordStart >= 0 && end - wordStart >= 3 && wordIsCapitals {
+                let word = String(decoding: bytes[wordStart..<end], as: UTF8.self)
+                if !MoodLexicon.acronyms.contains(word) { shouted.append(word) }
+            }
+            wordStart = -1
+            wordIsCapitals = true
         }
-        return reasons
+        func endRun() {
+            if run.count >= 2 { runs.append(String(decoding: run, as: UTF8.self)) }
+            run.removeAll(keepingCapacity: true)
+        }
+        for (i, byte) in bytes.enumerated() {
+            let isCapital = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")
+            let isLetter = isCapital || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            if isLetter {
+                letters += 1
+                if isCapital { upper += 1 } else { wordIsCapitals = false }
+                if wordStart < 0 { wordStart = i }
+            } else {
+                endWord(i)
+            }
+            if byte == UInt8(ascii: "!") || byte == UInt8(ascii: "?") {
+                run.append(byte)
+            } else if isLetter || byte == UInt8(ascii: " ") || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) {
+                endRun()
+            }
+        }
+        endWord(bytes.count)
+        endRun()
+        return (letters, upper, shouted, runs)
     }
 
     public static func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }

@@ -184,8 +184,12 @@ enum MoodLexicon {
     ]
 
     static func friendlyEmoji(in text: String) -> [String] {
-        text.filter { happyEmoji.contains($0) }.map { String($0) }
+        if emojiAreNonASCII && text.utf8.allSatisfy({ $0 < 0x80 }) { return [] }
+        return text.filter { happyEmoji.contains($0) }.map { String($0) }
     }
+
+    /// No emoji in the lists is plain ASCII, so an ASCII message has none (and its characters need no lookups).
+    static let emojiAreNonASCII = angryEmoji.keys.allSatisfy { !$0.isASCII } && happyEmoji.allSatisfy { !$0.isASCII }
 
     /// A question about products or how to do something: the cue words in it are rarely anger at the shop.
     static func shoppingQuestion(_ words: [String]) -> String? {
