@@ -231,6 +231,10 @@ public struct MoodDetector: Sendable {
         var calmPhrase = false
         var i = 0
         while i < words.count {
+            guard MoodLexicon.cueFirstWords.contains(words[i]) else {
+                i += 1
+                continue
+            }
             var matched = false
             for length in stride(from: min(MoodLexicon.longestCue, words.count - i), through: 1, by: -1) {
                 let phrase = Array(words[i..<(i + length)])

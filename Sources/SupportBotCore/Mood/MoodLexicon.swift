@@ -134,6 +134,8 @@ enum MoodLexicon {
 
     /// The longest cue, in words.
     static let longestCue = table.cues.keys.map(\.count).max() ?? 1
+    /// The words a cue can start with: at any other word, no cue needs looking up.
+    static let cueFirstWords = Set(table.cues.keys.compactMap(\.first))
 
     /// Words that turn the following cue around: "not angry", "no problem", "never complained".
     static let negations: Set<String> = ["not", "no", "never", "nothing", "without", "hardly"]
