@@ -269,7 +269,57 @@ final class CustomerSession: LineConnectionHandler {
         return messages
     }
 
+    /// The context as stored with the session: the JSON `JSONEncoder` would write (same keys, numbers that read
+    /// back exactly), written by hand because it runs on every message and `JSONEncoder` cost as much as the reply.
     static func encode(_ context: DialogueContext) -> String {
-        (try? JSONEncoder().encode(context)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        func key(_ name: String) {
+            if out.count > 1 { out.append(UInt8(ascii: ",")) }  // after the opening brace, a comma between keys
+            JSONValue.writeString(name, into: &out)
+            out.append(UInt8(ascii: ":"))
+        }
+        func list(_ items: [String]) {
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSONValue.writeString(item, into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        func number(_ value: Double) { out.append(contentsOf: (value.isFinite ? "\(value)" : "0").utf8) }
+        out.append(UInt8(ascii: "{"))
+        if let lastIntent = context.lastIntent {
+            key("last_intent")
+            JSONValue.writeString(lastIntent, into: &out)
+        }
+        if let topic = context.topic {
+            key("topic")
+            JSONValue.writeString(topic, into: &out)
+        }
+        key("pending_options")
+        list(context.pendingOptions)
+        key("fallback_streak")
+        out.append(contentsOf: "\(context.fallbackStreak)".utf8)
+        key("unhelpful_streak")
+        out.append(contentsOf: "\(context.unhelpfulStreak)".utf8)
+        key("last_candidates")
+        list(context.lastCandidates)
+        key("turns")
+        out.append(contentsOf: "\(context.turns)".utf8)
+        key("answered")
+        list(context.answered)
+        key("mood")
+        out.append(contentsOf: #"{"recent":["#.utf8)
+        for (i, score) in context.mood.recent.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            number(score)
+        }
+        out.append(contentsOf: #"],"conversation":"#.utf8)
+        number(context.mood.conversation)
+        out.append(contentsOf: #","recent_hashes":"#.utf8)
+        list(context.mood.recentHashes)
+        out.append(contentsOf: "}}".utf8)
+        return String(decoding: out, as: UTF8.self)
     }
 }

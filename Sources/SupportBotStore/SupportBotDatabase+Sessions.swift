@@ -77,42 +77,49 @@ extension SupportBotDatabase {
     public func append(_ entries: [TranscriptEntry], sessionID: String, at: Date) async throws -> [TranscriptEntry] {
         let masked = entries.map { PIIMasker.mask($0.text) }
         return try await writer.write { db in
-            var (session, stored) = try Self.insertEntries(entries, maskedTexts: masked, sessionID: sessionID, in: db)
-            session.updatedAt = at.storage
-            try session.update(db)
-            return stored
+            try Self.touchSession(sessionID, at: at, in: db)
+            return try Self.insertEntries(entries, maskedTexts: masked, sessionID: sessionID, in: db)
         }
     }
 
     /// What `record(_:)` does, inside the caller's write transaction. `maskedTexts` are the entries' texts,
     /// already masked (masking runs before the transaction so the writer is held as briefly as possible).
+    /// Plain cached statements: this runs for every message, and record encoding and a fetch of the session row
+    /// cost more than the writes themselves.
     static func record(_ turn: ChatTurn, maskedTexts: [String], in db: Database) throws -> [TranscriptEntry] {
-        var (session, stored) = try insertEntries(
-            turn.entries, maskedTexts: maskedTexts, sessionID: turn.sessionID, in: db)
-        session.context = turn.context
-        session.kbVersion = turn.kbVersion
-        session.updatedAt = turn.at.storage
-        try session.update(db)
-        return stored
+        try db.cachedStatement(sql: "UPDATE session SET context = ?, kbVersion = ?, updatedAt = ? WHERE id = ?")
+            .execute(arguments: [turn.context, turn.kbVersion, turn.at.storage, turn.sessionID])
+        guard db.changesCount == 1 else { throw StoreError.unknownSession(id: turn.sessionID) }
+        return try insertEntries(turn.entries, maskedTexts: maskedTexts, sessionID: turn.sessionID, in: db)
     }
 
-    /// Inserts `entries` under `sessionID` with the given (masked) texts.
-    /// - Returns: the session row, for the caller to update, and the entries as stored.
-    /// - Throws: `StoreError.unknownSession` if the session was never created.
+    /// Moves the session's updatedAt on. Throws `StoreError.unknownSession` if the session was never created.
+    static func touchSession(_ id: String, at: Date, in db: Database) throws {
+        try db.cachedStatement(sql: "UPDATE session SET updatedAt = ? WHERE id = ?").execute(arguments: [at.storage, id])
+        guard db.changesCount == 1 else { throw StoreError.unknownSession(id: id) }
+    }
+
+    /// Inserts `entries` under `sessionID` (which must exist) with the given (masked) texts.
+    /// - Returns: the entries as stored, with their ids.
     static func insertEntries(
         _ entries: [TranscriptEntry], maskedTexts: [String], sessionID: String, in db: Database
-    ) throws -> (session: SessionRecord, stored: [TranscriptEntry]) {
-        guard let session = try SessionRecord.fetchOne(db, key: sessionID) else {
-            throw StoreError.unknownSession(id: sessionID)
-        }
+    ) throws -> [TranscriptEntry] {
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO transcriptEntry (sessionID, at, speaker, text, intent, confidence, action, kbVersion, ticketID, author)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
         var stored: [TranscriptEntry] = []
         stored.reserveCapacity(entries.count)
         for (entry, text) in zip(entries, maskedTexts) {
-            var record = TranscriptEntryRecord(entry, sessionID: sessionID, maskedText: text)
-            try record.insert(db)
-            stored.append(try record.model())
+            let at = entry.at.storage
+            try insert.execute(arguments: [sessionID, at, entry.speaker.rawValue, text, entry.intent, entry.confidence,
+                                           entry.action, entry.kbVersion, entry.ticketID, entry.author])
+            stored.append(TranscriptEntry(
+                id: db.lastInsertedRowID, sessionID: sessionID, at: Date(storage: at), speaker: entry.speaker,
+                text: text, intent: entry.intent, confidence: entry.confidence, action: entry.action,
+                kbVersion: entry.kbVersion, ticketID: entry.ticketID, author: entry.author))
         }
-        return (session, stored)
+        return stored
     }
 
     /// Marks the session closed. Throws `StoreError.unknownSession` if it was never created.

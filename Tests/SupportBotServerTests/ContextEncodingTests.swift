@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+@testable import SupportBotCore
+@testable import SupportBotServer
+
+/// The dialogue context is stored as JSON on every message, written by hand for speed. It must read back exactly,
+/// and say the same as `JSONEncoder` would (so contexts stored before and after the change read alike).
+@Suite struct ContextEncodingTests {
+    static var contexts: [DialogueContext] {
+        var empty = DialogueContext()
+        empty.turns = 0
+        var busy = DialogueContext()
+        busy.lastIntent = "orders.track"
+        busy.topic = "orders"
+        busy.pendingOptions = ["orders.late", "returns.start"]
+        busy.fallbackStreak = 2
+        busy.unhelpfulStreak = 1
+        busy.lastCandidates = ["orders.track", "orders.late", "a \"quoted\" id", "back\\slash", "new\nline", "tab\t", "café ✓"]
+        busy.turns = 12345
+        busy.answered = ["orders.track"]
+        busy.mood.recent = [0, 0.35, 0.1 + 0.2, 1e-7, 0.999, 123456.789]
+        busy.mood.conversation = 0.1 + 0.7
+        busy.mood.recentHashes = ["0123456789abcdef", ""]
+        var onlyTopic = DialogueContext()
+        onlyTopic.topic = "returns"
+        onlyTopic.mood.conversation = 1
+        return [empty, busy, onlyTopic]
+    }
+
+    @Test func readsBackExactly() throws {
+        for context in Self.contexts {
+            let json = CustomerSession.encode(context)
+            let decoded = try JSONDecoder().decode(DialogueContext.self, from: Data(json.utf8))
+            #expect(decoded == context, "\(json)")
+        }
+    }
+
+    @Test func saysWhatJSONEncoderSays() throws {
+        for context in Self.contexts {
+            let ours = try JSONSerialization.jsonObject(with: Data(CustomerSession.encode(context).utf8)) as? NSDictionary
+            let theirs = try JSONSerialization.jsonObject(with: JSONEncoder().encode(context)) as? NSDictionary
+            #expect(ours != nil)
+            #expect(ours == theirs)
+        }
+    }
+}
