@@ -5,12 +5,22 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// Lines waiting to be written to one connection. Replies and pushes (an agent's message, a queue update)
-/// go through the same outbox, so they reach the client whole and in order.
+/// Everything written to one connection: replies, and pushes from elsewhere (an agent's message, a queue update).
+/// Each line is handed straight to the channel, which writes lines whole and in the order they were sent, so no
+/// task per connection sits waiting to relay them.
 public final class Outbox: Sendable {
-    private let continuation: AsyncStream<[UInt8]>.Continuation
-    let lines: AsyncStream<[UInt8]>
+    private let channel: any Channel
+    private struct State {
+        /// Lines handed to the channel and not yet written.
+        var pending = 0
+        var open = true
+        var closeWhenWritten = false
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state = Mutex(State())
     private let hold = Mutex(false)
+
+    init(channel: any Channel) { self.channel = channel }
 
     /// Set while the client waits for or talks to a person: quiet is then expected, not a reason to close.
     var holdsOpen: Bool {
@@ -18,42 +28,61 @@ public final class Outbox: Sendable {
         set { hold.withLock { $0 = newValue } }
     }
 
-    init() {
-        (lines, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
-    }
-
-    /// Lines queued but not yet written. A client that stops reading while sending on would make this grow
-    /// without end; past `maxPending` the connection is closed instead.
-    private let pending = Mutex(0)
+    /// Lines sent but not yet written. A client that stops reading while sending on would make this grow without
+    /// end; past `maxPending` the connection is closed instead.
     static let maxPending = 1_000
 
-    /// Queues one encoded line; ignored once the connection is gone.
+    /// Writes one encoded line; ignored once the connection is finishing.
     func send(_ line: [UInt8]) {
-        let overflow = pending.withLock { count -> Bool in
-            count += 1
-            return count > Self.maxPending
+        let accepted: Bool? = state.withLock { state in
+            guard state.open else { return nil }
+            guard state.pending < Self.maxPending else { return false }
+            state.pending += 1
+            return true
         }
-        if overflow {
-            finishAndClose()
-            return
+        switch accepted {
+        case nil: return
+        case false?: finishAndClose()
+        case true?: channel.writeAndFlush(ByteBuffer(bytes: line)).whenComplete { _ in self.written() }
         }
-        continuation.yield(line)
     }
 
-    /// Called by the writer after each line went out.
-    func written() { pending.withLock { $0 -= 1 } }
+    private func written() {
+        let (waiters, close) = state.withLock { state -> ([CheckedContinuation<Void, Never>], Bool) in
+            state.pending -= 1
+            guard state.pending == 0, !state.open else { return ([], false) }
+            defer { state.drainWaiters = [] }
+            return (state.drainWaiters, state.closeWhenWritten)
+        }
+        for waiter in waiters { waiter.resume() }
+        if close { channel.close(promise: nil) }
+    }
 
-    func finish() { continuation.finish() }
+    /// No more lines are taken; those sent already are still written.
+    func finish() { state.withLock { $0.open = false } }
 
-    private let closeAfterWriting = Mutex(false)
-
-    /// Writes what is queued, then closes the connection (for example when the same agent signs in elsewhere).
+    /// Writes what was sent, then closes the connection (for example when the same agent signs in elsewhere).
     func finishAndClose() {
-        closeAfterWriting.withLock { $0 = true }
-        continuation.finish()
+        let closeNow = state.withLock { state -> Bool in
+            state.open = false
+            state.closeWhenWritten = true
+            return state.pending == 0
+        }
+        if closeNow { channel.close(promise: nil) }
     }
 
-    var closesAfterWriting: Bool { closeAfterWriting.withLock { $0 } }
+    /// Returns once every line sent has been written (or has failed because the connection is gone). Call after
+    /// `finish()`.
+    func drained() async {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state -> Bool in
+                guard state.pending > 0 else { return true }
+                state.drainWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
 }
 
 /// What a listener does with one connection: the lines to greet it with, what to answer each line with,
@@ -125,37 +154,24 @@ final class LineConnections: Sendable {
                     return
                 }
                 if stopping.withLock({ $0 }) { control.stop() }
-                let outbox = Outbox()
+                let outbox = Outbox(channel: connection.channel)
                 let handler = makeHandler(outbox)
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        // The writer: everything for this client leaves through here, in order.
-                        for await line in outbox.lines {
-                            try await outbound.write(ByteBuffer(bytes: line))
-                            outbox.written()
-                        }
-                        if outbox.closesAfterWriting { try? await connection.channel.close() }
-                    }
-                    for line in await handler.greeting() { outbox.send(line) }
-                    var readError: (any Error)?
-                    do {
+                for line in await handler.greeting() { outbox.send(line) }
+                var readError: (any Error)?
+                do {
                     for try await frame in inbound {
                         guard control.beginWork() else { break }
                         let result: (lines: [[UInt8]], close: Bool)
                         switch frame {
                         case .tooLong:
-                            result = ([ServerMessage.error(
-                                code: .lineTooLong,
-                                message: BotMessages.tooLong).jsonLine()],
+                            result = ([ServerMessage.error(code: .lineTooLong, message: BotMessages.tooLong).jsonLine()],
                                       true)
                             logger.notice("Line too long; closing", metadata: ["remote": .string(remote)])
                         case .line(let bytes):
                             result = await handler.handle(bytes)
                         case .idle:
                             if handler.closesWhenIdle {
-                                result = ([ServerMessage.error(
-                                    code: .idleTimeout,
-                                    message: BotMessages.quietTooLong)
+                                result = ([ServerMessage.error(code: .idleTimeout, message: BotMessages.quietTooLong)
                                     .jsonLine()], true)
                             } else {
                                 result = ([], false)
@@ -166,16 +182,15 @@ final class LineConnections: Sendable {
                         if stopping && !result.close { outbox.send(ConnectionControl.shuttingDownLine) }
                         if result.close || stopping { break }
                     }
-                    } catch {
-                        readError = error
-                    }
-                    // However the connection ended, the handler hears of it (a customer in the queue, an agent
-                    // mid-chat), and everything queued is written before the socket closes.
-                    outbox.finish()
-                    await handler.closed()
-                    try await group.waitForAll()
-                    if let readError { throw readError }
+                } catch {
+                    readError = error
                 }
+                // However the connection ended, the handler hears of it (a customer in the queue, an agent
+                // mid-chat), and everything sent is written before the socket closes.
+                outbox.finish()
+                await handler.closed()
+                await outbox.drained()
+                if let readError { throw readError }
             }
         } catch {
             logger.notice("Connection error", metadata: [
