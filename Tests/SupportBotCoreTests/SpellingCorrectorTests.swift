@@ -166,4 +166,23 @@ struct SpellingCorrectorTests {
         #expect(typo?.corrected == "package")
         #expect(withSpeller.analyze("packge", correctSpelling: false).first?.corrected == nil)
     }
+
+    /// The doubt model's smaller matchers share the full matcher's index of deletions; their answers must be those
+    /// of a corrector built from their own words.
+    @Test("a corrector sharing a bigger one's index answers like one built from scratch")
+    func sharedIndex() {
+        var fewer = Self.counts
+        fewer["where"] = nil
+        fewer["package"] = nil
+        fewer["refund"] = 2
+        let known: Set<String> = ["the", "weather", "card", "hear"]
+        let scratch = SpellingCorrector(targets: fewer, knownWords: known)
+        let shared = SpellingCorrector(sharing: Self.speller, targets: fewer, knownWords: known)
+        for word in ["packge", "refnud", "wher", "whre", "ordr", "retrun", "adress", "delivary", "paymnet", "hwere",
+                     "parcle", "cancle", "trakc", "where", "package", "xyzzy", "here", "thre"] {
+            #expect(shared.correction(for: word) == scratch.correction(for: word), "\(word)")
+            #expect(shared.isKnown(word) == scratch.isKnown(word), "\(word)")
+        }
+        #expect(shared.correction(for: "packge") != "package")  // not a target of the smaller one
+    }
 }

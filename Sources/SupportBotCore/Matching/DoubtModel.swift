@@ -82,9 +82,11 @@ public struct DoubtModel: Sendable {
         return ((doubt * 1000).rounded() / 1000, factors)
     }
 
-    /// Learns the model for a knowledge base, or returns nil when it is too small to learn from (fewer than 8
-    /// intents that can be asked without context, or fewer than `minimumRows` rows).
-    static func train(knowledgeBase: KnowledgeBase) -> DoubtModel? {
+    /// Starts learning the model for a knowledge base on two threads of its own, and returns at once; `finish()`
+    /// waits for it. Nil when the knowledge base is too small to learn from (fewer than 8 intents that can be asked
+    /// without context).
+    /// - Parameter shared: what the folds' matchers take from the full one (examples already read, the speller).
+    static func startTraining(knowledgeBase: KnowledgeBase, shared: Matcher.SharedBuild) -> Training? {
         // Follow-ups (`after:`) only compete in context; they sit out the folds.
         let open = knowledgeBase.intents.indices.filter {
             knowledgeBase.intents[$0].after.isEmpty && !knowledgeBase.intents[$0].examples.isEmpty
@@ -98,31 +100,43 @@ public struct DoubtModel: Sendable {
         let group = groups
 
         // Two threads of their own (not the caller's pool, which may be the server's Swift concurrency threads):
-        // one takes the even folds, the other the odd ones. The caller waits for both.
-        let results = FoldResults(count: folds)
-        let done = DispatchGroup()
+        // one takes the even folds, the other the odd ones. Meanwhile the caller builds its own matcher.
+        let training = Training()
         for lane in 0..<2 {
-            done.enter()
+            training.done.enter()
             let thread = Thread {
                 for fold in stride(from: lane, to: folds, by: 2) {
-                    results.set(fold, evidenceRows(knowledgeBase: knowledgeBase, group: group, fold: fold))
+                    training.results.set(fold, evidenceRows(knowledgeBase: knowledgeBase, shared: shared,
+                                                            group: group, fold: fold))
                 }
-                done.leave()
+                training.done.leave()
             }
             thread.start()
         }
-        done.wait()
-        let foldRows = results.all
-        let rows = foldRows.flatMap { $0 }
-        let doubtful = rows.filter(\.1).count
-        guard rows.count >= minimumRows, doubtful >= minimumRows / 5, rows.count - doubtful >= minimumRows / 5 else {
-            return nil
+        return training
+    }
+
+    /// A model being learned.
+    final class Training: Sendable {
+        fileprivate let results = FoldResults(count: folds)
+        fileprivate let done = DispatchGroup()
+
+        /// Waits for the folds and fits the model; nil when there are fewer than `minimumRows` rows (or fewer than
+        /// a fifth of that of either kind).
+        func finish() -> DoubtModel? {
+            done.wait()
+            let rows = results.all.flatMap { $0 }
+            let doubtful = rows.filter(\.1).count
+            guard rows.count >= minimumRows, doubtful >= minimumRows / 5, rows.count - doubtful >= minimumRows / 5 else {
+                return nil
+            }
+            return fit(rows)
         }
-        return fit(rows)
     }
 
     /// The rows of one fold: evidence from a matcher that has never seen them, and whether its top intent is wrong.
-    private static func evidenceRows(knowledgeBase: KnowledgeBase, group: [Int], fold: Int) -> [(MatchEvidence, Bool)] {
+    private static func evidenceRows(knowledgeBase: KnowledgeBase, shared: Matcher.SharedBuild,
+                                     group: [Int], fold: Int) -> [(MatchEvidence, Bool)] {
         var kept: [Intent] = []
         var questions: [(text: String, intent: String?)] = []   // nil intent: not covered
         for (index, intent) in knowledgeBase.intents.enumerated() {
@@ -143,7 +157,7 @@ public struct DoubtModel: Sendable {
             }
             kept.append(trimmed)
         }
-        let matcher = Matcher(knowledgeBase: knowledgeBase.replacingIntents(kept), learnsDoubt: false)
+        let matcher = Matcher(knowledgeBase: knowledgeBase.replacingIntents(kept), learnsDoubt: false, shared: shared)
         return questions.compactMap { question in
             guard let (top, evidence) = matcher.evidence(for: question.text) else { return nil }
             return (evidence, question.intent == nil || top != question.intent)
@@ -166,20 +180,31 @@ public struct DoubtModel: Sendable {
         let y: [Double] = rows.map { $0.1 ? 1 : 0 }
         let n = width + 1
         var beta = [Double](repeating: 0, count: n)
+        // The upper triangle of the Hessian, row by row, in one flat buffer (no nested arrays in the hot loop; the
+        // sums add up in the same order as ever).
+        var upper = [Double](repeating: 0, count: n * n)
         for _ in 0..<25 {
             var gradient = [Double](repeating: 0, count: n)
-            var hessian = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
-            for (row, target) in zip(x, y) {
-                var z = 0.0
-                for j in 0..<n { z += beta[j] * row[j] }
-                let p = 1 / (1 + exp(-z))
-                let w = max(p * (1 - p), 1e-9)
-                for j in 0..<n {
-                    gradient[j] += (p - target) * row[j]
-                    for k in j..<n { hessian[j][k] += w * row[j] * row[k] }
+            for i in upper.indices { upper[i] = 0 }
+            upper.withUnsafeMutableBufferPointer { upper in
+                for (row, target) in zip(x, y) {
+                    var z = 0.0
+                    for j in 0..<n { z += beta[j] * row[j] }
+                    let p = 1 / (1 + exp(-z))
+                    let w = max(p * (1 - p), 1e-9)
+                    row.withUnsafeBufferPointer { row in
+                        for j in 0..<n {
+                            gradient[j] += (p - target) * row[j]
+                            let wj = w * row[j]
+                            let line = upper.baseAddress! + j * n
+                            for k in j..<n { line[k] += wj * row[k] }
+                        }
+                    }
                 }
             }
+            var hessian = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
             for j in 0..<n {
+                for k in j..<n { hessian[j][k] = upper[j * n + k] }
                 for k in 0..<j { hessian[j][k] = hessian[k][j] }
                 if j > 0 {
                     gradient[j] += ridge * beta[j]
@@ -226,7 +251,7 @@ public struct DoubtModel: Sendable {
 }
 
 /// Each fold's rows, filled in by the fold threads.
-private final class FoldResults: @unchecked Sendable {
+fileprivate final class FoldResults: @unchecked Sendable {
     private let lock = NSLock()
     private var rows: [[(MatchEvidence, Bool)]]
 

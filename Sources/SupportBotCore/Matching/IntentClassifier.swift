@@ -19,29 +19,37 @@ struct IntentClassifier: Sendable {
         var order = Array(vectors.indices)
         var generator = SplitMix64(seed: 0x5EED)
         var step: Float = 1
-        for _ in 0..<max(1, epochs) {
-            generator.shuffle(&order)
-            for index in order {
-                let vector = vectors[index]
-                let truth = Int(labels[index])
-                for c in 0..<intentCount { scores[c] = 0 }
-                for (feature, value) in vector {
-                    let base = Int(feature) * intentCount
-                    for c in 0..<intentCount { scores[c] += value * weights[base + c] }
-                }
-                var predicted = truth == 0 ? 1 : 0
-                for c in 0..<intentCount where c != truth && scores[c] > scores[predicted] { predicted = c }
-                // Update when the right intent does not win by a margin.
-                if intentCount > 1 && scores[truth] - scores[predicted] < 0.1 {
-                    for (feature, value) in vector {
-                        let base = Int(feature) * intentCount
-                        weights[base + truth] += value
-                        totals[base + truth] += step * value
-                        weights[base + predicted] -= value
-                        totals[base + predicted] -= step * value
+        // The hot loops run on raw buffers, without bounds checks, so they vectorise across intents (each intent's
+        // sum still adds up in the same order: the same weights to the last bit).
+        weights.withUnsafeMutableBufferPointer { weights in
+            totals.withUnsafeMutableBufferPointer { totals in
+                scores.withUnsafeMutableBufferPointer { scores in
+                    for _ in 0..<max(1, epochs) {
+                        generator.shuffle(&order)
+                        for index in order {
+                            let vector = vectors[index]
+                            let truth = Int(labels[index])
+                            for c in 0..<intentCount { scores[c] = 0 }
+                            for (feature, value) in vector {
+                                let row = weights.baseAddress! + Int(feature) * intentCount
+                                for c in 0..<intentCount { scores[c] += value * row[c] }
+                            }
+                            var predicted = truth == 0 ? 1 : 0
+                            for c in 0..<intentCount where c != truth && scores[c] > scores[predicted] { predicted = c }
+                            // Update when the right intent does not win by a margin.
+                            if intentCount > 1 && scores[truth] - scores[predicted] < 0.1 {
+                                for (feature, value) in vector {
+                                    let base = Int(feature) * intentCount
+                                    weights[base + truth] += value
+                                    totals[base + truth] += step * value
+                                    weights[base + predicted] -= value
+                                    totals[base + predicted] -= step * value
+                                }
+                            }
+                            step += 1
+                        }
                     }
                 }
-                step += 1
             }
         }
         var rowStart: [Int32] = [0]

@@ -106,27 +106,68 @@ public final class Matcher: Sendable {
         self.init(knowledgeBase: knowledgeBase, learnsDoubt: true)
     }
 
-    /// - Parameter learnsDoubt: also learn the doubt model (off for the smaller matchers it learns from).
-    init(knowledgeBase: KnowledgeBase, learnsDoubt: Bool) {
+    /// An example's words and its analysis without spelling correction: the same in every matcher built from the
+    /// same synonyms, so the smaller matchers of the doubt model reuse them instead of reading every example again.
+    struct ExampleReading: Sendable {
+        var words: [String]
+        var traces: [TokenTrace]
+
+        static func all(in knowledgeBase: KnowledgeBase) -> [String: ExampleReading] {
+            let analyzer = TextAnalyzer(synonyms: knowledgeBase.synonyms, speller: nil)
+            var readings: [String: ExampleReading] = [:]
+            for intent in knowledgeBase.intents {
+                for example in intent.examples where readings[example] == nil {
+                    readings[example] = ExampleReading(words: TextNormalizer.tokens(example),
+                                                       traces: analyzer.analyze(example, correctSpelling: false))
+                }
+            }
+            return readings
+        }
+    }
+
+    /// What the smaller matchers of the doubt model take from the full one instead of working it out again.
+    struct SharedBuild: Sendable {
+        var readings: [String: ExampleReading]
+        /// The full matcher's corrector: a smaller one shares its index of deletions.
+        var speller: SpellingCorrector
+        /// Words known whatever the intents: synonyms, common words, the articles' words.
+        var fixedKnownWords: Set<String>
+    }
+
+    /// - Parameters:
+    ///   - learnsDoubt: also learn the doubt model (off for the smaller matchers it learns from).
+    ///   - shared: what a smaller matcher of the doubt model takes from the full one.
+    init(knowledgeBase: KnowledgeBase, learnsDoubt: Bool, shared: SharedBuild? = nil) {
         self.config = knowledgeBase.matching
-        let doubtModel = learnsDoubt && knowledgeBase.matching.doubtThreshold < 1
-            ? DoubtModel.train(knowledgeBase: knowledgeBase) : nil
-        self.doubtModel = doubtModel
-        // Evidence is gathered by the smaller matchers a doubt model learns from, and by a matcher that has one.
-        let gathersEvidence = !learnsDoubt || doubtModel != nil
+        let learning = learnsDoubt && knowledgeBase.matching.doubtThreshold < 1
+        let readings = shared?.readings ?? (learning ? ExampleReading.all(in: knowledgeBase) : nil)
+        var fixedKnownWords: Set<String>
+        if let shared {
+            fixedKnownWords = shared.fixedKnownWords
+        } else {
+            fixedKnownWords = knowledgeBase.synonyms.allWords.union(CommonWords.all)
+            for article in knowledgeBase.articles.values {
+                fixedKnownWords.formUnion(TextNormalizer.tokens(article.title))
+                fixedKnownWords.formUnion(TextNormalizer.tokens(article.body))
+            }
+        }
         var counts: [String: Int] = [:]
-        var known = knowledgeBase.synonyms.allWords.union(CommonWords.all)
+        var known = fixedKnownWords
         for intent in knowledgeBase.intents {
             for example in intent.examples {
-                for word in TextNormalizer.tokens(example) { counts[word, default: 0] += 1 }
+                for word in readings?[example]?.words ?? TextNormalizer.tokens(example) { counts[word, default: 0] += 1 }
             }
             known.formUnion(TextNormalizer.tokens(intent.title))
         }
-        for article in knowledgeBase.articles.values {
-            known.formUnion(TextNormalizer.tokens(article.title))
-            known.formUnion(TextNormalizer.tokens(article.body))
-        }
-        let speller = SpellingCorrector(targets: counts, knownWords: known)
+        let speller = shared.map { SpellingCorrector(sharing: $0.speller, targets: counts, knownWords: known) }
+            ?? SpellingCorrector(targets: counts, knownWords: known)
+        // The doubt model learns on two threads of its own while this matcher is built.
+        let training = learning
+            ? DoubtModel.startTraining(knowledgeBase: knowledgeBase, shared: SharedBuild(
+                readings: readings ?? [:], speller: speller, fixedKnownWords: fixedKnownWords))
+            : nil
+        // Evidence is gathered by the smaller matchers a doubt model learns from, and by a matcher that has one.
+        let gathersEvidence = !learnsDoubt || training != nil
         let analyzer = TextAnalyzer(synonyms: knowledgeBase.synonyms, speller: speller)
         self.analyzer = analyzer
 
@@ -157,7 +198,7 @@ public final class Matcher: Sendable {
             let intentIndex = Int32(intents.count)
             intents.append(IntentInfo(id: intent.id, title: intent.title, after: Set(intent.after)))
             for example in intent.examples {
-                let traces = analyzer.analyze(example, correctSpelling: false)
+                let traces = readings?[example]?.traces ?? analyzer.analyze(example, correctSpelling: false)
                 for trace in traces where !functionWordSet.contains(trace.synonym ?? trace.word) {
                     contentStems.insert(trace.stem)
                 }
@@ -182,8 +223,7 @@ public final class Matcher: Sendable {
                 }
                 for feature in features.keys { documentFrequency[Int(feature)] += 1 }
                 exampleFeatures.append(features)
-                var seen = Set<Int32>()
-                exampleTerms.append(ordered.filter { seen.insert($0).inserted })
+                exampleTerms.append(ordered)
                 exampleIntent.append(intentIndex)
                 exampleText.append(example)
             }
@@ -269,7 +309,9 @@ public final class Matcher: Sendable {
         self.exampleText = exampleText
         var termStart: [Int32] = [0], termFeature: [Int32] = [], termOrder: [Int32] = []
         for terms in exampleTerms {
-            for (order, feature) in terms.enumerated().sorted(by: { $0.element < $1.element }) {
+            // By feature, then by first appearance; a feature that appears again is kept once.
+            let byFeature = terms.enumerated().sorted { ($0.element, $0.offset) < ($1.element, $1.offset) }
+            for (order, feature) in byFeature where termFeature.count == Int(termStart.last!) || termFeature.last != feature {
                 termFeature.append(feature)
                 termOrder.append(Int32(order))
             }
@@ -285,6 +327,7 @@ public final class Matcher: Sendable {
         self.postingStart = postingStart
         self.postingExample = postingExample
         self.postingWeight = postingWeight
+        self.doubtModel = training?.finish()
     }
 
     /// Ranks intents for a message.

@@ -31,6 +31,37 @@ public struct SpellingCorrector: Sendable {
         self.deletes = deletes
     }
 
+    /// A corrector for some of `base`'s targets (the words of fewer examples), with the same answers as one built
+    /// from scratch: it shares `base`'s index of deletions and skips the targets it does not have.
+    init(sharing base: SpellingCorrector, targets targetCounts: [String: Int], knownWords: Set<String>) {
+        guard targetCounts.keys.allSatisfy({ base.targetIndex($0) != nil }) else {
+            self.init(targets: targetCounts, knownWords: knownWords)
+            return
+        }
+        self.init(targets: base.targets, frequency: base.targets.map { targetCounts[$0] ?? 0 },
+                  knownWords: knownWords.union(targetCounts.keys),
+                  longestTarget: targetCounts.keys.map(\.count).max() ?? 0, deletes: base.deletes)
+    }
+
+    private init(targets: [String], frequency: [Int], knownWords: Set<String>, longestTarget: Int,
+                 deletes: [String: [Int32]]) {
+        self.targets = targets
+        self.frequency = frequency
+        self.knownWords = knownWords
+        self.longestTarget = longestTarget
+        self.deletes = deletes
+    }
+
+    /// Where `word` is in `targets` (sorted), if it is a target.
+    private func targetIndex(_ word: String) -> Int? {
+        var low = 0, high = targets.count
+        while low < high {
+            let middle = (low + high) / 2
+            if targets[middle] < word { low = middle + 1 } else { high = middle }
+        }
+        return low < targets.count && targets[low] == word ? low : nil
+    }
+
     public func isKnown(_ word: String) -> Bool { knownWords.contains(word) }
 
     /// The corrected word, or nil when the word is known, too short, has digits, or nothing is close enough.
@@ -44,7 +75,7 @@ public struct SpellingCorrector: Sendable {
         var best: (index: Int, cost: Double)?
         for variant in Self.deletions(of: word, edits: maxEdits) {
             guard let indexes = deletes[variant] else { continue }
-            for index in indexes where seen.insert(index).inserted {
+            for index in indexes where frequency[Int(index)] > 0 && seen.insert(index).inserted {
                 let candidate = targets[Int(index)]
                 guard abs(candidate.count - length) <= maxEdits else { continue }
                 // A different first letter is a rarer typo: it costs a little more.
@@ -70,15 +101,23 @@ public struct SpellingCorrector: Sendable {
     static func maxEdits(forLength length: Int) -> Int { length >= longWordLength ? 2 : 1 }
 
     static func deletions(of word: String, edits: Int) -> Set<String> {
-        var result: Set<String> = [word]
-        var frontier: [[Character]] = [Array(word)]
+        // Words are nearly always plain ASCII: delete bytes, not Characters (the same strings, built faster).
+        if word.utf8.allSatisfy({ $0 < 0x80 }) {
+            return deletions(of: Array(word.utf8), edits: edits) { String(decoding: $0, as: UTF8.self) }
+        }
+        return deletions(of: Array(word), edits: edits) { String($0) }
+    }
+
+    private static func deletions<Letter>(of word: [Letter], edits: Int, text: ([Letter]) -> String) -> Set<String> {
+        var result: Set<String> = [text(word)]
+        var frontier: [[Letter]] = [word]
         for _ in 0..<edits {
-            var next: [[Character]] = []
-            for chars in frontier where chars.count > 1 {
-                for i in chars.indices {
-                    var shorter = chars
+            var next: [[Letter]] = []
+            for letters in frontier where letters.count > 1 {
+                for i in letters.indices {
+                    var shorter = letters
                     shorter.remove(at: i)
-                    if result.insert(String(shorter)).inserted { next.append(shorter) }
+                    if result.insert(text(shorter)).inserted { next.append(shorter) }
                 }
             }
             frontier = next
