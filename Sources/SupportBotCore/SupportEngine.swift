@@ -60,9 +60,9 @@ public struct SupportEngine: Sendable {
 
     /// Top two intents whose closest examples match equally well (within this) are treated as a tie.
     static let similarityTie = 0.005
-    /// A close call is answered without asking (when the doubt is below `askDoubt`) only for messages of at least
-    /// this many words.
-    static let wordsToSkipAsking = 4
+    /// With a doubt model, a close call is answered (when the doubt is low) only in messages of at least this many
+    /// words; shorter ones ("gift card") are vague however sure the model is, so the customer picks.
+    public static let wordsToSkipAsking = 4
     public var welcome: String { messages.welcome }
 
     /// The bot's reply to a customer message; updates the conversation's context.
@@ -97,32 +97,46 @@ public struct SupportEngine: Sendable {
     // MARK: Decisions
 
     private func decide(_ result: MatchResult, context: inout DialogueContext) -> BotReply {
-        let candidates = result.candidates
-        guard let best = candidates.first, best.score >= config.clarifyThreshold else {
-            return fallback(result, context: &context)
-        }
-        if let doubt = result.doubt, doubt >= config.doubtThreshold {
-            return fallback(result, context: &context, reason: "probably not covered, or the wrong topic (doubt \(doubt))")
-        }
-        let runnerUp = candidates.dropFirst().first
-        // Close overall, or the same closest wording in two intents (a dead heat the classifier can't judge): ask.
-        var ambiguous = runnerUp.map {
+        guard let best = result.candidates.first else { return fallback(result, context: &context) }
+        let runnerUp = result.candidates.dropFirst().first
+        // Close overall, or the same closest wording in two intents (a dead heat the classifier can't judge).
+        let closeCall = runnerUp.map {
             best.score - $0.score < config.ambiguityMargin || abs(best.closest - $0.closest) < Self.similarityTie
         } ?? false
-        // Close on score, but the doubt model trusts the best one: answer rather than ask. Not for a message of a
-        // few words ("gift card"): it is vague however sure the model is, so the customer picks.
-        var answerReason = "confident match"
-        if ambiguous, best.score >= config.answerThreshold, result.tokens.count >= Self.wordsToSkipAsking,
-           let doubt = result.doubt, doubt < config.askDoubt {
-            ambiguous = false
-            answerReason = "close call, but little doubt (\(doubt))"
+        // Whether the score rules alone would ask "Did you mean…?".
+        let rulesAsk = best.score >= max(config.clarifyThreshold, config.askThreshold)
+            && (closeCall || best.score < config.answerThreshold)
+
+        // With a doubt model, the doubt decides; a short message the rules would ask about is still asked about.
+        if let doubt = result.doubt {
+            if doubt >= config.doubtThreshold {
+                return fallback(result, context: &context,
+                                reason: "probably not covered, or the wrong topic (doubt \(doubt))")
+            }
+            if rulesAsk && result.tokens.count < Self.wordsToSkipAsking {
+                return clarify(result, closeCall: closeCall, context: &context)
+            }
+            return answer(best.intent, confidence: best.score, result: result,
+                          reason: closeCall ? "close call, but little doubt (\(doubt))" : "little doubt (\(doubt))",
+                          context: &context)
         }
-        if best.score >= config.answerThreshold && !ambiguous {
-            return answer(best.intent, confidence: best.score, result: result, reason: answerReason, context: &context)
+
+        // Without one (a small knowledge base, a follow-up, or `doubt_threshold: 1`), the score thresholds decide.
+        guard best.score >= config.clarifyThreshold else { return fallback(result, context: &context) }
+        if best.score >= config.answerThreshold && !closeCall {
+            return answer(best.intent, confidence: best.score, result: result, reason: "confident match",
+                          context: &context)
         }
-        guard best.score >= config.askThreshold else {
+        guard rulesAsk else {
             return fallback(result, context: &context, reason: "not sure, and too weak to offer choices")
         }
+        return clarify(result, closeCall: closeCall, context: &context)
+    }
+
+    /// "Did you mean…?" with the intents close to the best one.
+    private func clarify(_ result: MatchResult, closeCall: Bool, context: inout DialogueContext) -> BotReply {
+        let candidates = result.candidates
+        guard let best = candidates.first else { return fallback(result, context: &context) }
         let close = candidates.filter {
             ($0.score >= config.clarifyThreshold && best.score - $0.score <= config.optionWindow + 1e-9)
                 || abs(best.closest - $0.closest) < Self.similarityTie
@@ -131,7 +145,7 @@ public struct SupportEngine: Sendable {
         context.pendingOptions = options.map(\.intent)
         context.lastCandidates = candidates.map(\.intent)
         context.fallbackStreak = 0
-        let reason = best.score >= config.answerThreshold ? "top two intents too close" : "not confident enough"
+        let reason = best.score >= config.answerThreshold && closeCall ? "top two intents too close" : "not confident enough"
         return BotReply(action: .clarify, text: messages.clarify(options), intent: best.intent,
                         confidence: best.score, options: options, reason: reason, match: result)
     }

@@ -40,9 +40,16 @@ enum Explanation {
             lines.append(String(format: "doubt:      %.2f (falls back at %.2f; strongest: %@)", doubt, config.doubtThreshold,
                                 factors.joined(separator: ", ")))
         }
-        lines.append(String(format: "decision:   %@ (%@; answer ≥ %.2f with a lead ≥ %.2f, clarify ≥ %.2f)",
-                            reply.action.rawValue, reply.reason, config.answerThreshold, config.ambiguityMargin,
-                            config.clarifyThreshold))
+        if reply.match?.doubt != nil {
+            lines.append(String(format: "decision:   %@ (%@; the doubt decides: fall back at ≥ %.2f, answer below it, "
+                                + "but ask about a close call of fewer than %d words)",
+                                reply.action.rawValue, reply.reason, config.doubtThreshold,
+                                SupportEngine.wordsToSkipAsking))
+        } else {
+            lines.append(String(format: "decision:   %@ (%@; answer ≥ %.2f with a lead ≥ %.2f, clarify ≥ %.2f)",
+                                reply.action.rawValue, reply.reason, config.answerThreshold, config.ambiguityMargin,
+                                config.clarifyThreshold))
+        }
         let mood = turn.mood
         lines.append(String(format: "mood:       %.2f this message, %.2f conversation", mood.message, mood.conversation)
             + (mood.reasons.isEmpty ? "" : " (" + mood.reasons.map(\.summary).joined(separator: ", ") + ")"))

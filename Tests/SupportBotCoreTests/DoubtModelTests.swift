@@ -63,17 +63,35 @@ struct DoubtModelTests {
         #expect(reply.reason.hasPrefix("probably not covered, or the wrong topic (doubt "), "\(reply.reason)")
     }
 
-    @Test("doubt_threshold and ask_doubt are settings with the usual checks")
+    @Test("doubt_threshold is a setting with the usual checks")
     func settings() throws {
         let config = try KnowledgeLoader.matchingConfig(settingsYAML: """
             matching:
               doubt_threshold: 0.9
-              ask_doubt: 0.2
             """)
         #expect(config.doubtThreshold == 0.9)
-        #expect(config.askDoubt == 0.2)
         #expect(throws: KnowledgeBaseError.self) {
             try KnowledgeLoader.matchingConfig(settingsYAML: "matching:\n  doubt_threshold: 1.5\n")
+        }
+    }
+
+    @Test("with a model, the doubt decides: low doubt answers even a weak match, a short close call is still asked about")
+    func doubtDecides() throws {
+        let engine = SupportEngine(knowledgeBase: try Self.demo.get(), version: 1)
+        var context = DialogueContext()
+        let clear = engine.reply(to: "where is my parcel", context: &context)
+        #expect(clear.action == .answer)
+        #expect(clear.reason.hasPrefix("little doubt ("), "\(clear.reason)")
+        // Every answer with a model behind it carries its doubt, below the threshold.
+        for message in ["can i change my delivery address please", "how long do refunds take to arrive", "gift card"] {
+            var fresh = DialogueContext()
+            let reply = engine.reply(to: message, context: &fresh)
+            let doubt = try #require(reply.match?.doubt, "\(message)")
+            switch reply.action {
+            case .answer: #expect(doubt < engine.config.doubtThreshold, "\(message)")
+            case .fallback: #expect(doubt >= engine.config.doubtThreshold, "\(message): \(reply.reason)")
+            case .clarify: #expect(reply.match?.tokens.count ?? 0 < SupportEngine.wordsToSkipAsking, "\(message)")
+            }
         }
     }
 

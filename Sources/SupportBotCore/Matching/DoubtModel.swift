@@ -54,7 +54,7 @@ public struct DoubtModel: Sendable {
     let weights: [Double]
     let bias: Double
 
-    static let folds = 4
+    static let folds = 8
     /// At most this many examples of a left-out intent play unknown questions…
     static let unknownPerIntent = 40
     /// …and at most this many examples of each other intent are held back to play known questions.

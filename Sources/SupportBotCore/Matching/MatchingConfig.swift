@@ -11,12 +11,11 @@ public struct MatchingConfig: Sendable, Equatable, Codable {
     /// mean…?" only if the best intent scores at least this; otherwise it says it did not understand. A weak,
     /// split match is more often a question the knowledge base does not cover than one it does.
     public var askThreshold: Double = 0.30
-    /// Fall back when the doubt model puts the chance that the best intent is wrong (or that the question is not
-    /// covered at all) at this or more. 1 turns the doubt model off.
-    public var doubtThreshold: Double = 0.8
-    /// When the top intents are close, ask "Did you mean…?" only if the doubt is at least this; below it, the doubt
-    /// model is sure enough of the best intent to answer.
-    public var askDoubt: Double = 0.3
+    /// With a doubt model (a knowledge base with 8 or more intents), the doubt decides: fall back when it puts the
+    /// chance that the best intent is wrong (or that the question is not covered at all) at this or more, and
+    /// answer below it (a close call in a message of a few words is still asked about). 1 turns the doubt model
+    /// off, and the score thresholds above decide alone.
+    public var doubtThreshold: Double = 0.52
     /// How many options a clarify question offers.
     public var maxOptions: Int = 3
     /// Candidates within this distance of the best one are offered when clarifying.
@@ -38,7 +37,7 @@ public struct MatchingConfig: Sendable, Equatable, Codable {
     public init() {}
 
     static let settingNames = [
-        "answer_threshold", "ambiguity_margin", "clarify_threshold", "ask_threshold", "doubt_threshold", "ask_doubt", "option_window", "max_options", "bigram_weight",
+        "answer_threshold", "ambiguity_margin", "clarify_threshold", "ask_threshold", "doubt_threshold", "option_window", "max_options", "bigram_weight",
         "example_weight", "function_word_weight", "classifier_weight", "classifier_temperature", "classifier_epochs",
     ]
 
@@ -55,7 +54,6 @@ public struct MatchingConfig: Sendable, Equatable, Codable {
         case "clarify_threshold": return fraction { $0.clarifyThreshold = $1 }
         case "ask_threshold": return fraction { $0.askThreshold = $1 }
         case "doubt_threshold": return fraction { $0.doubtThreshold = $1 }
-        case "ask_doubt": return fraction { $0.askDoubt = $1 }
         case "option_window": return fraction { $0.optionWindow = $1 }
         case "bigram_weight":
             guard value > 0 else { return "matching.bigram_weight must be above 0 and at most 1" }
