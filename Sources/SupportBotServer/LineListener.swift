@@ -29,7 +29,7 @@ public final class Outbox: Sendable {
     }
 
     /// Lines sent but not yet written. A client that stops reading while sending on would make this grow without
-    /// end; past `maxPending` the connection is closed instead.
+    /// end; past `maxPending` the connection is closed at once (what is still queued would never be read).
     static let maxPending = 1_000
 
     /// Writes one encoded line; ignored once the connection is finishing.
@@ -42,7 +42,9 @@ public final class Outbox: Sendable {
         }
         switch accepted {
         case nil: return
-        case false?: finishAndClose()
+        case false?:
+            finish()
+            channel.close(promise: nil)
         case true?: channel.writeAndFlush(ByteBuffer(bytes: line)).whenComplete { _ in self.written() }
         }
     }
