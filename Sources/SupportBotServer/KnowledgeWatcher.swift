@@ -45,7 +45,7 @@ public final class KnowledgeWatcher: Service, Sendable {
             case .published:
                 await checkPublished(skipped: &skipped)
             case .files(let intents, let knowledge):
-                checkFiles(intents: intents, knowledge: knowledge, lastHash: &lastHash, skipped: &skipped)
+                await checkFiles(intents: intents, knowledge: knowledge, lastHash: &lastHash, skipped: &skipped)
             }
         }
     }
@@ -64,8 +64,10 @@ public final class KnowledgeWatcher: Service, Sendable {
             return
         }
         do {
-            let knowledgeBase = try KnowledgeLoader.load(files: files)
-            engine.swap(to: SupportEngine(knowledgeBase: knowledgeBase, version: latest.number))
+            let number = latest.number
+            engine.swap(to: try await LiveEngine.offPool {
+                SupportEngine(knowledgeBase: try KnowledgeLoader.load(files: files), version: number)
+            })
             logger.info("Swapped in a new knowledge version", metadata: [
                 "kb_version": .stringConvertible(latest.number), "message": .string(latest.message),
             ])
@@ -77,7 +79,8 @@ public final class KnowledgeWatcher: Service, Sendable {
         }
     }
 
-    private func checkFiles(intents: String, knowledge: String, lastHash: inout String, skipped: inout Set<String>) {
+    private func checkFiles(intents: String, knowledge: String, lastHash: inout String,
+                            skipped: inout Set<String>) async {
         let files: [String: String]
         do {
             files = try KnowledgeFiles.read(intentsDirectory: intents, knowledgeDirectory: knowledge)
@@ -93,10 +96,13 @@ public final class KnowledgeWatcher: Service, Sendable {
         let hash = KnowledgeBase(intents: [], files: files).contentHash
         guard hash != lastHash, !skipped.contains(hash) else { return }
         do {
-            let knowledgeBase = try KnowledgeLoader.load(files: files)
-            engine.swap(to: SupportEngine(knowledgeBase: knowledgeBase, version: 0))
+            let built = try await LiveEngine.offPool {
+                SupportEngine(knowledgeBase: try KnowledgeLoader.load(files: files), version: 0)
+            }
+            engine.swap(to: built)
             lastHash = hash
-            logger.info("Reloaded the knowledge files", metadata: ["intents": .stringConvertible(knowledgeBase.intents.count)])
+            logger.info("Reloaded the knowledge files",
+                        metadata: ["intents": .stringConvertible(built.knowledgeBase.intents.count)])
         } catch {
             skipped.insert(hash)
             logger.error("The knowledge files have problems; still serving the last good ones",

@@ -77,21 +77,28 @@ struct BenchServer: AsyncParsableCommand {
         let server = try await ChatServer.bind(services: services)
         let serverTask = Task { try await server.run() }
         // Publishing under load: a new engine is built and swapped in while replies are in flight.
-        let swapper = Task { [swapEveryMs] () -> Int in
-            guard swapEveryMs > 0 else { return 0 }
-            var swaps = 0
+        // Each build, from its start to its swap: replies in flight then are compared with the others.
+        let swapper = Task { [swapEveryMs] () -> [ClosedRange<ContinuousClock.Instant>] in
+            guard swapEveryMs > 0 else { return [] }
+            var windows: [ClosedRange<ContinuousClock.Instant>] = []
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(swapEveryMs))
                 if Task.isCancelled { break }
-                live.swap(to: SupportEngine(knowledgeBase: knowledgeBase, version: live.engine.version + 1))
-                swaps += 1
+                let began = ContinuousClock.now
+                // As the server's knowledge watcher does: built off the threads that serve chats.
+                let version = live.engine.version + 1
+                guard let next = try? await LiveEngine.offPool({ SupportEngine(knowledgeBase: knowledgeBase, version: version) })
+                else { break }
+                live.swap(to: next)
+                windows.append(began...ContinuousClock.now)
             }
-            return swaps
+            return windows
         }
         let botRun = try await LoadDriver.run(port: server.port, connections: connections, messages: messages,
                                               lines: lines, expectsWelcome: true, think: .milliseconds(thinkMs))
         swapper.cancel()
-        let swaps = await swapper.value
+        let windows = await swapper.value
+        let swaps = windows.count
         server.stopAccepting()
         _ = try? await serverTask.value
         let stored = try await database.messageCount()
@@ -116,6 +123,26 @@ struct BenchServer: AsyncParsableCommand {
                    (ratio * 100).rounded() / 100)
         if swapEveryMs > 0 {
             output.add("knowledge-base swaps during the run", "\(swaps)", key: "swaps", swaps)
+            // A reply "meets a swap" when the time it was waited for overlaps a build (start to swap).
+            var during: [Double] = [], outside: [Double] = []
+            for (sent, milliseconds) in botRun.samples {
+                let received = sent + .microseconds(Int64(milliseconds * 1000))
+                if windows.contains(where: { $0.lowerBound <= received && sent <= $0.upperBound }) {
+                    during.append(milliseconds)
+                } else {
+                    outside.append(milliseconds)
+                }
+            }
+            let duringSwaps = LatencySummary(during), otherwise = LatencySummary(outside)
+            let slower = during.filter { $0 > otherwise.p99 }.count
+            output.add("replies that met a swap", String(format: "%d: p99 %.2f ms, max %.2f ms (the others: p99 %.2f ms); "
+                                                         + "%d slower than the others' p99", during.count,
+                                                         duringSwaps.p99, duringSwaps.max, otherwise.p99, slower),
+                       key: "swap_replies", during.count)
+            output.json["swap_p99_ms"] = duringSwaps.p99
+            output.json["swap_max_ms"] = duringSwaps.max
+            output.json["other_p99_ms"] = otherwise.p99
+            output.json["swap_slower_than_other_p99"] = slower
         }
         output.add("error replies", "\(botRun.errors)", key: "failed", botRun.errors)
         output.add("stored transcript lines", "\(stored) (2 per exchange)", key: "stored", stored)
@@ -187,6 +214,8 @@ enum LoadDriver {
         var perSecond: Double
         /// Milliseconds.
         var latency: LatencySummary
+        /// Each reply: when its message was sent, and how many milliseconds the reply took.
+        var samples: [(sent: ContinuousClock.Instant, milliseconds: Double)]
     }
 
     static func run(port: Int, connections: Int, messages: Int, lines: [[UInt8]], expectsWelcome: Bool,
@@ -204,7 +233,8 @@ enum LoadDriver {
         let perConnection = messages / connections
         let extra = messages % connections
         let errorPrefix = Array(#"{"type":"error""#.utf8)
-        let outcomes = try await withThrowingTaskGroup(of: ([Double], Int).self) { group in
+        let outcomes = try await withThrowingTaskGroup(
+            of: ([(sent: ContinuousClock.Instant, milliseconds: Double)], Int).self) { group in
             for (index, channel) in channels.enumerated() {
                 let count = perConnection + (index < extra ? 1 : 0)
                 group.addTask {
@@ -213,7 +243,7 @@ enum LoadDriver {
                         if expectsWelcome { _ = try await replies.next() }
                         // With a pause, spread the first messages over one pause so the chats don't all talk at once.
                         if think > .zero { try await Task.sleep(for: think * Double(index) / Double(channels.count)) }
-                        var timings: [Double] = []
+                        var timings: [(sent: ContinuousClock.Instant, milliseconds: Double)] = []
                         var errors = 0
                         timings.reserveCapacity(count)
                         for n in 0..<count {
@@ -221,7 +251,7 @@ enum LoadDriver {
                             let sent = clock.now
                             try await outbound.write(ByteBuffer(bytes: line))
                             guard case .line(let reply)? = try await replies.next() else { break }
-                            timings.append((clock.now - sent).milliseconds)
+                            timings.append((sent, (clock.now - sent).milliseconds))
                             if reply.starts(with: errorPrefix) { errors += 1 }
                             if think > .zero { try await Task.sleep(for: think) }
                         }
@@ -229,7 +259,7 @@ enum LoadDriver {
                     }
                 }
             }
-            var all: [Double] = []
+            var all: [(sent: ContinuousClock.Instant, milliseconds: Double)] = []
             var errors = 0
             for try await (timings, failed) in group {
                 all += timings
@@ -240,7 +270,7 @@ enum LoadDriver {
         let seconds = (clock.now - start).milliseconds / 1000
         return Result(replies: outcomes.0.count, errors: outcomes.1,
                       perSecond: seconds > 0 ? Double(outcomes.0.count) / seconds : 0,
-                      latency: LatencySummary(outcomes.0))
+                      latency: LatencySummary(outcomes.0.map(\.milliseconds)), samples: outcomes.0)
     }
 
     static func connect(port: Int) async throws -> NIOAsyncChannel<InboundLine, ByteBuffer> {
