@@ -60,8 +60,9 @@ public struct SupportEngine: Sendable {
 
     /// Top two intents whose closest examples match equally well (within this) are treated as a tie.
     static let similarityTie = 0.005
-    /// With a doubt model, a close call is answered (when the doubt is low) only in messages of at least this many
-    /// words; shorter ones ("gift card") are vague however sure the model is, so the customer picks.
+    /// With a doubt model, a close call the score rules would ask about (the best scores at least `ask_threshold`)
+    /// is answered (when the doubt is low) only in messages of at least this many words; shorter ones ("gift card")
+    /// are vague however sure the model is, so the customer picks.
     public static let wordsToSkipAsking = 4
     public var welcome: String { messages.welcome }
 

@@ -45,6 +45,9 @@ public final class Outbox: Sendable {
         case false?:
             finish()
             channel.close(promise: nil)
+            // On a WebSocket the first close only queues a close frame, behind the lines this client is not reading;
+            // the second goes through and closes the socket.
+            channel.close(promise: nil)
         case true?: channel.writeAndFlush(ByteBuffer(bytes: line)).whenComplete { _ in self.written() }
         }
     }
@@ -109,8 +112,8 @@ struct ListenerLimits: Sendable {
 /// The connections of one protocol (customers or agents), whatever carries them: TCP lines or WebSocket frames
 /// both arrive here as `InboundLine`s and leave as encoded lines. Owns the connection limit, so a customer on a
 /// WebSocket counts against the same `--max-connections` as one on TCP, and a graceful shutdown reaches both.
-/// Each connection is one task reading lines and one writing its outbox; an error in one connection never
-/// touches another.
+/// Each connection is one task reading lines; its outbox writes straight to the channel. An error in one connection
+/// never touches another.
 final class LineConnections: Sendable {
     let name: String
     let logger: Logger

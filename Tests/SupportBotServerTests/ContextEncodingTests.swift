@@ -7,8 +7,7 @@ import Testing
 /// and say the same as `JSONEncoder` would (so contexts stored before and after the change read alike).
 @Suite struct ContextEncodingTests {
     static var contexts: [DialogueContext] {
-        var empty = DialogueContext()
-        empty.turns = 0
+        let empty = DialogueContext()
         var busy = DialogueContext()
         busy.lastIntent = "orders.track"
         busy.topic = "orders"
