@@ -166,7 +166,7 @@ public struct MoodDetector: Sendable {
         let calmCue = reasons.contains { $0.weight < 0 } || calmPhrase
         let angerCue = reasons.contains { $0.weight > 0 }
         if angerCue && !calmCue && words.count >= Self.modelMinimumWords {
-            let learned = MoodModel.shared.read(text)
+            let learned = MoodModel.shared.read(text, explainingFrom: Self.modelMinimumProbability)
             let fromModel = Self.modelShare * learned.probability
             if learned.probability >= Self.modelMinimumProbability && fromModel > score {
                 let evidence = learned.words.isEmpty ? "the whole message" : learned.words.joined(separator: ", ")
@@ -231,12 +231,12 @@ public struct MoodDetector: Sendable {
         var calmPhrase = false
         var i = 0
         while i < words.count {
-            guard MoodLexicon.cueFirstWords.contains(words[i]) else {
+            guard let lengths = MoodLexicon.cueLengths[words[i]] else {
                 i += 1
                 continue
             }
             var matched = false
-            for length in stride(from: min(MoodLexicon.longestCue, words.count - i), through: 1, by: -1) {
+            for length in lengths where length <= words.count - i {  // longest first
                 let phrase = Array(words[i..<(i + length)])
                 guard let entry = MoodLexicon.cues[phrase] else { continue }
                 matched = true

@@ -132,10 +132,13 @@ enum MoodLexicon {
         return (table, duplicates)
     }()
 
-    /// The longest cue, in words.
-    static let longestCue = table.cues.keys.map(\.count).max() ?? 1
-    /// The words a cue can start with: at any other word, no cue needs looking up.
-    static let cueFirstWords = Set(table.cues.keys.compactMap(\.first))
+    /// For each word a cue can start with, the lengths of the cues that start with it, longest first. At any other
+    /// word no cue needs looking up, and at these only cues of these lengths can match.
+    static let cueLengths: [String: [Int]] = {
+        var lengths: [String: Set<Int>] = [:]
+        for cue in table.cues.keys { if let first = cue.first { lengths[first, default: []].insert(cue.count) } }
+        return lengths.mapValues { $0.sorted(by: >) }
+    }()
 
     /// Words that turn the following cue around: "not angry", "no problem", "never complained".
     static let negations: Set<String> = ["not", "no", "never", "nothing", "without", "hardly"]

@@ -82,7 +82,9 @@ struct MoodModel: Sendable {
     }
 
     /// The probability that the message is angry, and the words that pushed it up most.
-    func read(_ text: String) -> (probability: Double, words: [String]) {
+    /// - Parameter explainingFrom: the words that pushed hardest are worked out only when the probability is at
+    ///   least this (the caller uses them only then); below it, `words` is empty.
+    func read(_ text: String, explainingFrom: Double = 0) -> (probability: Double, words: [String]) {
         var counts: [Int: Int] = [:]
         let words = Self.wordGrams(text)
         var perWord: [(word: String, indices: [Int])] = []
@@ -97,18 +99,18 @@ struct MoodModel: Sendable {
         }
         let row = Self.vector(counts, idf: idf)
         var z = bias
+        for (j, x) in row { z += weights[j] * x }
+        let probability = Self.sigmoid(z)
+        guard probability >= explainingFrom else { return (probability, []) }
         var contribution: [Int: Double] = [:]
-        for (j, x) in row {
-            z += weights[j] * x
-            contribution[j] = weights[j] * x
-        }
+        for (j, x) in row { contribution[j] = weights[j] * x }
         var byWord: [String: Double] = [:]
         for (word, indices) in perWord {
             for index in Set(indices) { byWord[word, default: 0] += contribution[index] ?? 0 }
         }
         let top = byWord.filter { $0.value > 0 }.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
             .prefix(3).map(\.key)
-        return (Self.sigmoid(z), Array(top))
+        return (probability, Array(top))
     }
 
     /// Each whitespace-separated word (lower case, punctuation kept) with its padded character n-grams, each
