@@ -88,6 +88,16 @@ public final class Matcher: Sendable {
 
     static let followUpBonus = 0.05
 
+    /// The cosine between a message (or example) and an intent's centroid: its dot product with the sum of the
+    /// intent's unit example vectors, over that sum's length (0 for an intent with no words).
+    private static func centroidCosine(_ dot: Float, sumNormSquared: Float) -> Double {
+        sumNormSquared > 1e-6 ? Double(dot) / Double(sumNormSquared).squareRoot() : 0
+    }
+
+    /// One intent's figures for a message, as `rank` sorts them.
+    private typealias Scored = (intent: Int32, score: Double, example: Int32, similarity: Double, probability: Double,
+                                closest: Double)
+
     /// Words that carry little meaning on their own. Question words (where, how, when) are not here:
     /// in support chats they matter ("where is" = tracking, "how long" = timing).
     static let functionWords: [String] = [
@@ -279,7 +289,7 @@ public final class Matcher: Sendable {
                 perIntent[i] += 1
                 var dot: Float = 0
                 for (feature, weight) in vector { dot += weight * (intentSums[i][feature] ?? 0) }
-                if sumNormSquared[i] > 1e-6 { typicalCentroid[i] += Double(dot) / Double(sumNormSquared[i]).squareRoot() }
+                typicalCentroid[i] += Self.centroidCosine(dot, sumNormSquared: sumNormSquared[i])
                 if let classifier {
                     for c in linear.indices { linear[c] = 0 }
                     classifier.score(vector, into: &linear)
@@ -465,12 +475,9 @@ public final class Matcher: Sendable {
             }
         }
         let classifierWeight = classifier == nil ? 0 : config.classifierWeight
-        var scored: [(intent: Int32, score: Double, example: Int32, similarity: Double, probability: Double,
-                      closest: Double)]
-            = hitIntents.map { intent in
+        var scored: [Scored] = hitIntents.map { intent in
             let i = Int(intent)
-            let sumNormSquared = intentSumNormSquared[i]
-            let centroid = sumNormSquared > 1e-6 ? Double(sum[i]) / Double(sumNormSquared).squareRoot() : 0
+            let centroid = Self.centroidCosine(sum[i], sumNormSquared: intentSumNormSquared[i])
             let similarity = exampleWeight * Double(best[i]) + (1 - exampleWeight) * centroid
             let chance = classifierWeight > 0 ? Double(probability[Int(intent)]) : 0
             var score = (1 - classifierWeight) * similarity + classifierWeight * chance
@@ -482,8 +489,7 @@ public final class Matcher: Sendable {
             a.score != b.score ? a.score > b.score : a.intent < b.intent
         }
         let keep = max(limit, 2)  // the evidence looks at the runner-up
-        var leaders: [(intent: Int32, score: Double, example: Int32, similarity: Double, probability: Double,
-                   closest: Double)] = []
+        var leaders: [Scored] = []
         leaders.reserveCapacity(keep + 1)
         for item in scored {
             if leaders.count == keep, let last = leaders.last, !ranksAbove((item.intent, item.score), (last.intent, last.score)) {
@@ -502,9 +508,7 @@ public final class Matcher: Sendable {
         if withEvidence, let top = scored.first, intents[Int(top.intent)].after.isEmpty {
             let t = Int(top.intent)
             let runnerUp = scored.dropFirst().first
-            func centroid(_ i: Int) -> Double {
-                intentSumNormSquared[i] > 1e-6 ? Double(sum[i]) / Double(intentSumNormSquared[i]).squareRoot() : 0
-            }
+            func centroid(_ i: Int) -> Double { Self.centroidCosine(sum[i], sumNormSquared: intentSumNormSquared[i]) }
             var otherCentroid = 0.0, nearest: Float = 0, nearestIntent = -1
             for intent in hitIntents {
                 let i = Int(intent)

@@ -11,10 +11,10 @@ public struct MatchingConfig: Sendable, Equatable, Codable {
     /// mean…?" only if the best intent scores at least this; otherwise it says it did not understand. A weak,
     /// split match is more often a question the knowledge base does not cover than one it does.
     public var askThreshold: Double = 0.30
-    /// With a doubt model (a knowledge base with 8 or more intents and enough examples to learn from), the doubt decides: fall back when it puts the
-    /// chance that the best intent is wrong (or that the question is not covered at all) at this or more, and
-    /// answer below it (a close call in a message of a few words is still asked about). 1 turns the doubt model
-    /// off, and the score thresholds above decide alone.
+    /// With a doubt model (a knowledge base with 8 or more intents and enough examples to learn from), the doubt
+    /// decides: fall back when it puts the chance that the best intent is wrong (or that the question is not
+    /// covered at all) at this or more, and answer below it (a close call in a message of a few words is still
+    /// asked about). 1 turns the doubt model off, and the score thresholds above decide alone.
     public var doubtThreshold: Double = 0.52
     /// How many options a clarify question offers.
     public var maxOptions: Int = 3

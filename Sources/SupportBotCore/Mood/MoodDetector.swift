@@ -277,7 +277,7 @@ public struct MoodDetector: Sendable {
     /// Angry and eye-rolling emoji.
     private func emoji(_ text: String) -> [MoodReason] {
         var reasons: [MoodReason] = []
-        if MoodLexicon.emojiAreNonASCII && text.utf8.allSatisfy({ $0 < 0x80 }) { return reasons }
+        if MoodLexicon.emojiAreNonASCII && text.isPlainASCII { return reasons }
         for character in text {
             if let weight = MoodLexicon.angryEmoji[character], !reasons.contains(where: { $0.evidence == String(character) }) {
                 reasons.append(MoodReason(kind: .emoji, evidence: String(character), weight: weight))
@@ -290,7 +290,7 @@ public struct MoodDetector: Sendable {
     /// complains or demands; "HI, IS THE BLUE JUG IN STOCK" is someone with caps lock on.
     private func typography(_ text: String, demanding: Bool) -> [MoodReason] {
         var reasons: [MoodReason] = []
-        let (letters, upper, shouted, runs) = text.utf8.allSatisfy({ $0 < 0x80 })
+        let (letters, upper, shouted, runs) = text.isPlainASCII
             ? Self.asciiTypography(text) : Self.unicodeTypography(text)
         if letters >= 10 && Double(upper) / Double(letters) >= 0.7 && shouted.count >= 2 {
             reasons.append(MoodReason(kind: .shouting, evidence: "message in capitals", weight: demanding ? 0.5 : 0.3))

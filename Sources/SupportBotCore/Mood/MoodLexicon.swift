@@ -189,7 +189,7 @@ enum MoodLexicon {
     ]
 
     static func friendlyEmoji(in text: String) -> [String] {
-        if emojiAreNonASCII && text.utf8.allSatisfy({ $0 < 0x80 }) { return [] }
+        if emojiAreNonASCII && text.isPlainASCII { return [] }
         return text.filter { happyEmoji.contains($0) }.map { String($0) }
     }
 

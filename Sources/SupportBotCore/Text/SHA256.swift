@@ -2,8 +2,9 @@
 public enum SHA256 {
     public static func hex(_ string: String) -> String { hex(Array(string.utf8)) }
 
+    private static let digits = Array("0123456789abcdef".utf8)
+
     public static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(64)
         for byte in digest(bytes) {

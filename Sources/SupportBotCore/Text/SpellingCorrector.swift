@@ -102,7 +102,7 @@ public struct SpellingCorrector: Sendable {
 
     static func deletions(of word: String, edits: Int) -> Set<String> {
         // Words are nearly always plain ASCII: delete bytes, not Characters (the same strings, built faster).
-        if word.utf8.allSatisfy({ $0 < 0x80 }) {
+        if word.isPlainASCII {
             return deletions(of: Array(word.utf8), edits: edits) { String(decoding: $0, as: UTF8.self) }
         }
         return deletions(of: Array(word), edits: edits) { String($0) }

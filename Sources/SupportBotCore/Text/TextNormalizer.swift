@@ -5,7 +5,7 @@ import Foundation
 public enum TextNormalizer {
     /// Folds case and accents, expands contractions and splits into word tokens.
     public static func tokens(_ text: String) -> [String] {
-        if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiTokens(text) }
+        if text.isPlainASCII { return asciiTokens(text) }
         var words: [String] = []
         var current = ""
         func flush() {
@@ -76,7 +76,7 @@ public enum TextNormalizer {
     /// Lower-cases, strips accents and maps typographic quotes to plain ones.
     public static func fold(_ text: String) -> String {
         // Fast path: plain ASCII has no accents to strip, only capitals and backticks to change.
-        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+        if text.isPlainASCII {
             return String(decoding: text.utf8.map(lowered), as: UTF8.self)
         }
         var out = String.UnicodeScalarView()
@@ -141,6 +141,10 @@ public enum TextNormalizer {
 }
 
 extension String {
+    /// Only ASCII bytes: no accents, no emoji, one byte per character. Most messages are; the text code takes
+    /// byte-level fast paths for them.
+    var isPlainASCII: Bool { utf8.allSatisfy { $0 < 0x80 } }
+
     fileprivate func trimmingApostrophes() -> String {
         var s = Substring(self)
         while s.first == "'" { s = s.dropFirst() }
