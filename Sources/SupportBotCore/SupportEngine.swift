@@ -1,3 +1,13 @@
+/// How many cores building an engine may take.
+public enum EngineBuild: Sendable {
+    /// As many threads as help (the doubt model learns on two threads while the matcher is built): the fastest
+    /// build, for start-up and the command-line tools.
+    case allCores
+    /// Everything on the calling thread: about twice as long, but a server swapping in a new version keeps a core
+    /// for its chats while it builds.
+    case oneCore
+}
+
 /// Everything needed to answer customers for one knowledge-base version: the knowledge, the matcher built
 /// from it and the dialogue policy. Immutable; a new version means a new engine, swapped in whole.
 public struct SupportEngine: Sendable {
@@ -8,9 +18,10 @@ public struct SupportEngine: Sendable {
     public let moodDetector: MoodDetector
     public let handoffPolicy: HandoffPolicy
 
-    public init(knowledgeBase: KnowledgeBase, version: Int) {
+    /// - Parameter build: `.oneCore` for a version built while chats are being served (see `EngineBuild`).
+    public init(knowledgeBase: KnowledgeBase, version: Int, build: EngineBuild = .allCores) {
         self.knowledgeBase = knowledgeBase
-        self.matcher = Matcher(knowledgeBase: knowledgeBase)
+        self.matcher = Matcher(knowledgeBase: knowledgeBase, build: build)
         self.version = version
         self.messages = BotMessages(settings: knowledgeBase.settings)
         self.moodDetector = MoodDetector(threshold: knowledgeBase.handoff.moodThreshold)

@@ -85,10 +85,11 @@ struct BenchServer: AsyncParsableCommand {
                 try? await Task.sleep(for: .milliseconds(swapEveryMs))
                 if Task.isCancelled { break }
                 let began = ContinuousClock.now
-                // As the server's knowledge watcher does: built off the threads that serve chats.
+                // As the server's knowledge watcher does: built on one thread of its own, off the threads that serve chats.
                 let version = live.engine.version + 1
-                guard let next = try? await LiveEngine.offPool({ SupportEngine(knowledgeBase: knowledgeBase, version: version) })
-                else { break }
+                guard let next = try? await LiveEngine.offPool({
+                    SupportEngine(knowledgeBase: knowledgeBase, version: version, build: .oneCore)
+                }) else { break }
                 live.swap(to: next)
                 windows.append(began...ContinuousClock.now)
             }

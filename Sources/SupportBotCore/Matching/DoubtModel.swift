@@ -82,11 +82,13 @@ public struct DoubtModel: Sendable {
         return ((doubt * 1000).rounded() / 1000, factors)
     }
 
-    /// Starts learning the model for a knowledge base on two threads of its own, and returns at once; `finish()`
-    /// waits for it. Nil when the knowledge base is too small to learn from (fewer than 8 intents that can be asked
-    /// without context).
+    /// Starts learning the model for a knowledge base and returns at once; `finish()` waits for it. With
+    /// `.allCores` the folds are learned on two threads of their own while the caller builds its matcher; with
+    /// `.oneCore` `finish()` learns them on the caller's thread. Nil when the knowledge base is too small to learn
+    /// from (fewer than 8 intents that can be asked without context).
     /// - Parameter shared: what the folds' matchers take from the full one (examples already read, the speller).
-    static func startTraining(knowledgeBase: KnowledgeBase, shared: Matcher.SharedBuild) -> Training? {
+    static func startTraining(knowledgeBase: KnowledgeBase, shared: Matcher.SharedBuild,
+                              build: EngineBuild = .allCores) -> Training? {
         // Follow-ups (`after:`) only compete in context; they sit out the folds.
         let open = knowledgeBase.intents.indices.filter {
             knowledgeBase.intents[$0].after.isEmpty && !knowledgeBase.intents[$0].examples.isEmpty
@@ -99,31 +101,42 @@ public struct DoubtModel: Sendable {
         for (position, intent) in order.enumerated() { groups[intent] = position % folds }
         let group = groups
 
-        // Two threads of their own (not the caller's pool, which may be the server's Swift concurrency threads):
-        // one takes the even folds, the other the odd ones. Meanwhile the caller builds its own matcher.
         let training = Training()
-        for lane in 0..<2 {
-            training.done.enter()
-            let thread = Thread {
-                for fold in stride(from: lane, to: folds, by: 2) {
-                    training.results.set(fold, evidenceRows(knowledgeBase: knowledgeBase, shared: shared,
-                                                            group: group, fold: fold))
-                }
-                training.done.leave()
+        let learn: @Sendable (Int) -> Void = { lane in
+            for fold in stride(from: lane, to: folds, by: 2) {
+                training.results.set(fold, evidenceRows(knowledgeBase: knowledgeBase, shared: shared,
+                                                        group: group, fold: fold))
             }
-            thread.start()
+        }
+        switch build {
+        case .oneCore:
+            training.inline = { learn(0); learn(1) }
+        case .allCores:
+            // Two threads of their own (not the caller's pool, which may be the server's Swift concurrency threads):
+            // one takes the even folds, the other the odd ones. Meanwhile the caller builds its own matcher.
+            for lane in 0..<2 {
+                training.done.enter()
+                Thread {
+                    learn(lane)
+                    training.done.leave()
+                }.start()
+            }
         }
         return training
     }
 
     /// A model being learned.
-    final class Training: Sendable {
+    final class Training: @unchecked Sendable {
         fileprivate let results = FoldResults(count: folds)
         fileprivate let done = DispatchGroup()
+        /// The folds still to learn on the thread that calls `finish()` (a `.oneCore` build); set once, before
+        /// the training is handed out.
+        fileprivate var inline: (@Sendable () -> Void)?
 
         /// Waits for the folds and fits the model; nil when there are fewer than `minimumRows` rows (or fewer than
         /// a fifth of that of either kind).
         func finish() -> DoubtModel? {
+            inline?()
             done.wait()
             let rows = results.all.flatMap { $0 }
             let doubtful = rows.filter(\.1).count

@@ -112,8 +112,9 @@ public final class Matcher: Sendable {
 
     public var exampleCount: Int { exampleText.count }
 
-    public convenience init(knowledgeBase: KnowledgeBase) {
-        self.init(knowledgeBase: knowledgeBase, learnsDoubt: true)
+    /// - Parameter build: `.oneCore` for a version built while chats are being served (see `EngineBuild`).
+    public convenience init(knowledgeBase: KnowledgeBase, build: EngineBuild = .allCores) {
+        self.init(knowledgeBase: knowledgeBase, learnsDoubt: true, build: build)
     }
 
     /// An example's words and its analysis without spelling correction: the same in every matcher built from the
@@ -147,7 +148,8 @@ public final class Matcher: Sendable {
     /// - Parameters:
     ///   - learnsDoubt: also learn the doubt model (off for the smaller matchers it learns from).
     ///   - shared: what a smaller matcher of the doubt model takes from the full one.
-    init(knowledgeBase: KnowledgeBase, learnsDoubt: Bool, shared: SharedBuild? = nil) {
+    ///   - build: how many threads building the doubt model may take.
+    init(knowledgeBase: KnowledgeBase, learnsDoubt: Bool, shared: SharedBuild? = nil, build: EngineBuild = .allCores) {
         self.config = knowledgeBase.matching
         let learning = learnsDoubt && knowledgeBase.matching.doubtThreshold < 1
         let readings = shared?.readings ?? (learning ? ExampleReading.all(in: knowledgeBase) : nil)
@@ -171,10 +173,10 @@ public final class Matcher: Sendable {
         }
         let speller = shared.map { SpellingCorrector(sharing: $0.speller, targets: counts, knownWords: known) }
             ?? SpellingCorrector(targets: counts, knownWords: known)
-        // The doubt model learns on two threads of its own while this matcher is built.
+        // The doubt model learns on two threads of its own while this matcher is built (or after it, on this thread).
         let training = learning
             ? DoubtModel.startTraining(knowledgeBase: knowledgeBase, shared: SharedBuild(
-                readings: readings ?? [:], speller: speller, fixedKnownWords: fixedKnownWords))
+                readings: readings ?? [:], speller: speller, fixedKnownWords: fixedKnownWords), build: build)
             : nil
         // Evidence is gathered by the smaller matchers a doubt model learns from, and by a matcher that has one.
         let gathersEvidence = !learnsDoubt || training != nil
