@@ -3,9 +3,18 @@ public enum EngineBuild: Sendable {
     /// As many threads as help (the doubt model learns on two threads while the matcher is built): the fastest
     /// build, for start-up and the command-line tools.
     case allCores
-    /// Everything on the calling thread: about twice as long, but a server swapping in a new version keeps a core
-    /// for its chats while it builds.
+    /// Everything on the calling thread, which steps aside every half millisecond for any chat waiting for a core:
+    /// about twice as long, but a server swapping in a new version keeps answering on time while it builds.
     case oneCore
+
+    /// Runs `work` (loading a knowledge base, building its engine) as this build asks: on `.oneCore`, the thread
+    /// steps aside as the engine's own build does.
+    public func run<Value>(_ work: () throws -> Value) rethrows -> Value {
+        switch self {
+        case .allCores: return try work()
+        case .oneCore: return try BuildPacer.pacing(work)
+        }
+    }
 }
 
 /// Everything needed to answer customers for one knowledge-base version: the knowledge, the matcher built
@@ -21,7 +30,7 @@ public struct SupportEngine: Sendable {
     /// - Parameter build: `.oneCore` for a version built while chats are being served (see `EngineBuild`).
     public init(knowledgeBase: KnowledgeBase, version: Int, build: EngineBuild = .allCores) {
         self.knowledgeBase = knowledgeBase
-        self.matcher = Matcher(knowledgeBase: knowledgeBase, build: build)
+        self.matcher = build.run { Matcher(knowledgeBase: knowledgeBase, build: build) }
         self.version = version
         self.messages = BotMessages(settings: knowledgeBase.settings)
         self.moodDetector = MoodDetector(threshold: knowledgeBase.handoff.moodThreshold)

@@ -66,7 +66,9 @@ public final class KnowledgeWatcher: Service, Sendable {
         do {
             let number = latest.number
             engine.swap(to: try await LiveEngine.offPool {
-                SupportEngine(knowledgeBase: try KnowledgeLoader.load(files: files), version: number, build: .oneCore)
+                try EngineBuild.oneCore.run {
+                    SupportEngine(knowledgeBase: try KnowledgeLoader.load(files: files), version: number, build: .oneCore)
+                }
             })
             logger.info("Swapped in a new knowledge version", metadata: [
                 "kb_version": .stringConvertible(latest.number), "message": .string(latest.message),
@@ -97,7 +99,9 @@ public final class KnowledgeWatcher: Service, Sendable {
         guard hash != lastHash, !skipped.contains(hash) else { return }
         do {
             let built = try await LiveEngine.offPool {
-                SupportEngine(knowledgeBase: try KnowledgeLoader.load(files: files), version: 0, build: .oneCore)
+                try EngineBuild.oneCore.run {
+                    SupportEngine(knowledgeBase: try KnowledgeLoader.load(files: files), version: 0, build: .oneCore)
+                }
             }
             engine.swap(to: built)
             lastHash = hash

@@ -123,7 +123,14 @@ struct BenchServer: AsyncParsableCommand {
         output.add("throughput bot / echo", String(format: "%.2f", ratio), key: "throughput_ratio",
                    (ratio * 100).rounded() / 100)
         if swapEveryMs > 0 {
-            output.add("knowledge-base swaps during the run", "\(swaps)", key: "swaps", swaps)
+            let builds = LatencySummary(windows.map { window in
+                let elapsed = window.upperBound - window.lowerBound
+                return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            })
+            output.add("knowledge-base swaps during the run", String(format: "%d, each built in p50 %.0f ms, max %.0f ms",
+                                                                     swaps, builds.p50, builds.max), key: "swaps", swaps)
+            output.json["swap_build_p50_ms"] = builds.p50
+            output.json["swap_build_max_ms"] = builds.max
             // A reply "meets a swap" when the time it was waited for overlaps a build (start to swap).
             var during: [Double] = [], outside: [Double] = []
             for (sent, milliseconds) in botRun.samples {
@@ -136,9 +143,11 @@ struct BenchServer: AsyncParsableCommand {
             }
             let duringSwaps = LatencySummary(during), otherwise = LatencySummary(outside)
             let slower = during.filter { $0 > otherwise.p99 }.count
+            // By chance alone, 1% of them would be slower than the others' p99.
+            let share = during.isEmpty ? 0 : Double(slower) / Double(during.count) * 100
             output.add("replies that met a swap", String(format: "%d: p99 %.2f ms, max %.2f ms (the others: p99 %.2f ms); "
-                                                         + "%d slower than the others' p99", during.count,
-                                                         duringSwaps.p99, duringSwaps.max, otherwise.p99, slower),
+                                                         + "%d (%.1f%%) slower than the others' p99", during.count,
+                                                         duringSwaps.p99, duringSwaps.max, otherwise.p99, slower, share),
                        key: "swap_replies", during.count)
             output.json["swap_p99_ms"] = duringSwaps.p99
             output.json["swap_max_ms"] = duringSwaps.max

@@ -51,10 +51,12 @@ public enum KnowledgeLoader {
             let synonyms = loadSynonyms()
             var articles: [String: Article] = [:]
             for path in files.keys.sorted() where isArticle(path) {
+                BuildPacer.breathe()
                 if let article = loadArticle(path: path) { articles[article.id] = article }
             }
             var intents: [Intent] = []
             for path in files.keys.sorted() where isIntentFile(path) {
+                BuildPacer.breathe()
                 intents.append(contentsOf: loadIntents(path: path))
             }
             if intents.isEmpty && issues.isEmpty {

@@ -172,6 +172,7 @@ public struct DoubtModel: Sendable {
         }
         let matcher = Matcher(knowledgeBase: knowledgeBase.replacingIntents(kept), learnsDoubt: false, shared: shared)
         return questions.compactMap { question in
+            BuildPacer.breathe()
             guard let (top, evidence) = matcher.evidence(for: question.text) else { return nil }
             return (evidence, question.intent == nil || top != question.intent)
         }

@@ -26,7 +26,8 @@ struct IntentClassifier: Sendable {
                 scores.withUnsafeMutableBufferPointer { scores in
                     for _ in 0..<max(1, epochs) {
                         generator.shuffle(&order)
-                        for index in order {
+                        for (position, index) in order.enumerated() {
+                            if position & 31 == 0 { BuildPacer.breathe() }
                             let vector = vectors[index]
                             let truth = Int(labels[index])
                             for c in 0..<intentCount { scores[c] = 0 }

@@ -128,6 +128,7 @@ public final class Matcher: Sendable {
             var readings: [String: ExampleReading] = [:]
             for intent in knowledgeBase.intents {
                 for example in intent.examples where readings[example] == nil {
+                    BuildPacer.breathe()
                     readings[example] = ExampleReading(words: TextNormalizer.tokens(example),
                                                        traces: analyzer.analyze(example, correctSpelling: false))
                 }
@@ -210,6 +211,7 @@ public final class Matcher: Sendable {
             let intentIndex = Int32(intents.count)
             intents.append(IntentInfo(id: intent.id, title: intent.title, after: Set(intent.after)))
             for example in intent.examples {
+                BuildPacer.breathe()
                 let traces = readings?[example]?.traces ?? analyzer.analyze(example, correctSpelling: false)
                 for trace in traces where !functionWordSet.contains(trace.synonym ?? trace.word) {
                     contentStems.insert(trace.stem)
@@ -260,6 +262,7 @@ public final class Matcher: Sendable {
         var vectors: [[(Int32, Float)]] = []
         var intentSums = [[Int32: Float]](repeating: [:], count: intents.count)
         for (exampleIndex, features) in exampleFeatures.enumerated() {
+            BuildPacer.breathe()
             var weights: [(Int32, Float)] = features.map { feature, count in
                 (feature, (1 + Float(log(Double(count)))) * idf[Int(feature)])
             }.sorted { $0.0 < $1.0 }
@@ -287,6 +290,7 @@ public final class Matcher: Sendable {
         var linear = [Float](repeating: 0, count: intents.count)
         if gathersEvidence {
             for (exampleIndex, vector) in vectors.enumerated() {
+                BuildPacer.breathe()
                 let i = Int(exampleIntent[exampleIndex])
                 perIntent[i] += 1
                 var dot: Float = 0

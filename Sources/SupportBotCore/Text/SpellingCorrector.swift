@@ -24,6 +24,7 @@ public struct SpellingCorrector: Sendable {
         self.longestTarget = sorted.map(\.count).max() ?? 0
         var deletes: [String: [Int32]] = [:]
         for (index, word) in sorted.enumerated() where word.count >= Self.minimumLength - 1 {
+            BuildPacer.breathe()
             for variant in Self.deletions(of: word, edits: Self.maxEdits(forLength: word.count + 1)) {
                 deletes[variant, default: []].append(Int32(index))
             }

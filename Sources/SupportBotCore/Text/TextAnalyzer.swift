@@ -25,7 +25,8 @@ public struct TextAnalyzer: Sendable {
         self.synonyms = synonyms
         self.speller = speller
         var known: [String: TokenTrace] = [:]
-        for word in speller?.knownWords ?? [] {
+        for (position, word) in (speller?.knownWords ?? []).enumerated() {
+            if position & 63 == 0 { BuildPacer.breathe() }
             let synonym = synonyms.canonical(for: word)
             known[word] = TokenTrace(word: word, corrected: nil, synonym: synonym,
                                      stem: PorterStemmer.stem(synonym ?? word))
