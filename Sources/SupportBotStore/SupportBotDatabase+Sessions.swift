@@ -46,25 +46,39 @@ extension SupportBotDatabase {
     /// Writes what waits in `turns`, one transaction per batch, until nothing waits.
     private func writeWaitingTurns() async {
         while let batch = turns.takeBatch() {
-            let results: [Result<[TranscriptEntry], any Error>]
+            var results: [Result<[TranscriptEntry], any Error>]
             do {
+                // Nearly always every turn of a batch goes in: one pass, with no savepoint per turn.
                 results = try await writer.write { db in
-                    batch.map { waiting in
-                        Result {
-                            var stored: [TranscriptEntry] = []
-                            try db.inSavepoint {
-                                stored = try Self.record(waiting.turn, maskedTexts: waiting.maskedTexts, in: db)
-                                return .commit
-                            }
-                            return stored
-                        }
-                    }
+                    try batch.map { .success(try Self.record($0.turn, maskedTexts: $0.maskedTexts, in: db)) }
                 }
             } catch {
-                // The transaction itself failed: nothing of the batch is stored.
-                results = batch.map { _ in .failure(error) }
+                // A turn failed and the whole batch was rolled back: write it again, each turn in a savepoint of its
+                // own, so only the turns that fail are lost.
+                results = await writeOneByOne(batch)
             }
             for (waiting, result) in zip(batch, results) { waiting.continuation.resume(with: result) }
+        }
+    }
+
+    /// Writes a batch in one transaction, each turn in its own savepoint: a turn that fails leaves the others whole.
+    private func writeOneByOne(_ batch: [TurnQueue.Waiting]) async -> [Result<[TranscriptEntry], any Error>] {
+        do {
+            return try await writer.write { db in
+                batch.map { waiting in
+                    Result {
+                        var stored: [TranscriptEntry] = []
+                        try db.inSavepoint {
+                            stored = try Self.record(waiting.turn, maskedTexts: waiting.maskedTexts, in: db)
+                            return .commit
+                        }
+                        return stored
+                    }
+                }
+            }
+        } catch {
+            // The transaction itself failed: nothing of the batch is stored.
+            return batch.map { _ in .failure(error) }
         }
     }
 

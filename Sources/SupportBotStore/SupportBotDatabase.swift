@@ -85,6 +85,10 @@ public final class SupportBotDatabase: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // The writer keeps up to 16 MiB of pages (SQLite's default is 2 MiB): with many chats open at once, each
+            // adds its lines at its own place in the transcript index, and a small cache reads those pages back from
+            // the file on every commit. Readers keep the default.
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -16384") }
         }
         return configuration
     }
