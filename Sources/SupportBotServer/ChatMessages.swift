@@ -40,7 +40,11 @@ enum ClientMessageParser {
             return .failure(ClientMessageError(code: .badUTF8,
                                                message: BotMessages.unreadableLetters))
         }
-        let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Nothing to trim when the line starts and ends with a printable ASCII character (most lines; Foundation's
+        // trimming is slow). Other lines may start or end with any Unicode space.
+        let printable: ClosedRange<UInt8> = 0x21...0x7E
+        let trimmed = bytes.first.map(printable.contains) == true && bytes.last.map(printable.contains) == true
+            ? line : line.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty { return .success(nil) }
         guard trimmed.hasPrefix("{") else { return .success(.say(text: trimmed)) }
         guard let object = (try? JSONSerialization.jsonObject(with: Data(trimmed.utf8))) as? [String: Any] else {

@@ -271,4 +271,25 @@ struct HandoffPhraseTests {
     func staysInQueue(text: String) {
         #expect(!LeaveQueueRequest.detect(text))
     }
+
+    @Test("the phrase index finds the same first phrase as searching for every phrase in turn")
+    func phraseIndexMatchesSearch() {
+        let phrases = ["talk to a human", "a human", "human", "to a", "call me back", "back", "me back please"]
+            .map(TextNormalizer.tokens)
+        let index = PhraseIndex(phrases)
+        var generator = SystemRandomNumberGenerator()
+        let vocabulary = ["talk", "to", "a", "human", "call", "me", "back", "please", "order"]
+        var found = 0
+        var differing: [[String]] = []
+        for _ in 0..<2000 {
+            let words = (0..<Int.random(in: 0...7, using: &generator)).map { _ in
+                vocabulary.randomElement(using: &generator)!
+            }
+            let expected = words.firstPhrase(of: phrases)
+            if index.first(in: words) != expected { differing.append(words) }
+            if expected != nil { found += 1 }
+        }
+        #expect(differing.isEmpty, "\(differing.prefix(5))")
+        #expect(found > 100)
+    }
 }

@@ -75,7 +75,7 @@ public struct HandoffPolicy: Sendable {
 
 /// Recognises a customer asking for a person: "talk to a human", "agent please", "real person".
 public enum PersonRequest {
-    private static let phrases: [[String]] = [
+    private static let phrases = PhraseIndex([
         "talk to a human", "speak to a human", "talk to a person", "speak to a person", "talk to someone",
         "speak to someone", "speak with someone", "talk with someone", "talk to somebody", "speak to somebody",
         "real person", "real human", "actual person", "actual human", "human please", "a human", "human being",
@@ -83,13 +83,13 @@ public enum PersonRequest {
         "customer service rep", "representative", "operator", "talk to staff", "speak to staff", "someone from your team",
         "a person please", "person please", "human agent", "not a bot", "not a robot", "no bots", "no more bots",
         "stop the bot", "speak to your team", "talk to your team", "call me back", "someone call me",
-    ].map(TextNormalizer.tokens)
+    ].map(TextNormalizer.tokens))
 
     public static func detect(_ text: String) -> Bool { detect(words: TextNormalizer.tokens(text)) }
 
     static func detect(words: [String]) -> Bool {
         if words == ["human"] || words == ["agent"] || words == ["person"] || words == ["operator"] { return true }
-        return words.containsAnyPhrase(phrases)
+        return phrases.first(in: words) != nil
     }
 }
 
@@ -128,4 +128,39 @@ extension Array where Element == String {
     }
 
     func containsAnyPhrase(_ phrases: [[String]]) -> Bool { firstPhrase(of: phrases) != nil }
+}
+
+/// Phrases (runs of words) looked up by their first word: a message is read once, one lookup per word, instead of
+/// being searched for every phrase in turn. Runs on every message (asking for a person, shopping questions).
+struct PhraseIndex: Sendable {
+    let phrases: [[String]]
+    /// For each first word, the positions in `phrases` of the phrases that start with it, in order.
+    private let byFirstWord: [String: [Int]]
+
+    init(_ phrases: [[String]]) {
+        self.phrases = phrases
+        var byFirstWord: [String: [Int]] = [:]
+        for (position, phrase) in phrases.enumerated() {
+            if let first = phrase.first { byFirstWord[first, default: []].append(position) }
+        }
+        self.byFirstWord = byFirstWord
+    }
+
+    /// The first of the phrases, in the order given, found anywhere in `words` (what `words.firstPhrase(of:)` says).
+    func first(in words: [String]) -> [String]? {
+        var best: Int?
+        for start in words.indices {
+            guard let positions = byFirstWord[words[start]] else { continue }
+            for position in positions {
+                if let best, position >= best { break }
+                let phrase = phrases[position]
+                if phrase.count <= words.count - start,
+                   words[start..<(start + phrase.count)].elementsEqual(phrase) {
+                    best = position
+                    break
+                }
+            }
+        }
+        return best.map { phrases[$0] }
+    }
 }

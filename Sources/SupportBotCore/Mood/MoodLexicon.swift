@@ -198,16 +198,16 @@ enum MoodLexicon {
 
     /// A question about products or how to do something: the cue words in it are rarely anger at the shop.
     static func shoppingQuestion(_ words: [String]) -> String? {
-        words.firstPhrase(of: questionPhrases)?.joined(separator: " ")
+        questionPhrases.first(in: words)?.joined(separator: " ")
     }
 
-    private static let questionPhrases: [[String]] = [
+    private static let questionPhrases = PhraseIndex([
         "do you have", "do you do", "do you sell", "do you stock", "do you make", "do you ship", "do you offer",
         "which one", "which set", "which size", "would you recommend", "can you recommend", "in stock",
         "is it available", "available to order", "how do i", "how can i", "can i exchange", "can i swap",
         "where can i find", "what is the best", "looking for", "buying a gift", "a gift for", "is that possible",
         "is it possible", "would it be possible", "bulk order",
-    ].map(TextNormalizer.tokens)
+    ].map(TextNormalizer.tokens))
 
     /// Worry and sadness: upset, but not at us. With no strong anger cue they soften the score.
     static let worry: Set<String> = [

@@ -16,7 +16,8 @@ public enum PIIMasker {
     public static let phoneToken = "[phone]"
 
     public static func mask(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0 == "@" || isDigit($0) }) else { return text }
+        // "@" and the digits are single bytes in UTF-8 (and never part of another letter's bytes).
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "@") || ($0 >= 48 && $0 <= 57) }) else { return text }
         let withoutEmails = maskEmails(Array(text.unicodeScalars))
         return String(String.UnicodeScalarView(maskNumbers(withoutEmails)))
     }
