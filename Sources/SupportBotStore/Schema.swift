@@ -109,6 +109,11 @@ enum Schema {
             }
         }
 
+        // No query ever looked sessions up by updatedAt, and every exchange moved the session's entry in that index.
+        migrator.registerMigration("v3-drop-session-updatedAt-index") { db in
+            try db.drop(index: "session_on_updatedAt")
+        }
+
         return migrator
     }
 }

@@ -71,7 +71,7 @@ struct OpeningTests {
         let path = folder.file("empty.sqlite")
         FileManager.default.createFile(atPath: path, contents: Data())
         let database = try SupportBotDatabase.open(path: path)
-        #expect(try await database.appliedMigrations().count == 3)
+        #expect(try await database.appliedMigrations().count == 4)
     }
 
     @Test func inMemoryDatabasesAreIndependent() async throws {
@@ -81,7 +81,7 @@ struct OpeningTests {
         try await one.createSession(id: "s1", at: .fixture(), kbVersion: 1, context: "{}")
         #expect(try await two.session(id: "s1") == nil)
         #expect(try await one.appliedMigrations() == [
-            "v1-sessions-transcripts", "v1-knowledge-versions", "v2-handoff",
+            "v1-sessions-transcripts", "v1-knowledge-versions", "v2-handoff", "v3-drop-session-updatedAt-index",
         ])
     }
 }
