@@ -65,11 +65,7 @@ public final class KnowledgeWatcher: Service, Sendable {
         }
         do {
             let number = latest.number
-            engine.swap(to: try await LiveEngine.offPool {
-                try EngineBuild.oneCore.run {
-                    SupportEngine(knowledgeBase: try KnowledgeLoader.load(files: files), version: number, build: .oneCore)
-                }
-            })
+            engine.swap(to: try await Self.buildBesideChats(files: files, version: number))
             logger.info("Swapped in a new knowledge version", metadata: [
                 "kb_version": .stringConvertible(latest.number), "message": .string(latest.message),
             ])
@@ -78,6 +74,16 @@ public final class KnowledgeWatcher: Service, Sendable {
             skipped.insert("\(latest.number)")
             logger.error("Could not load the newest knowledge version; still serving the one before",
                          metadata: ["kb_version": .stringConvertible(latest.number), "error": .string("\(error)")])
+        }
+    }
+
+    /// Loads and builds a version while chats are being served: on a thread of its own that steps aside for them
+    /// (`EngineBuild.oneCore`), so their replies stay on time.
+    private static func buildBesideChats(files: [String: String], version: Int) async throws -> SupportEngine {
+        try await LiveEngine.offPool {
+            try EngineBuild.oneCore.run {
+                SupportEngine(knowledgeBase: try KnowledgeLoader.load(files: files), version: version, build: .oneCore)
+            }
         }
     }
 
@@ -98,11 +104,7 @@ public final class KnowledgeWatcher: Service, Sendable {
         let hash = KnowledgeBase(intents: [], files: files).contentHash
         guard hash != lastHash, !skipped.contains(hash) else { return }
         do {
-            let built = try await LiveEngine.offPool {
-                try EngineBuild.oneCore.run {
-                    SupportEngine(knowledgeBase: try KnowledgeLoader.load(files: files), version: 0, build: .oneCore)
-                }
-            }
+            let built = try await Self.buildBesideChats(files: files, version: 0)
             engine.swap(to: built)
             lastHash = hash
             logger.info("Reloaded the knowledge files",

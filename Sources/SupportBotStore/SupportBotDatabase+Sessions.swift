@@ -46,7 +46,7 @@ extension SupportBotDatabase {
     /// Writes what waits in `turns`, one transaction per batch, until nothing waits.
     private func writeWaitingTurns() async {
         while let batch = turns.takeBatch() {
-            var results: [Result<[TranscriptEntry], any Error>]
+            let results: [Result<[TranscriptEntry], any Error>]
             do {
                 // Nearly always every turn of a batch goes in: one pass, with no savepoint per turn.
                 results = try await writer.write { db in

@@ -85,7 +85,7 @@ struct BenchServer: AsyncParsableCommand {
                 try? await Task.sleep(for: .milliseconds(swapEveryMs))
                 if Task.isCancelled { break }
                 let began = ContinuousClock.now
-                // As the server's knowledge watcher does: built on one thread of its own, off the threads that serve chats.
+                // As the server's knowledge watcher does: on one thread of its own that steps aside for chats.
                 let version = live.engine.version + 1
                 guard let next = try? await LiveEngine.offPool({
                     SupportEngine(knowledgeBase: knowledgeBase, version: version, build: .oneCore)
@@ -123,10 +123,7 @@ struct BenchServer: AsyncParsableCommand {
         output.add("throughput bot / echo", String(format: "%.2f", ratio), key: "throughput_ratio",
                    (ratio * 100).rounded() / 100)
         if swapEveryMs > 0 {
-            let builds = LatencySummary(windows.map { window in
-                let elapsed = window.upperBound - window.lowerBound
-                return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-            })
+            let builds = LatencySummary(windows.map { ($0.upperBound - $0.lowerBound).milliseconds })
             output.add("knowledge-base swaps during the run", String(format: "%d, each built in p50 %.0f ms, max %.0f ms",
                                                                      swaps, builds.p50, builds.max), key: "swaps", swaps)
             output.json["swap_build_p50_ms"] = builds.p50

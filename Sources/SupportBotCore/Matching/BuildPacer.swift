@@ -6,10 +6,11 @@ import Darwin
 
 /// Lets an engine build that runs beside live chats step aside often. A build is one long stretch of work; the
 /// scheduler lets it finish its time slice (a few milliseconds) before a chat thread that has just woken up gets its
-/// core. On a paced thread the build's loops call `breathe()`, which gives the core up whenever half a millisecond of
-/// work has gone by: a waiting chat runs at once, and when nothing waits the build carries on with no delay.
+/// core. On a paced thread the build's loops call `breathe()`, which gives the core up whenever `slice` of work has
+/// gone by: a waiting chat runs at once, and when nothing waits the build carries on with no delay.
 enum BuildPacer {
-    /// Work between two yields, in nanoseconds.
+    /// Work between two yields, in nanoseconds (0.2 ms: a 0.5 ms slice left more replies late while a version was
+    /// built; see docs/performance.md).
     static let slice: UInt64 = 200_000
 
     private static let key: pthread_key_t = {

@@ -101,19 +101,19 @@ public struct DoubtModel: Sendable {
         for (position, intent) in order.enumerated() { groups[intent] = position % folds }
         let group = groups
 
-        let training = Training()
+        let results = FoldResults(count: folds)
         let learn: @Sendable (Int) -> Void = { lane in
             for fold in stride(from: lane, to: folds, by: 2) {
-                training.results.set(fold, evidenceRows(knowledgeBase: knowledgeBase, shared: shared,
-                                                        group: group, fold: fold))
+                results.set(fold, evidenceRows(knowledgeBase: knowledgeBase, shared: shared, group: group, fold: fold))
             }
         }
         switch build {
         case .oneCore:
-            training.inline = { learn(0); learn(1) }
+            return Training(results: results, inline: { learn(0); learn(1) })
         case .allCores:
             // Two threads of their own (not the caller's pool, which may be the server's Swift concurrency threads):
             // one takes the even folds, the other the odd ones. Meanwhile the caller builds its own matcher.
+            let training = Training(results: results, inline: nil)
             for lane in 0..<2 {
                 training.done.enter()
                 Thread {
@@ -121,17 +121,21 @@ public struct DoubtModel: Sendable {
                     training.done.leave()
                 }.start()
             }
+            return training
         }
-        return training
     }
 
     /// A model being learned.
-    final class Training: @unchecked Sendable {
-        fileprivate let results = FoldResults(count: folds)
+    final class Training: Sendable {
+        private let results: FoldResults
         fileprivate let done = DispatchGroup()
-        /// The folds still to learn on the thread that calls `finish()` (a `.oneCore` build); set once, before
-        /// the training is handed out.
-        fileprivate var inline: (@Sendable () -> Void)?
+        /// The folds still to learn, on the thread that calls `finish()` (a `.oneCore` build).
+        private let inline: (@Sendable () -> Void)?
+
+        fileprivate init(results: FoldResults, inline: (@Sendable () -> Void)?) {
+            self.results = results
+            self.inline = inline
+        }
 
         /// Waits for the folds and fits the model; nil when there are fewer than `minimumRows` rows (or fewer than
         /// a fifth of that of either kind).
