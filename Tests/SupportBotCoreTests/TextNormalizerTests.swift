@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import SupportBotCore
 
@@ -86,6 +87,27 @@ struct TextNormalizerTests {
     func fold() {
         #expect(TextNormalizer.fold("Café \u{2019}Ok\u{2018}") == "cafe 'ok'")
         #expect(TextNormalizer.fold("e\u{301}") == "e") // combining acute accent
+    }
+
+    @Test("containsText finds a part where Foundation's contains does, on ASCII and other text")
+    func containsText() {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["did", "not", "help", " ", "me", "helpful", "e\u{301}", "caf\u{E9}", "x"]
+        var differing: [String] = []
+        var found = 0
+        for _ in 0..<3000 {
+            let text = (0..<Int.random(in: 0...6, using: &generator)).map { _ in
+                pieces.randomElement(using: &generator)!
+            }.joined()
+            let part = (0..<Int.random(in: 0...3, using: &generator)).map { _ in
+                pieces.randomElement(using: &generator)!
+            }.joined()
+            let expected = (text as NSString).range(of: part).location != NSNotFound
+            if text.containsText(part) != expected { differing.append("\(text) / \(part)") }
+            if expected { found += 1 }
+        }
+        #expect(differing.isEmpty, "\(differing.prefix(5))")
+        #expect(found > 100)
     }
 }
 

@@ -145,6 +145,25 @@ extension String {
     /// byte-level fast paths for them.
     var isPlainASCII: Bool { utf8.allSatisfy { $0 < 0x80 } }
 
+    /// Whether `part` occurs in this string: Foundation's `contains`, which on plain-ASCII text is a byte search, done
+    /// here without Foundation's slow general search (it runs on most messages).
+    func containsText(_ part: String) -> Bool {
+        guard isPlainASCII, part.isPlainASCII else { return contains(part) }
+        var text = self, part = part
+        return text.withUTF8 { text in
+            part.withUTF8 { part in
+                guard !part.isEmpty else { return false }  // as Foundation says
+                guard part.count <= text.count else { return false }
+                for start in 0...(text.count - part.count) {
+                    var at = 0
+                    while at < part.count && text[start + at] == part[at] { at += 1 }
+                    if at == part.count { return true }
+                }
+                return false
+            }
+        }
+    }
+
     fileprivate func trimmingApostrophes() -> String {
         var s = Substring(self)
         while s.first == "'" { s = s.dropFirst() }
