@@ -18,8 +18,15 @@ public enum PIIMasker {
     public static func mask(_ text: String) -> String {
         // "@" and the digits are single bytes in UTF-8 (and never part of another letter's bytes).
         guard text.utf8.contains(where: { $0 == UInt8(ascii: "@") || ($0 >= 48 && $0 <= 57) }) else { return text }
-        let withoutEmails = maskEmails(Array(text.unicodeScalars))
-        return String(String.UnicodeScalarView(maskNumbers(withoutEmails)))
+        let scalars = Array(text.unicodeScalars)
+        let masked = maskNumbers(maskEmails(scalars))
+        // Most texts with digits hold no personal data ("30 days", "order 1234"): the text as it was.
+        guard masked != scalars else { return text }
+        // Encoded by hand: building a String from scalars one by one cost more than the scan.
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(masked.count + 8)
+        for scalar in masked { utf8.append(contentsOf: UTF8.encode(scalar)!) }
+        return String(decoding: utf8, as: UTF8.self)
     }
 
     // MARK: - E-mail addresses
