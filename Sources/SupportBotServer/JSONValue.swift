@@ -54,24 +54,23 @@ enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral {
 
     static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        // Most text needs no escapes: copied whole.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out.append(contentsOf: s.utf8)
-            out.append(UInt8(ascii: "\""))
-            return
-        }
-        for byte in s.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
-            case UInt8(ascii: "\n"): out.append(contentsOf: [92, 110])
-            case UInt8(ascii: "\r"): out.append(contentsOf: [92, 114])
-            case UInt8(ascii: "\t"): out.append(contentsOf: [92, 116])
-            case 0..<0x20:
-                out.append(contentsOf: [92, 117, 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
-            default:
-                out.append(byte)
+        // Runs of bytes that need no escape (most text is one run) are copied whole.
+        var text = s
+        text.withUTF8 { bytes in
+            var run = 0
+            for (i, byte) in bytes.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                out.append(contentsOf: bytes[run..<i])
+                run = i + 1
+                switch byte {
+                case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
+                case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
+                case UInt8(ascii: "\n"): out.append(contentsOf: [92, 110])
+                case UInt8(ascii: "\r"): out.append(contentsOf: [92, 114])
+                case UInt8(ascii: "\t"): out.append(contentsOf: [92, 116])
+                default: out.append(contentsOf: [92, 117, 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+                }
             }
+            out.append(contentsOf: bytes[run...])
         }
         out.append(UInt8(ascii: "\""))
     }

@@ -42,4 +42,16 @@ import Testing
             #expect(ours == theirs)
         }
     }
+
+    @Test("any string is written as JSON that reads back the same: quotes, backslashes, every control character")
+    func stringsReadBack() throws {
+        let controls = String(String.UnicodeScalarView((0..<0x20).map { Unicode.Scalar(UInt8($0)) }))
+        let strings = ["", "plain", "say \"hi\"", "back\\slash", controls, "a\(controls)b", "café ✓ 🙂", "end\\"]
+        for string in strings {
+            var out: [UInt8] = []
+            JSONValue.writeString(string, into: &out)
+            let read = try JSONSerialization.jsonObject(with: Data(out), options: .fragmentsAllowed) as? String
+            #expect(read == string, "\(String(decoding: out, as: UTF8.self))")
+        }
+    }
 }
