@@ -14,6 +14,8 @@ public final class ChatServer: Service, Sendable {
     /// The address actually bound (useful with port 0).
     public var localAddress: SocketAddress? { listener.localAddress }
     public var port: Int { listener.port }
+    /// Whether the listening socket is still open.
+    var isAccepting: Bool { listener.isAccepting }
     /// This protocol's connections, over TCP and WebSocket alike.
     var connections: LineConnections { listener.connections }
     public var activeConnections: Int { listener.activeConnections }

@@ -58,7 +58,8 @@ enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral {
         var text = s
         text.withUTF8 { bytes in
             var run = 0
-            for (i, byte) in bytes.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            for (i, byte) in bytes.enumerated()
+            where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
                 out.append(contentsOf: bytes[run..<i])
                 run = i + 1
                 switch byte {

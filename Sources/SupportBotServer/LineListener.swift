@@ -214,6 +214,8 @@ final class LineListener: Sendable {
 
     var localAddress: SocketAddress? { serverChannel.channel.localAddress }
     var port: Int { localAddress?.port ?? 0 }
+    /// Whether the listening socket is still open (false once `stopAccepting()` has closed it).
+    var isAccepting: Bool { serverChannel.channel.isActive }
     var activeConnections: Int { connections.active }
 
     private init(connections: LineConnections,
