@@ -3,8 +3,8 @@ public enum EngineBuild: Sendable {
     /// As many threads as help (the doubt model learns on two threads while the matcher is built): the fastest
     /// build, for start-up and the command-line tools.
     case allCores
-    /// Everything on the calling thread, which steps aside every half millisecond for any chat waiting for a core:
-    /// about twice as long, but a server swapping in a new version keeps answering on time while it builds.
+    /// Everything on the calling thread, which steps aside every 0.2 ms (`BuildPacer`) for any chat waiting for a
+    /// core: slower, but a server swapping in a new version keeps answering on time while it builds.
     case oneCore
 
     /// Runs `work` (loading a knowledge base, building its engine) as this build asks: on `.oneCore`, the thread
@@ -166,7 +166,8 @@ public struct SupportEngine: Sendable {
         context.pendingOptions = options.map(\.intent)
         context.lastCandidates = candidates.map(\.intent)
         context.fallbackStreak = 0
-        let reason = best.score >= config.answerThreshold && closeCall ? "top two intents too close" : "not confident enough"
+        let reason = best.score >= config.answerThreshold && closeCall
+            ? "top two intents too close" : "not confident enough"
         return BotReply(action: .clarify, text: messages.clarify(options), intent: best.intent,
                         confidence: best.score, options: options, reason: reason, match: result)
     }

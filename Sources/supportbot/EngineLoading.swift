@@ -44,7 +44,7 @@ enum Explanation {
             lines.append(String(format: "decision:   %@ (%@; the doubt decides: fall back at ≥ %.2f, answer below it, "
                                 + "but ask about a close call of fewer than %d words scoring ≥ %.2f)",
                                 reply.action.rawValue, reply.reason, config.doubtThreshold,
-                                SupportEngine.wordsToSkipAsking, config.askThreshold))
+                                SupportEngine.wordsToSkipAsking, max(config.clarifyThreshold, config.askThreshold)))
         } else {
             lines.append(String(format: "decision:   %@ (%@; answer ≥ %.2f with a lead ≥ %.2f, clarify ≥ %.2f)",
                                 reply.action.rawValue, reply.reason, config.answerThreshold, config.ambiguityMargin,

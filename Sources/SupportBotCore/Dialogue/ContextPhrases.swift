@@ -11,7 +11,9 @@ enum ContextPhrase: Equatable {
         let text = words.joined(separator: " ")
         if let number = optionNumber(words) { return .option(number) }
         if nonePhrases.contains(text) { return .noneOfThese }
-        if unhelpfulPhrases.contains(text) || unhelpfulParts.contains(where: { text.containsText($0) }) { return .unhelpful }
+        if unhelpfulPhrases.contains(text) || unhelpfulParts.contains(where: { text.containsText($0) }) {
+            return .unhelpful
+        }
         if yesPhrases.contains(text) { return .yes }
         if noPhrases.contains(text) { return .no }
         return nil

@@ -327,7 +327,8 @@ public final class Matcher: Sendable {
         for terms in exampleTerms {
             // By feature, then by first appearance; a feature that appears again is kept once.
             let byFeature = terms.enumerated().sorted { ($0.element, $0.offset) < ($1.element, $1.offset) }
-            for (order, feature) in byFeature where termFeature.count == Int(termStart.last!) || termFeature.last != feature {
+            let exampleStart = Int(termStart.last!)
+            for (order, feature) in byFeature where termFeature.count == exampleStart || termFeature.last != feature {
                 termFeature.append(feature)
                 termOrder.append(Int32(order))
             }
