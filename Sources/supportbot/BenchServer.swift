@@ -37,6 +37,9 @@ struct BenchServer: AsyncParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    /// Messages for the engine-alone and store-alone measurements (enough for steady figures, a few seconds).
+    static let budgetMessages = 50_000
+
     func validate() throws {
         guard connections >= 1 else { throw ValidationError("--connections must be at least 1.") }
         guard messages >= connections else { throw ValidationError("--messages must be at least --connections.") }
@@ -54,15 +57,21 @@ struct BenchServer: AsyncParsableCommand {
             return Array(data) + [UInt8(ascii: "\n")]
         }
 
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("supportbot-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        MoodDetector.prepare()
+        let live = LiveEngine(SupportEngine(knowledgeBase: knowledgeBase, version: 1))
+        // Before any load: the engine alone and the store alone, to show what bounds the ratio.
+        let budget = try await CPUBudget.measure(engine: live.engine, questions: questions, chats: connections,
+                                                 messages: min(messages, Self.budgetMessages), folder: folder)
+
         // The ceiling: a bare NIO server with the same framing that sends each line straight back.
         let echo = try await EchoLineServer.start(maxLine: 4096)
         let echoRun = try await LoadDriver.run(port: echo.port, connections: connections, messages: messages,
                                                lines: lines, expectsWelcome: false, think: .milliseconds(thinkMs))
         try await echo.stop()
 
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("supportbot-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
         let database = try SupportBotDatabase.open(path: folder.appendingPathComponent("bench.sqlite").path)
         var configuration = ServerConfiguration()
         configuration.port = 0
@@ -71,9 +80,7 @@ struct BenchServer: AsyncParsableCommand {
         configuration.ratePerSecond = 1e9
         var logger = Logger(label: "bench")
         logger.logLevel = .error
-        let live = LiveEngine(SupportEngine(knowledgeBase: knowledgeBase, version: 1))
         let services = ChatServices(engine: live, database: database, configuration: configuration, logger: logger)
-        MoodDetector.prepare()
         let server = try await ChatServer.bind(services: services)
         let serverTask = Task { try await server.run() }
         // Publishing under load: a new engine is built and swapped in while replies are in flight.
@@ -122,6 +129,20 @@ struct BenchServer: AsyncParsableCommand {
         let ratio = echoRun.perSecond > 0 ? botRun.perSecond / echoRun.perSecond : 0
         output.add("throughput bot / echo", String(format: "%.2f", ratio), key: "throughput_ratio",
                    (ratio * 100).rounded() / 100)
+        output.add("CPU per message (client and server)",
+                   String(format: "echo %.1f µs, bot %.1f µs", echoRun.cpuMicrosecondsPerReply,
+                          botRun.cpuMicrosecondsPerReply), key: "echo_cpu_us_per_msg",
+                   (echoRun.cpuMicrosecondsPerReply * 10).rounded() / 10)
+        output.json["bot_cpu_us_per_msg"] = (botRun.cpuMicrosecondsPerReply * 10).rounded() / 10
+        output.add("of which the engine alone", String(format: "%.1f µs per reply (one thread, no load)",
+                                                       budget.engineMicroseconds),
+                   key: "engine_cpu_us_per_reply", (budget.engineMicroseconds * 10).rounded() / 10)
+        output.add("and the store alone", String(format: "%.1f µs per exchange (%d chats writing at once, no load)",
+                                                 budget.storeMicroseconds, connections),
+                   key: "store_cpu_us_per_exchange", (budget.storeMicroseconds * 10).rounded() / 10)
+        let bound = budget.ratioBound(echoMicroseconds: echoRun.cpuMicrosecondsPerReply)
+        output.add("best ratio engine + store allow", String(format: "%.2f (echo ÷ (echo + engine + store), per message)",
+                                                             bound), key: "ratio_bound", (bound * 100).rounded() / 100)
         if swapEveryMs > 0 {
             let builds = LatencySummary(windows.map { ($0.upperBound - $0.lowerBound).milliseconds })
             output.add("knowledge-base swaps during the run", String(format: "%d, each built in p50 %.0f ms, max %.0f ms",
@@ -223,6 +244,8 @@ enum LoadDriver {
         var latency: LatencySummary
         /// Each reply: when its message was sent, and how many milliseconds the reply took.
         var samples: [(sent: ContinuousClock.Instant, milliseconds: Double)]
+        /// CPU time of the whole process (client and server) while the messages were sent, per reply, microseconds.
+        var cpuMicrosecondsPerReply: Double
     }
 
     static func run(port: Int, connections: Int, messages: Int, lines: [[UInt8]], expectsWelcome: Bool,
@@ -237,6 +260,7 @@ enum LoadDriver {
             return opened
         }
         let start = clock.now
+        let cpuAtStart = CPUClock.process()
         let perConnection = messages / connections
         let extra = messages % connections
         let errorPrefix = Array(#"{"type":"error""#.utf8)
@@ -275,9 +299,11 @@ enum LoadDriver {
             return (all, errors)
         }
         let seconds = (clock.now - start).milliseconds / 1000
+        let cpuSeconds = CPUClock.process() - cpuAtStart
         return Result(replies: outcomes.0.count, errors: outcomes.1,
                       perSecond: seconds > 0 ? Double(outcomes.0.count) / seconds : 0,
-                      latency: LatencySummary(outcomes.0.map(\.milliseconds)), samples: outcomes.0)
+                      latency: LatencySummary(outcomes.0.map(\.milliseconds)), samples: outcomes.0,
+                      cpuMicrosecondsPerReply: cpuSeconds / Double(max(outcomes.0.count, 1)) * 1e6)
     }
 
     static func connect(port: Int) async throws -> NIOAsyncChannel<InboundLine, ByteBuffer> {

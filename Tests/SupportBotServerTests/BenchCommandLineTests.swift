@@ -30,9 +30,12 @@ struct BenchCommandLineTests {
         #expect(object["failed"] as? Int == 0)
         #expect((object["swaps"] as? Int ?? 0) >= 1, "the engine was never swapped during the run")
         #expect(object["stored"] as? Int == 800)
-        for key in ["bot_msgs_per_s", "echo_msgs_per_s", "throughput_ratio", "bot_p99_ms"] {
+        for key in ["bot_msgs_per_s", "echo_msgs_per_s", "throughput_ratio", "bot_p99_ms", "echo_cpu_us_per_msg",
+                    "bot_cpu_us_per_msg", "engine_cpu_us_per_reply", "store_cpu_us_per_exchange"] {
             #expect((object[key] as? Double ?? 0) > 0, "missing or zero \(key)")
         }
+        let bound = try #require(object["ratio_bound"] as? Double)
+        #expect(bound > 0 && bound < 1)
     }
 
     @Test("bench idle opens connections to a child server and reports memory per connection")
