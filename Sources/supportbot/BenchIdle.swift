@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import NIOCore
 import NIOPosix
 import SupportBotServer
@@ -51,19 +52,35 @@ struct BenchIdle: AsyncParsableCommand {
 
         var open: [NIOAsyncChannel<InboundLine, ByteBuffer>] = []
         open.reserveCapacity(connections)
-        var welcomed = 0
         for _ in 0..<connections {
             let channel = try await LoadDriver.connect(port: port)
             open.append(channel)
         }
-        // Each connection waits for its welcome, so the server has set up the whole chat before we measure.
-        for channel in open {
-            var iterator = channel.inbound.makeAsyncIterator()
-            if case .line? = try await iterator.next() { welcomed += 1 }
+        // Each connection waits for its welcome, so the server has set up the whole chat before we measure; then it
+        // stays open until the measurement is taken.
+        let gate = Gate()
+        let (welcomes, heard) = AsyncStream<Bool>.makeStream()
+        let (welcomed, after) = await withTaskGroup(of: Void.self) { group -> (Int, Int) in
+            for channel in open {
+                group.addTask {
+                    try? await channel.executeThenClose { inbound, _ in
+                        var iterator = inbound.makeAsyncIterator()
+                        if case .line? = try? await iterator.next() { heard.yield(true) } else { heard.yield(false) }
+                        await gate.wait()
+                    }
+                }
+            }
+            var welcomed = 0, answers = 0
+            for await answer in welcomes {
+                answers += 1
+                if answer { welcomed += 1 }
+                if answers == open.count { break }
+            }
+            try? await Task.sleep(for: .seconds(1))
+            let after = ProcessMemory.residentKiB(pid: server.processIdentifier) ?? 0
+            gate.open()
+            return (welcomed, after)
         }
-        try await Task.sleep(for: .seconds(1))
-        let after = ProcessMemory.residentKiB(pid: server.processIdentifier) ?? 0
-        for channel in open { try? await channel.channel.close() }
 
         let perConnection = Double(after - before) / Double(max(1, welcomed))
         var output = BenchOutput()
@@ -91,5 +108,30 @@ struct BenchIdle: AsyncParsableCommand {
             }
         }
         return nil
+    }
+}
+
+/// Holds tasks until it is opened; those that come later pass at once.
+private final class Gate: Sendable {
+    private let state = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let passNow = state.withLock { state -> Bool in
+                if state.open { return true }
+                state.waiting.append(continuation)
+                return false
+            }
+            if passNow { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiting = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.open = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for continuation in waiting { continuation.resume() }
     }
 }
