@@ -221,11 +221,27 @@ struct KB: ParsableCommand {
         @Argument(help: "The folder to write intents/ and knowledge/ into (created if missing).")
         var folder: String
 
+        @Flag(help: "Delete the knowledge files in the folder that the version doesn't have, so the folder matches it.")
+        var replace = false
+
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
             let files = try await KB.files(of: version, in: try database.open(mustExist: true))
             let root = URL(fileURLWithPath: folder)
+            // Files the version doesn't have would be loaded and published with it: the folder would not be it.
+            let existing = KnowledgeFiles.paths(intentsDirectory: root.appendingPathComponent("intents").path,
+                                                knowledgeDirectory: root.appendingPathComponent("knowledge").path)
+            let extra = existing.keys.filter { files[$0] == nil }.sorted()
+            if !extra.isEmpty && !replace {
+                throw UserFacingError("""
+                    \(folder) has \(Self.count(extra.count)) that version \(version) doesn't have:
+                    \(Self.list(extra))
+                    They would be loaded and published along with it. Nothing was written.
+                    To make the folder match version \(version) (those files are deleted), run again with --replace.
+                    Or export into an empty folder.
+                    """)
+            }
             for (path, content) in files.sorted(by: { $0.key < $1.key }) {
                 let url = root.appendingPathComponent(path)
                 do {
@@ -236,7 +252,27 @@ struct KB: ParsableCommand {
                     throw UserFacingError("Can't write \(url.path): \(error.localizedDescription)")
                 }
             }
+            for key in extra {
+                guard let url = existing[key] else { continue }
+                do {
+                    try FileManager.default.removeItem(at: url)
+                } catch {
+                    throw UserFacingError("Wrote version \(version), but can't delete \(url.path), which it doesn't "
+                                          + "have: \(error.localizedDescription). Delete it by hand.")
+                }
+            }
             print("Wrote \(files.count) files of version \(version) to \(folder).")
+            if !extra.isEmpty {
+                print("Deleted \(Self.count(extra.count)) that version \(version) doesn't have:\n\(Self.list(extra))")
+            }
+        }
+
+        private static func count(_ n: Int) -> String { n == 1 ? "1 knowledge file" : "\(n) knowledge files" }
+
+        /// One indented line per file, at most 10, then how many more.
+        private static func list(_ keys: [String]) -> String {
+            let shown = keys.prefix(10).map { "  " + $0 }
+            return (shown + (keys.count > 10 ? ["  … and \(keys.count - 10) more"] : [])).joined(separator: "\n")
         }
     }
 

@@ -57,6 +57,37 @@ struct PublishCommandLineTests {
         let exported = try String(contentsOfFile: folder.path("out/knowledge/orders/change-items.md"), encoding: .utf8)
         #expect(exported.contains("Has your order not been packed?"))
 
+        // Files the version doesn't have: nothing is written unless --replace, which deletes them.
+        try "---\ntitle: Old\n---\nGone.\n".write(toFile: folder.path("out/knowledge/orders/old-article.md"),
+                                                  atomically: true, encoding: .utf8)
+        try "- id: old.intent\n".write(toFile: folder.path("out/intents/old.yml"), atomically: true, encoding: .utf8)
+        try "edited".write(toFile: folder.path("out/knowledge/orders/change-items.md"), atomically: true, encoding: .utf8)
+        let refused = try await SupportBotCLI.run(["kb", "export", "2", folder.path("out"), "--db", db], folder: folder)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("2 knowledge files that version 2 doesn't have"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("intents/old.yml") && refused.stderr.contains("knowledge/orders/old-article.md"))
+        #expect(refused.stderr.contains("--replace"))
+        #expect(try String(contentsOfFile: folder.path("out/knowledge/orders/change-items.md"), encoding: .utf8)
+                == "edited", "a refused export wrote files")
+        let replaced = try await SupportBotCLI.run(["kb", "export", "2", folder.path("out"), "--replace", "--db", db],
+                                                   folder: folder)
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+        #expect(replaced.stdout.contains("Deleted 2 knowledge files that version 2 doesn't have"))
+        #expect(!FileManager.default.fileExists(atPath: folder.path("out/intents/old.yml")))
+        #expect(!FileManager.default.fileExists(atPath: folder.path("out/knowledge/orders/old-article.md")))
+        let fresh = try await SupportBotCLI.run(["kb", "export", "2", folder.path("fresh"), "--db", db], folder: folder)
+        #expect(fresh.status == 0)
+        func files(_ root: String) -> [String: String] {
+            let base = URL(fileURLWithPath: folder.path(root))
+            let paths = FileManager.default.subpaths(atPath: base.path) ?? []
+            var contents: [String: String] = [:]
+            for path in paths where path.hasSuffix(".md") || path.hasSuffix(".yml") {
+                contents[path] = try? String(contentsOf: base.appendingPathComponent(path), encoding: .utf8)
+            }
+            return contents
+        }
+        #expect(files("out") == files("fresh"), "after --replace the folder is not exactly version 2")
+
         let unknown = try await SupportBotCLI.run(["kb", "diff", "1", "9", "--db", db], folder: folder)
         #expect(unknown.status != 0)
         #expect(unknown.stderr.contains("version 9"))

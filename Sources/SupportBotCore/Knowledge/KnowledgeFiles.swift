@@ -5,9 +5,39 @@ import Foundation
 public enum KnowledgeFiles {
     public static func read(intentsDirectory: String, knowledgeDirectory: String) throws -> [String: String] {
         var files: [String: String] = [:]
-        try collect(root: intentsDirectory, prefix: "intents", extensions: ["yml", "yaml"], into: &files)
-        try collect(root: knowledgeDirectory, prefix: "knowledge", extensions: ["md", "yml", "yaml"], into: &files)
+        try collect(root: intentsDirectory, prefix: "intents", extensions: intentExtensions, into: &files)
+        try collect(root: knowledgeDirectory, prefix: "knowledge", extensions: knowledgeExtensions, into: &files)
         return files
+    }
+
+    /// The knowledge files that `read` would read, by the same keys, without reading them. A folder that is
+    /// missing has none.
+    public static func paths(intentsDirectory: String, knowledgeDirectory: String) -> [String: URL] {
+        var paths: [String: URL] = [:]
+        for (root, prefix, extensions) in [(intentsDirectory, "intents", intentExtensions),
+                                           (knowledgeDirectory, "knowledge", knowledgeExtensions)] {
+            for (key, url) in files(under: root, prefix: prefix, extensions: extensions) { paths[key] = url }
+        }
+        return paths
+    }
+
+    private static let intentExtensions: Set<String> = ["yml", "yaml"]
+    private static let knowledgeExtensions: Set<String> = ["md", "yml", "yaml"]
+
+    /// The regular files under `root` with one of `extensions`, keyed `prefix/relative path`.
+    private static func files(under root: String, prefix: String, extensions: Set<String>) -> [(key: String, url: URL)] {
+        let rootURL = URL(fileURLWithPath: root).standardizedFileURL
+        guard let enumerator = FileManager.default.enumerator(at: rootURL, includingPropertiesForKeys: [.isRegularFileKey])
+        else { return [] }
+        var found: [(key: String, url: URL)] = []
+        for case let url as URL in enumerator {
+            guard extensions.contains(url.pathExtension.lowercased()),
+                  (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+            let relative = url.standardizedFileURL.path.dropFirst(rootURL.path.count)
+                .trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            found.append((prefix + "/" + relative, url))
+        }
+        return found
     }
 
     private static func collect(root: String, prefix: String, extensions: Set<String>,
@@ -19,17 +49,8 @@ public enum KnowledgeFiles {
                 SourceLocation(file: root),
                 "folder not found. Run from the folder that holds \(prefix)/, or pass --\(prefix) with its path.")])
         }
-        let rootURL = URL(fileURLWithPath: root).standardizedFileURL
-        guard let enumerator = fm.enumerator(at: rootURL, includingPropertiesForKeys: [.isRegularFileKey]) else {
-            return
-        }
         var issues: [KnowledgeIssue] = []
-        for case let url as URL in enumerator {
-            guard extensions.contains(url.pathExtension.lowercased()),
-                  (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
-            let relative = url.standardizedFileURL.path.dropFirst(rootURL.path.count)
-                .trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-            let key = prefix + "/" + relative
+        for (key, url) in Self.files(under: root, prefix: prefix, extensions: extensions) {
             guard let data = fm.contents(atPath: url.path) else {
                 issues.append(KnowledgeIssue(SourceLocation(file: key), "can't read this file (check its permissions)"))
                 continue
