@@ -1,4 +1,5 @@
 import Foundation
+import SupportBotCore
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -77,16 +78,11 @@ struct PublishCommandLineTests {
         #expect(!FileManager.default.fileExists(atPath: folder.path("out/knowledge/orders/old-article.md")))
         let fresh = try await SupportBotCLI.run(["kb", "export", "2", folder.path("fresh"), "--db", db], folder: folder)
         #expect(fresh.status == 0)
-        func files(_ root: String) -> [String: String] {
-            let base = URL(fileURLWithPath: folder.path(root))
-            let paths = FileManager.default.subpaths(atPath: base.path) ?? []
-            var contents: [String: String] = [:]
-            for path in paths where path.hasSuffix(".md") || path.hasSuffix(".yml") {
-                contents[path] = try? String(contentsOf: base.appendingPathComponent(path), encoding: .utf8)
-            }
-            return contents
+        func files(_ root: String) throws -> [String: String] {
+            try KnowledgeFiles.read(intentsDirectory: folder.path(root + "/intents"),
+                                    knowledgeDirectory: folder.path(root + "/knowledge"))
         }
-        #expect(files("out") == files("fresh"), "after --replace the folder is not exactly version 2")
+        #expect(try files("out") == files("fresh"), "after --replace the folder is not exactly version 2")
 
         let unknown = try await SupportBotCLI.run(["kb", "diff", "1", "9", "--db", db], folder: folder)
         #expect(unknown.status != 0)
