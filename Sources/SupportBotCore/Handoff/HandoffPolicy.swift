@@ -126,8 +126,6 @@ extension Array where Element == String {
         }
         return nil
     }
-
-    func containsAnyPhrase(_ phrases: [[String]]) -> Bool { firstPhrase(of: phrases) != nil }
 }
 
 /// Phrases (runs of words) looked up by their first word: a message is read once, one lookup per word, instead of
