@@ -27,10 +27,14 @@ public struct SupportEngine: Sendable {
     public let moodDetector: MoodDetector
     public let handoffPolicy: HandoffPolicy
 
-    /// - Parameter build: `.oneCore` for a version built while chats are being served (see `EngineBuild`).
-    public init(knowledgeBase: KnowledgeBase, version: Int, build: EngineBuild = .allCores) {
+    /// - Parameters:
+    ///   - build: `.oneCore` for a version built while chats are being served (see `EngineBuild`).
+    ///   - learned: what an engine of the same knowledge base learned before (`matcher.learning`), so the matcher
+    ///     does not learn it again.
+    public init(knowledgeBase: KnowledgeBase, version: Int, build: EngineBuild = .allCores,
+                learned: MatcherLearning? = nil) {
         self.knowledgeBase = knowledgeBase
-        self.matcher = build.run { Matcher(knowledgeBase: knowledgeBase, build: build) }
+        self.matcher = build.run { Matcher(knowledgeBase: knowledgeBase, build: build, learned: learned) }
         self.version = version
         self.messages = BotMessages(settings: knowledgeBase.settings)
         self.moodDetector = MoodDetector(threshold: knowledgeBase.handoff.moodThreshold)

@@ -82,7 +82,7 @@ public final class KnowledgeWatcher: Service, Sendable {
     private static func buildBesideChats(files: [String: String], version: Int) async throws -> SupportEngine {
         try await LiveEngine.offPool {
             try EngineBuild.oneCore.run {
-                SupportEngine(knowledgeBase: try KnowledgeLoader.load(files: files), version: version, build: .oneCore)
+                LearningFolder.engine(for: try KnowledgeLoader.load(files: files), version: version, build: .oneCore)
             }
         }
     }

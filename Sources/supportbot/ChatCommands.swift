@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SupportBotCore
+import SupportBotStore
 
 struct Ask: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +19,7 @@ struct Ask: ParsableCommand {
     var explain = false
 
     func run() throws {
-        let engine = SupportEngine(knowledgeBase: try knowledge.loadKnowledgeBase(), version: 0)
+        let engine = try knowledge.loadEngine()
         var context = DialogueContext()
         let turn = engine.respond(to: text, context: &context)
         if json {
@@ -42,7 +43,7 @@ struct Chat: ParsableCommand {
     var explain = false
 
     func run() throws {
-        let engine = SupportEngine(knowledgeBase: try knowledge.loadKnowledgeBase(), version: 0)
+        let engine = try knowledge.loadEngine()
         var context = DialogueContext()
         print("bot> \(engine.welcome)")
         while true {

@@ -1,5 +1,6 @@
 import Foundation
 import SupportBotCore
+import SupportBotStore
 
 extension KnowledgeOptions {
     /// Loads and checks the knowledge files; every problem is reported with file and line.
@@ -10,6 +11,9 @@ extension KnowledgeOptions {
             throw UserFacingError(error.description)
         }
     }
+
+    /// An engine (version 0) for the knowledge files, taking what an earlier build of the same files learned.
+    func loadEngine() throws -> SupportEngine { LearningFolder.engine(for: try loadKnowledgeBase(), version: 0) }
 }
 
 /// Prints the matcher's reasoning for one message: tokens, corrections, candidates, decision.

@@ -58,7 +58,7 @@ struct Eval: ParsableCommand {
             try runDataset(train: train, test: test)
             return
         }
-        let engine = SupportEngine(knowledgeBase: try knowledge.loadKnowledgeBase(), version: 0)
+        let engine = try knowledge.loadEngine()
         let report = LeaveOneOut.evaluate(engine)
         // Each out-of-scope question is read and answered once; the report and --scores share the replies.
         var outOfScopeReplies: [(question: String, reply: BotReply)] = []

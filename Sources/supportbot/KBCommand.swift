@@ -63,7 +63,7 @@ struct KB: ParsableCommand {
                 throw UserFacingError("No conversation tests found. Write some in \(knowledge.intents)/tests/*.yml "
                     + "(see docs/writing-guide.md).")
             }
-            let engine = SupportEngine(knowledgeBase: knowledgeBase, version: 0)
+            let engine = LearningFolder.engine(for: knowledgeBase, version: 0)
             let failures = ConversationTests.run(tests, engine: engine)
             let steps = tests.reduce(0) { $0 + $1.steps.count }
             let failedTests = Set(failures.map(\.test)).count
@@ -118,7 +118,7 @@ struct KB: ParsableCommand {
 
         func run() async throws {
             let knowledgeBase = try knowledge.loadKnowledgeBase()
-            let problems = KB.blockers(SupportEngine(knowledgeBase: knowledgeBase, version: 0))
+            let problems = KB.blockers(LearningFolder.engine(for: knowledgeBase, version: 0))
             guard problems.isEmpty else {
                 throw UserFacingError("Not published: \(problems.count) problem\(problems.count == 1 ? "" : "s") to fix first.\n"
                     + problems.joined(separator: "\n"))
@@ -197,7 +197,7 @@ struct KB: ParsableCommand {
             } catch let error as KnowledgeBaseError {
                 throw UserFacingError("Version \(version) no longer loads: \(error.description)")
             }
-            let problems = KB.blockers(SupportEngine(knowledgeBase: knowledgeBase, version: 0))
+            let problems = KB.blockers(LearningFolder.engine(for: knowledgeBase, version: 0))
             guard problems.isEmpty else {
                 throw UserFacingError("Not rolled back: version \(version) no longer passes the checks:\n"
                     + problems.joined(separator: "\n"))

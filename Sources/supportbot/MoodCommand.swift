@@ -30,6 +30,11 @@ struct Mood: ParsableCommand {
     @Flag(name: .long, help: "With --eval: list every message the detector got wrong.")
     var misses = false
 
+    @Option(name: .customLong("write-model"),
+            help: ArgumentHelp("Train the learned model afresh and write its weights to this Swift file.",
+                               visibility: .hidden))
+    var writeModel: String?
+
     func validate() throws {
         if let threshold, !(threshold > 0 && threshold <= 1) {
             throw ValidationError("--threshold must be above 0 and at most 1.")
@@ -38,6 +43,14 @@ struct Mood: ParsableCommand {
     }
 
     func run() throws {
+        if let writeModel {
+            do {
+                try MoodDetector.freshModelSource().write(toFile: writeModel, atomically: true, encoding: .utf8)
+            } catch {
+                throw UserFacingError("Could not write \(writeModel): \(error.localizedDescription)")
+            }
+            return
+        }
         let detector = MoodDetector(threshold: try resolvedThreshold())
         if let eval {
             try evaluate(file: eval, detector: detector)

@@ -188,7 +188,7 @@ struct Serve: AsyncParsableCommand {
         if let latest = try await database.latestKnowledgeVersion() {
             do {
                 let knowledgeBase = try KnowledgeLoader.load(files: try await database.knowledgeFiles(version: latest.number))
-                return SupportEngine(knowledgeBase: knowledgeBase, version: latest.number)
+                return LearningFolder.engine(for: knowledgeBase, version: latest.number)
             } catch {
                 throw UserFacingError("Not starting: published version \(latest.number) does not load: \(error). "
                     + "Roll back with: supportbot kb rollback N")
@@ -211,7 +211,7 @@ struct Serve: AsyncParsableCommand {
         } catch let error as UserFacingError {
             throw UserFacingError("Not starting: \(error.description)")
         }
-        let engine = SupportEngine(knowledgeBase: knowledgeBase, version: 0)
+        let engine = LearningFolder.engine(for: knowledgeBase, version: 0)
         if dev { return engine }
         let problems = KB.blockers(engine)
         guard problems.isEmpty else {

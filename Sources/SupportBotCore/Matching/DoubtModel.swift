@@ -47,7 +47,7 @@ public struct DoubtFactor: Sendable, Equatable, Codable {
 ///
 /// Everything runs in a fixed order with fixed seeds, so a knowledge base always gives the same model. Each input's
 /// share of a verdict can be shown (`contributions`).
-public struct DoubtModel: Sendable {
+public struct DoubtModel: Sendable, Equatable {
     /// Mean and spread of each input over the training rows (inputs are scaled before weighting).
     let mean: [Double]
     let spread: [Double]
@@ -55,6 +55,12 @@ public struct DoubtModel: Sendable {
     let bias: Double
 
     static let folds = 8
+
+    /// One mean, spread and weight per input, every spread above 0 (true of every fitted model).
+    var isWellFormed: Bool {
+        let width = MatchEvidence.names.count
+        return mean.count == width && spread.count == width && weights.count == width && spread.allSatisfy { $0 > 0 }
+    }
     /// At most this many examples of a left-out intent play unknown questions…
     static let unknownPerIntent = 40
     /// …and at most this many examples of each other intent are held back to play known questions.

@@ -2,11 +2,26 @@
 /// averaged perceptron in a fixed order: deterministic, fast to train, and explainable (a word's weight for
 /// an intent can be printed). It learns which words tell near-identical intents apart, which plain
 /// similarity cannot.
-struct IntentClassifier: Sendable {
+struct IntentClassifier: Sendable, Equatable {
     /// Compressed rows: weights of feature f are at rowStart[f]..<rowStart[f+1].
-    private let rowStart: [Int32]
-    private let rowIntent: [Int32]
-    private let rowWeight: [Float]
+    let rowStart: [Int32]
+    let rowIntent: [Int32]
+    let rowWeight: [Float]
+
+    /// A classifier learned before (`MatcherLearning`).
+    init(rowStart: [Int32], rowIntent: [Int32], rowWeight: [Float]) {
+        self.rowStart = rowStart
+        self.rowIntent = rowIntent
+        self.rowWeight = rowWeight
+    }
+
+    /// Whether its rows are whole for this many features and intents (so `score` reads no further than they go).
+    func fits(featureCount: Int, intentCount: Int) -> Bool {
+        guard rowStart.count == featureCount + 1, rowStart.first == 0, rowIntent.count == rowWeight.count,
+              rowStart.last.map(Int.init) == rowIntent.count else { return false }
+        for (start, end) in zip(rowStart, rowStart.dropFirst()) where start > end { return false }
+        return rowIntent.allSatisfy { $0 >= 0 && Int($0) < intentCount }
+    }
 
     /// - Parameters:
     ///   - vectors: unit-length example vectors as (feature, weight), sorted by feature.

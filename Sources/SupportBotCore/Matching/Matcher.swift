@@ -83,6 +83,8 @@ public final class Matcher: Sendable {
     private let intentSumNormSquared: [Float]
     private let classifier: IntentClassifier?
     private let doubtModel: DoubtModel?
+    /// Whether this matcher set out to learn a doubt model (see `MatcherLearning.learnedDoubt`).
+    private let learnedDoubt: Bool
     private let intentTypicalCentroid: [Double]
     private let intentTypicalLinear: [Double]
 
@@ -112,9 +114,19 @@ public final class Matcher: Sendable {
 
     public var exampleCount: Int { exampleText.count }
 
-    /// - Parameter build: `.oneCore` for a version built while chats are being served (see `EngineBuild`).
-    public convenience init(knowledgeBase: KnowledgeBase, build: EngineBuild = .allCores) {
-        self.init(knowledgeBase: knowledgeBase, learnsDoubt: true, build: build)
+    /// - Parameters:
+    ///   - build: `.oneCore` for a version built while chats are being served (see `EngineBuild`).
+    ///   - learned: what a matcher of the same knowledge base learned before (`learning`); the classifier and the
+    ///     doubt model are taken from it instead of being learned again. A part that does not fit is learned anew.
+    public convenience init(knowledgeBase: KnowledgeBase, build: EngineBuild = .allCores,
+                            learned: MatcherLearning? = nil) {
+        self.init(knowledgeBase: knowledgeBase, learnsDoubt: true, build: build, learned: learned)
+    }
+
+    /// What this matcher learned, to hand to a later build of the same knowledge base.
+    public var learning: MatcherLearning {
+        MatcherLearning(classifier: classifier, doubtModel: doubtModel, learnedDoubt: learnedDoubt,
+                        featureCount: featureNames.count, intentCount: intents.count)
     }
 
     /// An example's words and its analysis without spelling correction: the same in every matcher built from the
@@ -150,10 +162,21 @@ public final class Matcher: Sendable {
     ///   - learnsDoubt: also learn the doubt model (off for the smaller matchers it learns from).
     ///   - shared: what a smaller matcher of the doubt model takes from the full one.
     ///   - build: how many threads building the doubt model may take.
-    init(knowledgeBase: KnowledgeBase, learnsDoubt: Bool, shared: SharedBuild? = nil, build: EngineBuild = .allCores) {
+    init(knowledgeBase: KnowledgeBase, learnsDoubt: Bool, shared: SharedBuild? = nil, build: EngineBuild = .allCores,
+         learned: MatcherLearning? = nil) {
         self.config = knowledgeBase.matching
         let learning = learnsDoubt && knowledgeBase.matching.doubtThreshold < 1
-        let readings = shared?.readings ?? (learning ? ExampleReading.all(in: knowledgeBase) : nil)
+        self.learnedDoubt = learning
+        // A doubt model learned before is taken as it is (it does not depend on this matcher's feature numbering);
+        // a kept nil means the knowledge base was too small to learn one.
+        let keptDoubt: DoubtModel?
+        let learnsNow: Bool
+        if learning, let learned, learned.learnedDoubt, learned.doubtModel?.isWellFormed ?? true {
+            (keptDoubt, learnsNow) = (learned.doubtModel, false)
+        } else {
+            (keptDoubt, learnsNow) = (nil, learning)
+        }
+        let readings = shared?.readings ?? (learnsNow ? ExampleReading.all(in: knowledgeBase) : nil)
         var fixedKnownWords: Set<String>
         if let shared {
             fixedKnownWords = shared.fixedKnownWords
@@ -175,12 +198,12 @@ public final class Matcher: Sendable {
         let speller = shared.map { SpellingCorrector(sharing: $0.speller, targets: counts, knownWords: known) }
             ?? SpellingCorrector(targets: counts, knownWords: known)
         // The doubt model learns on two threads of its own while this matcher is built (or after it, on this thread).
-        let training = learning
+        let training = learnsNow
             ? DoubtModel.startTraining(knowledgeBase: knowledgeBase, shared: SharedBuild(
                 readings: readings ?? [:], speller: speller, fixedKnownWords: fixedKnownWords), build: build)
             : nil
         // Evidence is gathered by the smaller matchers a doubt model learns from, and by a matcher that has one.
-        let gathersEvidence = !learnsDoubt || training != nil
+        let gathersEvidence = !learnsDoubt || training != nil || keptDoubt != nil
         let analyzer = TextAnalyzer(synonyms: knowledgeBase.synonyms, speller: speller)
         self.analyzer = analyzer
 
@@ -274,10 +297,14 @@ public final class Matcher: Sendable {
             }
             vectors.append(weights)
         }
-        self.classifier = config.classifierWeight > 0
-            ? IntentClassifier(vectors: vectors, labels: exampleIntent, intentCount: intents.count,
-                               featureCount: featureNames.count, epochs: config.classifierEpochs)
-            : nil
+        if config.classifierWeight <= 0 {
+            self.classifier = nil
+        } else if let kept = learned?.classifier, kept.fits(featureCount: featureNames.count, intentCount: intents.count) {
+            self.classifier = kept
+        } else {
+            self.classifier = IntentClassifier(vectors: vectors, labels: exampleIntent, intentCount: intents.count,
+                                               featureCount: featureNames.count, epochs: config.classifierEpochs)
+        }
         let sumNormSquared = intentSums.map { sum in
             sum.sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value * $1.value }
         }
@@ -344,7 +371,7 @@ public final class Matcher: Sendable {
         self.postingStart = postingStart
         self.postingExample = postingExample
         self.postingWeight = postingWeight
-        self.doubtModel = training?.finish()
+        self.doubtModel = learnsNow ? training?.finish() : keptDoubt
     }
 
     /// Ranks intents for a message.

@@ -103,12 +103,21 @@ public struct MoodDetector: Sendable {
         self.apologyThreshold = apologyThreshold ?? min(threshold, 0.3)
     }
 
-    /// Trains the learned model now (it is trained once per process, on first use), so the first customer does
-    /// not wait for it. Returns how many labelled messages it learned from.
+    /// Reads the learned model's weights now (once per process, on first use), so the first customer does not wait
+    /// for them. Returns how many labelled messages it learned from.
     @discardableResult
     public static func prepare() -> Int {
         _ = MoodModel.shared
         return MoodTrainingData.examples.count
+    }
+
+    /// Whether the shipped weights were learned from the training data compiled in (if not, every process trains
+    /// the model at first use, which takes seconds: write them again with `scripts/generate-mood-model.sh`).
+    public static var shipsCurrentModel: Bool { MoodModel.shipped != nil }
+
+    /// Trains the learned model afresh and returns the Swift source of `MoodModelWeights.swift` for it.
+    public static func freshModelSource() -> String {
+        MoodModel.weightsSource(for: MoodModel(examples: MoodTrainingData.examples), examples: MoodTrainingData.examples)
     }
 
     /// Scores one message on its own.
