@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The benchmarks run end to end (tiny loads, debug build): the figures are not checked, only that they are there.
-@Suite("supportbot bench", .timeLimit(.minutes(2)))
+@Suite("supportbot bench", .timeLimit(.minutes(10)))
 struct BenchCommandLineTests {
     private func json(_ arguments: [String]) async throws -> [String: Any] {
         let folder = try TemporaryDirectory()

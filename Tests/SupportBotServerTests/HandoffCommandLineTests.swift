@@ -5,12 +5,12 @@ import Testing
 
 /// Runs `supportbot` in `folder` with `input` on its standard input (see `SupportBotCLI.Running`).
 func runWithInput(_ arguments: [String], input: String, folder: TemporaryDirectory,
-                  timeout: Duration = .seconds(30)) async throws -> SupportBotCLI.Outcome {
+                  timeout: Duration = SupportBotCLI.commandTimeout,
+                  sourceLocation: Testing.SourceLocation = #_sourceLocation) async throws -> SupportBotCLI.Outcome {
     let inputURL = folder.url.appendingPathComponent("\(UUID().uuidString).in")
     try input.write(to: inputURL, atomically: true, encoding: .utf8)
-    let running = try SupportBotCLI.Running(arguments, in: folder.url, output: folder.url, input: inputURL)
-    _ = try await running.wait(timeout: timeout)
-    return running.outcome
+    return try await SupportBotCLI.run(arguments, in: folder.url, folder: folder, input: inputURL, timeout: timeout,
+                                       sourceLocation: sourceLocation)
 }
 
 /// The one `Error:` line a failed command prints.
@@ -21,7 +21,7 @@ private func errorLine(_ outcome: SupportBotCLI.Outcome, sourceLocation: Testing
     return errors.first ?? ""
 }
 
-@Suite("supportbot mood", .timeLimit(.minutes(1)))
+@Suite("supportbot mood", .timeLimit(.minutes(10)))
 struct MoodCommandLineTests {
     // Run in an empty folder: no knowledge/_settings.yml, so the threshold is the default 0.5.
 
@@ -114,7 +114,7 @@ struct MoodCommandLineTests {
     }
 }
 
-@Suite("supportbot agents and queue", .timeLimit(.minutes(1)))
+@Suite("supportbot agents and queue", .timeLimit(.minutes(10)))
 struct AgentsCommandLineTests {
     /// Every byte SQLite keeps for this database: the main file and its WAL and shared-memory files.
     private func databaseBytes(_ path: String) -> Data {
@@ -203,7 +203,7 @@ struct AgentsCommandLineTests {
     }
 }
 
-@Suite("supportbot agent console", .timeLimit(.minutes(1)))
+@Suite("supportbot agent console", .timeLimit(.minutes(10)))
 struct AgentConsoleTests {
     @Test("a person can claim, chat and close from the terminal console; piped commands run in order")
     func consoleJourney() async throws {

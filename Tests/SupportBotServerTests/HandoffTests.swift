@@ -219,7 +219,11 @@ struct HandoffTests {
         await customer.close()
         try await sam.send(json: ["type": "claim", "ticket": ticket])
         _ = try await sam.next(type: "claimed")
-        try await Task.sleep(for: .milliseconds(700))
+        // A witness: a second customer who drops later than the first. When their grace period has ended (the line
+        // tells Sam), the first customer's, which began earlier and is as long, has ended too.
+        let (witness, witnessTicket) = try await running.customerInLine("can i speak to a real person")
+        await witness.close()
+        #expect(try ticketID(try await sam.next(type: "ticket_gone")) == witnessTicket)
         #expect(try await running.database.ticket(id: ticket)?.state == .assigned)
         try await sam.send(json: ["type": "say", "ticket": ticket, "text": "Are you still there?"])
         #expect(try await sam.next(type: "sent")["customer_online"] as? Bool == false)
@@ -494,8 +498,12 @@ struct HandoffTests {
         _ = try await waiting.welcomed()
         _ = try await idle.welcomed()
         let ticket = try ticketID(try await waiting.handOff("can i speak to a real person"))
-        #expect(try await idle.next(type: "error", timeout: .seconds(5))["code"] as? String == "idle_timeout")
-        try await Task.sleep(for: .milliseconds(1500))
+        #expect(try await idle.next(type: "error", timeout: .seconds(30))["code"] as? String == "idle_timeout")
+        // A witness quiet since after the waiting customer's last message: once it is closed for being quiet, the
+        // waiting customer has been quiet for longer than the idle timeout too.
+        let late = try await running.connect()
+        _ = try await late.welcomed()
+        #expect(try await late.next(type: "error", timeout: .seconds(30))["code"] as? String == "idle_timeout")
         let sam = try await running.agent("Sam")
         try await sam.send(json: ["type": "claim", "ticket": ticket])
         _ = try await sam.next(type: "claimed")

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("supportbot kb lint and readability", .timeLimit(.minutes(1)))
+@Suite("supportbot kb lint and readability", .timeLimit(.minutes(10)))
 struct WriterCommandLineTests {
     @Test("kb lint passes the demo shop with no errors")
     func demoPasses() async throws {
