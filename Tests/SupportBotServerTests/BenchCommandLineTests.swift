@@ -6,7 +6,7 @@ import Testing
 struct BenchCommandLineTests {
     private func json(_ arguments: [String]) async throws -> [String: Any] {
         let folder = try TemporaryDirectory()
-        let result = try await SupportBotCLI.run(arguments + ["--json"], folder: folder, timeout: .seconds(90))
+        let result = try await SupportBotCLI.run(arguments + ["--json"], folder: folder)
         #expect(result.status == 0, "\(result.stderr)")
         return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
                             "not JSON: \(result.stdout)")

@@ -103,8 +103,11 @@ enum SupportBotCLI {
         let stdoutURL: URL
         let stderrURL: URL
 
-        /// - Parameter input: a file for standard input; none by default.
-        init(_ arguments: [String], in directory: URL, output folder: URL, input: URL? = nil) throws {
+        /// - Parameters:
+        ///   - input: a file for standard input; none by default.
+        ///   - environment: variables to set on top of the test runner's (and `SUPPORTBOT_CACHE_DIR`).
+        init(_ arguments: [String], in directory: URL, output folder: URL, input: URL? = nil,
+             environment extra: [String: String] = [:]) throws {
             let executable = try #require(SupportBotCLI.executable, "no supportbot executable near the test bundle")
             let name = UUID().uuidString
             stdoutURL = folder.appendingPathComponent("\(name).out")
@@ -115,6 +118,7 @@ enum SupportBotCLI {
             process.arguments = arguments
             var environment = ProcessInfo.processInfo.environment
             environment["SUPPORTBOT_CACHE_DIR"] = SupportBotCLI.learningFolder
+            environment.merge(extra) { $1 }
             process.environment = environment
             process.currentDirectoryURL = directory
             process.standardInput = try input.map { try FileHandle(forReadingFrom: $0) } ?? FileHandle.nullDevice
@@ -166,10 +170,11 @@ enum SupportBotCLI {
 
     /// Runs `supportbot` to the end and returns its exit status and output.
     static func run(_ arguments: [String], in directory: URL = repositoryRoot, folder: TemporaryDirectory,
-                    input: URL? = nil, timeout: Duration = commandTimeout,
+                    input: URL? = nil, environment: [String: String] = [:], timeout: Duration = commandTimeout,
                     sourceLocation: Testing.SourceLocation = #_sourceLocation) async throws -> Outcome {
         try await ProcessSlots.shared.holding {
-            let running = try Running(arguments, in: directory, output: folder.url, input: input)
+            let running = try Running(arguments, in: directory, output: folder.url, input: input,
+                                      environment: environment)
             let finished = try await running.wait(timeout: timeout)
             #expect(finished, "supportbot \(arguments.joined(separator: " ")) did not finish in \(timeout)",
                     sourceLocation: sourceLocation)
@@ -266,13 +271,15 @@ struct CommandLineTests {
 
     /// Each process seeds Swift's hashing differently, so this catches any result that depends on
     /// the order of a dictionary or set: the same knowledge and message must give the same bytes.
-    @Test("the same message gives exactly the same answer and scores in separate processes")
+    @Test("the same message gives exactly the same answer and scores in separate processes, learned or kept")
     func sameAnswerAcrossProcesses() async throws {
         let folder = try TemporaryDirectory()
         var outputs = Set<String>()
-        for _ in 0..<4 {
+        // Two processes learn the engine afresh; two read what the shared folder keeps (`LearningFolder`).
+        for cache in ["off", "off", SupportBotCLI.learningFolder, SupportBotCLI.learningFolder] {
             let result = try await SupportBotCLI.run(
-                ["ask", "--json", "--explain", "my parcel still hasnt arrived and i want my money back"], folder: folder)
+                ["ask", "--json", "--explain", "my parcel still hasnt arrived and i want my money back"], folder: folder,
+                environment: ["SUPPORTBOT_CACHE_DIR": cache])
             #expect(result.status == 0, "\(result.stderr)")
             outputs.insert(result.stdout)
         }
