@@ -235,7 +235,7 @@ final class LineListener: Sendable {
                     try sync.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: limits.maxLineBytes)))
                     try sync.addHandler(IdleTimeoutHandler())
                     return try NIOAsyncChannel<InboundLine, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
+                }.closingOnFailure(channel)
             }
         let connections = LineConnections(name: name, limits: limits, logger: logger, makeHandler: makeHandler)
         return LineListener(connections: connections, serverChannel: channel)
@@ -273,5 +273,14 @@ extension ServerBootstrap {
             // Finds half-open connections (a phone that lost signal) that would otherwise look online for ever.
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
+    }
+}
+
+extension EventLoopFuture {
+    /// A connection whose set-up failed is closed. (With an async server bootstrap NIO only drops the connection:
+    /// its socket stayed open, in CLOSE-WAIT once the client left, until the process ran out of files.)
+    func closingOnFailure(_ channel: any Channel) -> EventLoopFuture<Value> {
+        whenFailure { _ in channel.close(promise: nil) }
+        return self
     }
 }

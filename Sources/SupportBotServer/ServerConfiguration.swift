@@ -16,8 +16,14 @@ public struct ServerConfiguration: Sendable {
     public var resumeHistory: Int = 20
     /// Agent port (0 picks a free one; read the real one from `AgentServer.port`).
     public var agentPort: Int = 7701
-    /// Agents' consoles may sit quietly for long stretches.
+    /// Agents' consoles may sit quietly for long stretches…
     public var agentIdleTimeoutSeconds: Int64 = 8 * 3600
+    /// …but only once logged in: a connection to the agent port (or `/agent`) that has not logged in this long after
+    /// it opened is closed with `login_timeout`.
+    public var agentLoginDeadlineSeconds: Int64 = 10
+    /// Most agent connections at once (TCP and `/agent` together). When full, a new connection takes the place of the
+    /// oldest one that has not logged in yet, so connections that never log in can't lock agents out.
+    public var maxAgentConnections: Int = 1_000
 
     /// Web listener for browsers: the widget, the demo page, the agent console and their WebSockets
     /// (0 picks a free one; read the real one from `WebServer.port`).
@@ -27,6 +33,8 @@ public struct ServerConfiguration: Sendable {
     public var allowedOrigins: [String] = []
     /// Seconds a web connection may stay plain HTTP (its request and answer, or the WebSocket handshake).
     public var webRequestDeadlineSeconds: Int64 = 10
+    /// Most web connections at once that are not (yet) WebSockets; more are closed at once.
+    public var maxPlainWebConnections: Int = 1_000
 
     public init() {}
 }

@@ -33,9 +33,6 @@ public final class WebServer: Service, Sendable {
     public var localAddress: SocketAddress? { serverChannel.channel.localAddress }
     public var port: Int { localAddress?.port ?? 0 }
 
-    /// Most connections at once that are not (yet) WebSockets; more are closed straight away.
-    static let maxPlainConnections = 1_000
-
     private init(serverChannel: NIOAsyncChannel<EventLoopFuture<Accepted>, Never>, site: WebSite,
                  chat: LineConnections, agents: LineConnections?, logger: Logger) {
         self.serverChannel = serverChannel
@@ -53,7 +50,7 @@ public final class WebServer: Service, Sendable {
         let chat = chatServer.connections
         let agents = agentServer?.connections
         let originPolicy = OriginPolicy(allowed: configuration.allowedOrigins, serverHost: configuration.host)
-        let plainConnections = PlainConnectionCount(limit: maxPlainConnections)
+        let plainConnections = PlainConnectionCount(limit: configuration.maxPlainWebConnections)
         let logger = services.logger
         let site = WebSite(engine: services.engine, chat: chat, agentConsole: agents != nil, originPolicy: originPolicy)
 
@@ -127,7 +124,7 @@ public final class WebServer: Service, Sendable {
                         })
                     return try sync.configureUpgradableHTTPServerPipeline(
                         configuration: .init(upgradeConfiguration: upgrade))
-                }
+                }.closingOnFailure(channel)
             }
         return WebServer(serverChannel: channel, site: site, chat: chat, agents: agents, logger: logger)
     }
