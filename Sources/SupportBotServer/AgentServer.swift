@@ -24,9 +24,12 @@ public final class AgentServer: Service, Sendable {
     public static func bind(services: ChatServices, desk: HandoffDesk,
                             group: MultiThreadedEventLoopGroup = .singleton) async throws -> AgentServer {
         let configuration = services.configuration
-        let limits = ListenerLimits(host: configuration.host, port: configuration.agentPort,
-                                    maxLineBytes: configuration.maxLineBytes, maxConnections: 1_000,
-                                    idleTimeoutSeconds: configuration.agentIdleTimeoutSeconds)
+        let limits = ListenerLimits(
+            host: configuration.host, port: configuration.agentPort, maxLineBytes: configuration.maxLineBytes,
+            maxConnections: configuration.maxAgentConnections, idleTimeoutSeconds: configuration.agentIdleTimeoutSeconds,
+            login: LoginRule(deadline: .seconds(configuration.agentLoginDeadlineSeconds),
+                             timeoutLine: AgentLine.error("login_timeout", "You did not log in in time, so this "
+                                 + "connection is closed. Connect again and log in with your token.")))
         let listener = try await LineListener.bind(name: "Agent", limits: limits, logger: services.logger,
                                                    group: group) { outbox in
             AgentSession(database: services.database, desk: desk, logger: services.logger, outbox: outbox)
@@ -160,6 +163,8 @@ final class AgentSession: LineConnectionHandler {
     }
 
     var closesWhenIdle: Bool { true }
+
+    var isSignedIn: Bool { agent != nil }
 
     func greeting() async -> [[UInt8]] {
         [AgentLine.make("hello", [("text", "SupportBot agent port. Log in with {\"type\":\"login\",\"token\":\"…\"}.")])]

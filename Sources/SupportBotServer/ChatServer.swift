@@ -50,12 +50,29 @@ final class ConnectionControl: Sendable {
     private struct State {
         var busy = false
         var stopping = false
+        var signedIn = false
     }
 
     private let state = Mutex(State())
     let channel: any Channel
+    /// When the connection arrived, in the listener's count.
+    let arrival: UInt64
 
-    init(channel: any Channel) { self.channel = channel }
+    init(channel: any Channel, arrival: UInt64 = 0) {
+        self.channel = channel
+        self.arrival = arrival
+    }
+
+    /// Whether the client has logged in (on a listener with a `LoginRule`).
+    var isSignedIn: Bool { state.withLock { $0.signedIn } }
+
+    func markSignedIn() { state.withLock { $0.signedIn = true } }
+
+    /// Writes `line` and closes (a connection that did not log in in time, or made room for a newer one).
+    func close(with line: [UInt8]) {
+        let channel = self.channel
+        channel.writeAndFlush(ByteBuffer(bytes: line)).whenComplete { _ in channel.close(promise: nil) }
+    }
 
     static let shuttingDownLine = ServerMessage.error(
         code: .shuttingDown,

@@ -95,9 +95,15 @@ public final class Outbox: Sendable {
 protocol LineConnectionHandler: AnyObject {
     /// False while the connection must stay open though the client is quiet (a customer waiting for a person).
     var closesWhenIdle: Bool { get }
+    /// On a listener with a `LoginRule`: whether the client has logged in (read after each line it sent).
+    var isSignedIn: Bool { get }
     func greeting() async -> [[UInt8]]
     func handle(_ bytes: [UInt8]) async -> (lines: [[UInt8]], close: Bool)
     func closed() async
+}
+
+extension LineConnectionHandler {
+    var isSignedIn: Bool { true }
 }
 
 /// Limits shared by the customer and agent listeners.
@@ -107,6 +113,16 @@ struct ListenerLimits: Sendable {
     var maxLineBytes: Int
     var maxConnections: Int
     var idleTimeoutSeconds: Int64
+    /// For a listener whose clients must log in (agents); nil for customers.
+    var login: LoginRule? = nil
+}
+
+/// How a listener treats connections that have not logged in: each has `deadline` from when it is served, after which
+/// it hears `timeoutLine` and is closed (a fixed deadline: sending bytes now and then does not extend it). And they
+/// can't fill the listener: when it is full, a new connection takes the place of the oldest that has not logged in.
+struct LoginRule: Sendable {
+    var deadline: TimeAmount
+    var timeoutLine: [UInt8]
 }
 
 /// The connections of one protocol (customers or agents), whatever carries them: TCP lines or WebSocket frames
@@ -121,6 +137,8 @@ final class LineConnections: Sendable {
     private let makeHandler: @Sendable (Outbox) -> any LineConnectionHandler
     private let connections = Mutex<[ObjectIdentifier: ConnectionControl]>([:])
     private let stopping = Mutex(false)
+    /// Numbers connections in the order they arrive (the oldest not logged in is the first to make room).
+    private let arrivals = Mutex<UInt64>(0)
 
     var active: Int { connections.withLock { $0.count } }
 
@@ -139,12 +157,31 @@ final class LineConnections: Sendable {
     }
 
     func serve(_ connection: NIOAsyncChannel<InboundLine, ByteBuffer>) async {
-        let control = ConnectionControl(channel: connection.channel)
+        let arrival = arrivals.withLock { count -> UInt64 in
+            count += 1
+            return count
+        }
+        let control = ConnectionControl(channel: connection.channel, arrival: arrival)
         let key = ObjectIdentifier(control)
-        let admitted = connections.withLock { open -> Bool in
-            guard open.count < limits.maxConnections else { return false }
+        let login = limits.login
+        let (admitted, displaced) = connections.withLock { open -> (Bool, ConnectionControl?) in
+            if open.count < limits.maxConnections {
+                open[key] = control
+                return (true, nil)
+            }
+            // Full: a connection that has not logged in makes room, the oldest first.
+            guard login != nil,
+                  let oldest = open.values.filter({ !$0.isSignedIn }).min(by: { $0.arrival < $1.arrival }) else {
+                return (false, nil)
+            }
+            open.removeValue(forKey: ObjectIdentifier(oldest))
             open[key] = control
-            return true
+            return (true, oldest)
+        }
+        if let displaced, let login {
+            logger.notice("Connection that had not logged in closed to make room",
+                          metadata: ["remote": .string(displaced.channel.remoteAddress?.description ?? "unknown")])
+            displaced.close(with: login.timeoutLine)
         }
         defer { if admitted { connections.withLock { _ = $0.removeValue(forKey: key) } } }
         let remote = connection.channel.remoteAddress?.description ?? "unknown"
@@ -162,6 +199,15 @@ final class LineConnections: Sendable {
                 let outbox = Outbox(channel: connection.channel)
                 let handler = makeHandler(outbox)
                 for line in await handler.greeting() { outbox.send(line) }
+                let logger = self.logger
+                let deadline = login.map { rule in
+                    connection.channel.eventLoop.scheduleTask(in: rule.deadline) {
+                        guard !control.isSignedIn else { return }
+                        logger.notice("Connection did not log in in time; closing", metadata: ["remote": .string(remote)])
+                        control.close(with: rule.timeoutLine)
+                    }
+                }
+                defer { deadline?.cancel() }
                 var readError: (any Error)?
                 do {
                     for try await frame in inbound {
@@ -174,6 +220,7 @@ final class LineConnections: Sendable {
                             logger.notice("Line too long; closing", metadata: ["remote": .string(remote)])
                         case .line(let bytes):
                             result = await handler.handle(bytes)
+                            if login != nil && handler.isSignedIn { control.markSignedIn() }
                         case .idle:
                             if handler.closesWhenIdle {
                                 result = ([ServerMessage.error(code: .idleTimeout, message: BotMessages.quietTooLong)

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import Testing
 @testable import SupportBotServer
+import SupportBotStore
 
 /// A raw TCP connection that sends nothing unless told to, for connections a peer holds open on purpose.
 struct RawConnection {
@@ -76,6 +77,60 @@ struct AbuseTests {
             if page?.status != 200 { await Task.yield() }
         }
         #expect(page?.status == 200)
+        await running.stop()
+    }
+
+    /// A server with the agent side and the web listener, and an agent called Sam; returns Sam's token.
+    private func agentServer(_ configure: @escaping (inout ServerConfiguration) -> Void) async throws
+        -> (RunningServer, String) {
+        let running = try await RunningServer.start(handoff: HandoffFixture.quickGrace, web: true, configure: configure)
+        let token = AgentToken.generate()
+        _ = try await running.database.addAgent(name: "Sam", skills: [], tokenHash: AgentToken.hash(token), at: Date())
+        return (running, token)
+    }
+
+    @Test("connections that never log in can't lock agents out: the oldest makes room (D2)")
+    func idleConnectionsMakeRoomForAnAgent() async throws {
+        let (running, token) = try await agentServer {
+            $0.maxAgentConnections = 5
+            $0.agentLoginDeadlineSeconds = 600
+        }
+        // The agent side is full of connections that never log in: a WebSocket without an Origin first, then TCP.
+        let webSocket = try await LineClient.connectWebSocket(port: running.webPort, path: "/agent")
+        _ = try await webSocket.next(type: "hello")
+        var idle: [LineClient] = []
+        for _ in 0..<4 {
+            let client = try await LineClient.connect(port: running.agentPort)
+            _ = try await client.next(type: "hello")
+            idle.append(client)
+        }
+        let sam = try await running.login(token: token)
+        try await sam.send(json: ["type": "ping"])
+        _ = try await sam.next(type: "pong")
+        // The oldest that had not logged in was told and closed.
+        #expect(try await webSocket.next(type: "error")["code"] as? String == "login_timeout")
+        #expect(try await webSocket.next() == nil)
+        for client in idle { await client.close() }
+        await webSocket.close()
+        await sam.close()
+        await running.stop()
+    }
+
+    @Test("a connection that does not log in in time is closed with login_timeout; a logged-in agent stays (D2)")
+    func loginDeadline() async throws {
+        let (running, token) = try await agentServer { $0.agentLoginDeadlineSeconds = 1 }
+        let sam = try await running.login(token: token)
+        let quiet = try await LineClient.connect(port: running.agentPort)
+        _ = try await quiet.next(type: "hello")
+        // Sending now and then does not move the deadline.
+        try await quiet.send(json: ["type": "ping"])
+        _ = try await quiet.next(type: "pong")
+        #expect(try await quiet.next(type: "error", timeout: .seconds(30))["code"] as? String == "login_timeout")
+        #expect(try await quiet.next(timeout: .seconds(30)) == nil, "still open after login_timeout")
+        // Sam logged in before the quiet connection opened, so Sam's deadline had passed too: still here.
+        try await sam.send(json: ["type": "ping"])
+        _ = try await sam.next(type: "pong")
+        await sam.close()
         await running.stop()
     }
 }
