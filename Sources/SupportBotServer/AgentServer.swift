@@ -27,6 +27,7 @@ public final class AgentServer: Service, Sendable {
         let limits = ListenerLimits(
             host: configuration.host, port: configuration.agentPort, maxLineBytes: configuration.maxLineBytes,
             maxConnections: configuration.maxAgentConnections, idleTimeoutSeconds: configuration.agentIdleTimeoutSeconds,
+            maxPerAddress: configuration.maxConnectionsPerAddress,
             login: LoginRule(deadline: .seconds(configuration.agentLoginDeadlineSeconds),
                              timeoutLine: AgentLine.error("login_timeout", "You did not log in in time, so this "
                                  + "connection is closed. Connect again and log in with your token.")))

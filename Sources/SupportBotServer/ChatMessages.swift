@@ -11,6 +11,7 @@ public enum ChatErrorCode: String, Sendable {
     case invalidField = "invalid_field"
     case rateLimited = "rate_limited"
     case serverFull = "server_full"
+    case tooManyConnections = "too_many_connections"
     case idleTimeout = "idle_timeout"
     case unknownSession = "unknown_session"
     case internalError = "internal_error"

@@ -31,7 +31,8 @@ public final class ChatServer: Service, Sendable {
         let limits = ListenerLimits(host: configuration.host, port: configuration.port,
                                     maxLineBytes: configuration.maxLineBytes,
                                     maxConnections: configuration.maxConnections,
-                                    idleTimeoutSeconds: configuration.idleTimeoutSeconds)
+                                    idleTimeoutSeconds: configuration.idleTimeoutSeconds,
+                                    maxPerAddress: configuration.maxConnectionsPerAddress)
         let listener = try await LineListener.bind(name: "Chat", limits: limits, logger: services.logger,
                                                    group: group) { outbox in
             CustomerSession(services: services, outbox: outbox)
@@ -57,10 +58,13 @@ final class ConnectionControl: Sendable {
     let channel: any Channel
     /// When the connection arrived, in the listener's count.
     let arrival: UInt64
+    /// The client's IP address (without the port), for the limit per address.
+    let address: String
 
     init(channel: any Channel, arrival: UInt64 = 0) {
         self.channel = channel
         self.arrival = arrival
+        self.address = channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
     /// Whether the client has logged in (on a listener with a `LoginRule`).

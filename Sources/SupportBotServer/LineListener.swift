@@ -113,6 +113,8 @@ struct ListenerLimits: Sendable {
     var maxLineBytes: Int
     var maxConnections: Int
     var idleTimeoutSeconds: Int64
+    /// Most connections at once from one client address (0: no limit).
+    var maxPerAddress: Int = 0
     /// For a listener whose clients must log in (agents); nil for customers.
     var login: LoginRule? = nil
 }
@@ -135,12 +137,34 @@ final class LineConnections: Sendable {
     let logger: Logger
     let limits: ListenerLimits
     private let makeHandler: @Sendable (Outbox) -> any LineConnectionHandler
-    private let connections = Mutex<[ObjectIdentifier: ConnectionControl]>([:])
+    private struct Open {
+        var connections: [ObjectIdentifier: ConnectionControl] = [:]
+        var perAddress: [String: Int] = [:]
+
+        mutating func add(_ control: ConnectionControl) {
+            connections[ObjectIdentifier(control)] = control
+            perAddress[control.address, default: 0] += 1
+        }
+
+        mutating func remove(_ key: ObjectIdentifier) {
+            guard let control = connections.removeValue(forKey: key) else { return }
+            perAddress[control.address, default: 1] -= 1
+            if perAddress[control.address] == 0 { perAddress.removeValue(forKey: control.address) }
+        }
+    }
+
+    private enum Admission {
+        case admitted(displacing: ConnectionControl?)
+        case full
+        case tooManyFromAddress
+    }
+
+    private let open = Mutex(Open())
     private let stopping = Mutex(false)
     /// Numbers connections in the order they arrive (the oldest not logged in is the first to make room).
     private let arrivals = Mutex<UInt64>(0)
 
-    var active: Int { connections.withLock { $0.count } }
+    var active: Int { open.withLock { $0.connections.count } }
 
     init(name: String, limits: ListenerLimits, logger: Logger,
          makeHandler: @escaping @Sendable (Outbox) -> any LineConnectionHandler) {
@@ -153,7 +177,7 @@ final class LineConnections: Sendable {
     /// Asks every connection to finish what it is doing and close; connections that arrive later are closed at once.
     func stopAll() {
         stopping.withLock { $0 = true }
-        for control in connections.withLock({ Array($0.values) }) { control.stop() }
+        for control in open.withLock({ Array($0.connections.values) }) { control.stop() }
     }
 
     func serve(_ connection: NIOAsyncChannel<InboundLine, ByteBuffer>) async {
@@ -164,34 +188,48 @@ final class LineConnections: Sendable {
         let control = ConnectionControl(channel: connection.channel, arrival: arrival)
         let key = ObjectIdentifier(control)
         let login = limits.login
-        let (admitted, displaced) = connections.withLock { open -> (Bool, ConnectionControl?) in
-            if open.count < limits.maxConnections {
-                open[key] = control
-                return (true, nil)
+        let admission = open.withLock { open -> Admission in
+            if limits.maxPerAddress > 0, open.perAddress[control.address, default: 0] >= limits.maxPerAddress {
+                return .tooManyFromAddress
+            }
+            if open.connections.count < limits.maxConnections {
+                open.add(control)
+                return .admitted(displacing: nil)
             }
             // Full: a connection that has not logged in makes room, the oldest first.
-            guard login != nil,
-                  let oldest = open.values.filter({ !$0.isSignedIn }).min(by: { $0.arrival < $1.arrival }) else {
-                return (false, nil)
-            }
-            open.removeValue(forKey: ObjectIdentifier(oldest))
-            open[key] = control
-            return (true, oldest)
+            guard login != nil, let oldest = open.connections.values.filter({ !$0.isSignedIn })
+                .min(by: { $0.arrival < $1.arrival }) else { return .full }
+            open.remove(ObjectIdentifier(oldest))
+            open.add(control)
+            return .admitted(displacing: oldest)
+        }
+        let admitted: Bool
+        let displaced: ConnectionControl?
+        switch admission {
+        case .admitted(let oldest): (admitted, displaced) = (true, oldest)
+        case .full, .tooManyFromAddress: (admitted, displaced) = (false, nil)
         }
         if let displaced, let login {
             logger.notice("Connection that had not logged in closed to make room",
                           metadata: ["remote": .string(displaced.channel.remoteAddress?.description ?? "unknown")])
             displaced.close(with: login.timeoutLine)
         }
-        defer { if admitted { connections.withLock { _ = $0.removeValue(forKey: key) } } }
+        defer { if admitted { open.withLock { $0.remove(key) } } }
         let remote = connection.channel.remoteAddress?.description ?? "unknown"
         do {
             try await connection.executeThenClose { inbound, outbound in
                 guard admitted else {
-                    logger.warning("Connection refused: server full", metadata: ["remote": .string(remote)])
-                    let line = ServerMessage.error(
-                        code: .serverFull,
-                        message: BotMessages.busy).jsonLine()
+                    let line: [UInt8]
+                    if case .tooManyFromAddress = admission {
+                        logger.notice("Connection refused: too many from one address", metadata: [
+                            "remote": .string(remote), "limit": .stringConvertible(limits.maxPerAddress),
+                        ])
+                        line = ServerMessage.error(code: .tooManyConnections, message: BotMessages.tooManyChats)
+                            .jsonLine()
+                    } else {
+                        logger.warning("Connection refused: server full", metadata: ["remote": .string(remote)])
+                        line = ServerMessage.error(code: .serverFull, message: BotMessages.busy).jsonLine()
+                    }
                     try await outbound.write(ByteBuffer(bytes: line))
                     return
                 }
@@ -278,8 +316,10 @@ final class LineListener: Sendable {
             .bind(host: limits.host, port: limits.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(IdleStateHandler(readTimeout: .seconds(limits.idleTimeoutSeconds)))
                     try sync.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: limits.maxLineBytes)))
+                    // After the decoder: only whole lines count as activity (a byte now and then does not keep a
+                    // connection open).
+                    try sync.addHandler(IdleStateHandler(readTimeout: .seconds(limits.idleTimeoutSeconds)))
                     try sync.addHandler(IdleTimeoutHandler())
                     return try NIOAsyncChannel<InboundLine, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }.closingOnFailure(channel)

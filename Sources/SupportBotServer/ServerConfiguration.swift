@@ -6,6 +6,10 @@ public struct ServerConfiguration: Sendable {
     /// Longest accepted line in bytes, not counting the newline.
     public var maxLineBytes: Int = 4096
     public var maxConnections: Int = 10_000
+    /// Most connections at once from one client address, on each port (customer and agent ones count TCP and
+    /// WebSocket together; the web listener counts its plain-HTTP stage). 0: no limit (behind a proxy every client
+    /// has the proxy's address).
+    public var maxConnectionsPerAddress: Int = 256
     /// Messages a connection may send in a burst…
     public var rateBurst: Int = 20
     /// …and per second after that.

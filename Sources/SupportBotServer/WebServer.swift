@@ -50,7 +50,8 @@ public final class WebServer: Service, Sendable {
         let chat = chatServer.connections
         let agents = agentServer?.connections
         let originPolicy = OriginPolicy(allowed: configuration.allowedOrigins, serverHost: configuration.host)
-        let plainConnections = PlainConnectionCount(limit: configuration.maxPlainWebConnections)
+        let plainConnections = PlainConnectionCount(limit: configuration.maxPlainWebConnections,
+                                                    perAddress: configuration.maxConnectionsPerAddress)
         let logger = services.logger
         let site = WebSite(engine: services.engine, chat: chat, agentConsole: agents != nil, originPolicy: originPolicy)
 
@@ -59,15 +60,17 @@ public final class WebServer: Service, Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     // Until a WebSocket is set up, the connection is on a deadline, and counted.
-                    guard plainConnections.enter() else { throw TooManyPlainConnections() }
+                    let address = channel.remoteAddress?.ipAddress ?? "unknown"
+                    guard plainConnections.enter(address) else { throw TooManyPlainConnections() }
                     // The request and the answer, or the handshake, must be done by then: a fixed deadline from the
                     // accept, so sending a byte now and then does not keep a connection open.
                     let deadline = TimeAmount.seconds(configuration.webRequestDeadlineSeconds)
                     do {
-                        try sync.addHandler(RequestDeadlineHandler(deadline: deadline, count: plainConnections),
+                        try sync.addHandler(RequestDeadlineHandler(deadline: deadline, count: plainConnections,
+                                                                   address: address),
                                             name: "request-deadline")
                     } catch {
-                        plainConnections.leave()
+                        plainConnections.leave(address)
                         throw error
                     }
                     let upgrader = NIOTypedWebSocketServerUpgrader<Accepted>(
@@ -265,22 +268,39 @@ struct TooManyPlainConnections: Error {}
 /// A WebSocket request that was answered with a refusal (wrong origin or address).
 struct UpgradeRefused: Error {}
 
-/// Counts connections that are not WebSockets (yet).
+/// Counts connections that are not WebSockets (yet), in all and per client address.
 final class PlainConnectionCount: Sendable {
-    private let count = Mutex(0)
+    private struct Counts {
+        var all = 0
+        var perAddress: [String: Int] = [:]
+    }
+    private let counts = Mutex(Counts())
     let limit: Int
+    /// 0: no limit per address.
+    let perAddress: Int
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int, perAddress: Int = 0) {
+        self.limit = limit
+        self.perAddress = perAddress
+    }
 
-    func enter() -> Bool {
-        count.withLock { count in
-            guard count < limit else { return false }
-            count += 1
+    func enter(_ address: String) -> Bool {
+        counts.withLock { counts in
+            guard counts.all < limit else { return false }
+            if perAddress > 0, counts.perAddress[address, default: 0] >= perAddress { return false }
+            counts.all += 1
+            counts.perAddress[address, default: 0] += 1
             return true
         }
     }
 
-    func leave() { count.withLock { $0 -= 1 } }
+    func leave(_ address: String) {
+        counts.withLock { counts in
+            counts.all -= 1
+            counts.perAddress[address, default: 1] -= 1
+            if counts.perAddress[address] == 0 { counts.perAddress.removeValue(forKey: address) }
+        }
+    }
 }
 
 /// Closes the connection when the deadline passes, unless it became a WebSocket first (this handler is then
@@ -289,11 +309,13 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
     typealias InboundIn = NIOAny
     private let deadline: TimeAmount
     private let count: PlainConnectionCount
+    private let address: String
     private var timer: Scheduled<Void>?
 
-    init(deadline: TimeAmount, count: PlainConnectionCount) {
+    init(deadline: TimeAmount, count: PlainConnectionCount, address: String) {
         self.deadline = deadline
         self.count = count
+        self.address = address
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -304,7 +326,7 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
-        count.leave()
+        count.leave(address)
     }
 }
 

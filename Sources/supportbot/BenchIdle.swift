@@ -37,7 +37,7 @@ struct BenchIdle: AsyncParsableCommand {
         let server = Process()
         server.executableURL = URL(fileURLWithPath: executable)
         server.arguments = ["serve", "--port", "0", "--agent-port", "0", "--http-port", "0", "--db", folder.appendingPathComponent("idle.sqlite").path,
-                            "--max-connections", String(connections + 16), "--idle-timeout", "3600",
+                            "--max-connections", String(connections + 16), "--max-per-address", "0", "--idle-timeout", "3600",
                             "--intents", knowledge.intents, "--knowledge", knowledge.knowledge]
         let errors = Pipe()
         server.standardError = errors

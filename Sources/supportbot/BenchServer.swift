@@ -78,6 +78,8 @@ struct BenchServer: AsyncParsableCommand {
         var configuration = ServerConfiguration()
         configuration.port = 0
         configuration.maxConnections = connections + 16
+        // Every load connection comes from 127.0.0.1.
+        configuration.maxConnectionsPerAddress = 0
         configuration.rateBurst = Int.max / 2
         configuration.ratePerSecond = 1e9
         var logger = Logger(label: "bench")

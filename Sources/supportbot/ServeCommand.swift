@@ -46,6 +46,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most customer connections at once; more get 'server_full'.")
     var maxConnections: Int = 10_000
 
+    @Option(help: "Most connections at once from one client address, on each port; more get 'too_many_connections'. 0 turns the limit off (needed behind a proxy, where every client has the proxy's address).")
+    var maxPerAddress: Int = 256
+
     @Option(help: "Messages per second each connection may send on average, after a burst.")
     var rateLimit: Double = 5
 
@@ -84,6 +87,7 @@ struct Serve: AsyncParsableCommand {
         }
         guard maxLine >= 64 else { throw ValidationError("--max-line must be at least 64 bytes.") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1.") }
+        guard maxPerAddress >= 0 else { throw ValidationError("--max-per-address must be 0 (no limit) or more.") }
         guard rateLimit > 0 else { throw ValidationError("--rate-limit must be above 0.") }
         guard rateBurst >= 1 else { throw ValidationError("--rate-burst must be at least 1.") }
         guard (1...86_400).contains(idleTimeout) else {
@@ -121,6 +125,7 @@ struct Serve: AsyncParsableCommand {
         configuration.port = port
         configuration.maxLineBytes = maxLine
         configuration.maxConnections = maxConnections
+        configuration.maxConnectionsPerAddress = maxPerAddress
         configuration.ratePerSecond = rateLimit
         configuration.rateBurst = rateBurst
         configuration.idleTimeoutSeconds = Int64(idleTimeout)

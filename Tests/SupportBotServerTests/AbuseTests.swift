@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import NIOCore
 import NIOPosix
 import Testing
@@ -9,8 +10,11 @@ import SupportBotStore
 struct RawConnection {
     let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
-    static func open(port: Int) async throws -> RawConnection {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+    /// - Parameter from: the local address to connect from (another loopback address plays another client).
+    static func open(port: Int, from: String? = nil) async throws -> RawConnection {
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if let from { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: from, port: 0)) }
+        let channel = try await bootstrap
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
@@ -131,6 +135,75 @@ struct AbuseTests {
         try await sam.send(json: ["type": "ping"])
         _ = try await sam.next(type: "pong")
         await sam.close()
+        await running.stop()
+    }
+
+    @Test("one client address can't take every customer slot: past its limit it hears too_many_connections (D3)")
+    func oneAddressCantTakeEveryCustomerSlot() async throws {
+        let running = try await RunningServer.start(web: true) {
+            $0.maxConnections = 20
+            $0.maxConnectionsPerAddress = 5
+        }
+        // The abuser is 127.0.0.2; everyone else here connects from 127.0.0.1. Each of its connections is welcomed
+        // (so counted) before the next opens.
+        var abuser: [LineClient] = []
+        for _ in 0..<5 {
+            let connection = try await LineClient.connect(port: running.port, from: "127.0.0.2")
+            _ = try await connection.welcomed()
+            abuser.append(connection)
+        }
+        for _ in 0..<10 {
+            let extra = try await LineClient.connect(port: running.port, from: "127.0.0.2")
+            #expect(try await extra.next(type: "error")["code"] as? String == "too_many_connections")
+            #expect(try await extra.next() == nil, "a connection over the limit was kept open")
+        }
+        // The web listener's plain-HTTP stage has the limit too: of eight quiet connections, three are closed.
+        var webHeld: [RawConnection] = []
+        for _ in 0..<8 { webHeld.append(try await RawConnection.open(port: running.webPort, from: "127.0.0.2")) }
+        let closed = await withTaskGroup(of: Bool.self) { group in
+            for connection in webHeld { group.addTask { await connection.textUntilClosed() != nil } }
+            var count = 0
+            for await wasClosed in group where wasClosed {
+                count += 1
+                if count == 3 { break }
+            }
+            group.cancelAll()
+            return count
+        }
+        #expect(closed == 3)
+        webHeld = []
+        for _ in 0..<5 { webHeld.append(try await RawConnection.open(port: running.webPort, from: "127.0.0.2")) }
+        // A normal customer is served at once, over TCP and over the widget's WebSocket.
+        let customer = try await running.connect()
+        _ = try await customer.welcomed()
+        #expect(try await customer.ask("where is my order")["type"] as? String == "reply")
+        let browser = try await LineClient.connectWebSocket(port: running.webPort)
+        _ = try await browser.next(type: "welcome")
+        for connection in abuser { await connection.close() }
+        for connection in webHeld { connection.close() }
+        await customer.close()
+        await browser.close()
+        await running.stop()
+    }
+
+    @Test("idle time counts whole lines: a byte now and then does not keep a connection open (D3)")
+    func bytesWithoutALineDoNotResetTheIdleTimer() async throws {
+        let running = try await RunningServer.start { $0.idleTimeoutSeconds = 1 }
+        let connection = try await RawConnection.open(port: running.port)
+        let drip = Array("this line never ends because the client sends a letter every 300 ms".utf8)
+        let sent = Mutex(0)
+        let dripper = Task {
+            for byte in drip {
+                try await connection.channel.channel.writeAndFlush(ByteBuffer(bytes: [byte]))
+                sent.withLock { $0 += 1 }
+                try await Task.sleep(for: .milliseconds(300))
+            }
+        }
+        let text = await connection.textUntilClosed(timeout: .seconds(60))
+        dripper.cancel()
+        #expect(text?.contains("idle_timeout") == true, "\(text ?? "still open")")
+        // Closed while the drip was still going (it lasts about 20 s), not after it stopped.
+        #expect(sent.withLock { $0 } < drip.count)
         await running.stop()
     }
 }

@@ -480,8 +480,12 @@ final class LineClient: Sendable {
         return client
     }
 
-    static func connect(port: Int) async throws -> LineClient {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+    /// - Parameter from: the local address to connect from (another loopback address, such as 127.0.0.2, plays
+    ///   another client).
+    static func connect(port: Int, from: String? = nil) async throws -> LineClient {
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if let from { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: from, port: 0)) }
+        let channel = try await bootstrap
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(

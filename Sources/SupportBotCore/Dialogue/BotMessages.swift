@@ -133,13 +133,14 @@ public struct BotMessages: Sendable {
     public static let somethingWentWrong = "Sorry, something went wrong on our side. Please try again in a moment."
     public static let chatNotFound = "We can't find that chat. It may be too old. You can start a new chat here."
     public static let busy = "Sorry, we are very busy right now. Please try again in a few minutes."
+    public static let tooManyChats = "You have too many chats open with us. Please close some, then try again."
     public static let tooLong = "That message is too long. Please send it in a few shorter parts."
     public static let quietTooLong = "This chat was quiet for a long time, so we closed it. Reconnect to carry on."
     public static let restarting = "We are restarting the chat. Please reconnect in a moment to carry on."
     public static let welcomeBack = "Welcome back! We can carry on where we left off."
     public static let goodbye = "Thanks for chatting with us. Bye for now!"
 
-    static let serverSamples = [unreadableLetters, slowDown, somethingWentWrong, chatNotFound, busy, tooLong,
+    static let serverSamples = [unreadableLetters, slowDown, somethingWentWrong, chatNotFound, busy, tooManyChats, tooLong,
                                 quietTooLong, restarting, welcomeBack, goodbye]
 
     /// Every fixed sentence, for the readability linter.
