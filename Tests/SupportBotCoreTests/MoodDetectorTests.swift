@@ -278,4 +278,17 @@ struct MoodModelGateTests {
         #expect(!reading.isAngry, "\(reading)")
         #expect(!reading.reasons.contains { $0.kind == .learned })
     }
+
+    @Test("shouting evidence never quotes an e-mail address or a phone number (D5)")
+    func evidenceIsMasked() {
+        var state = MoodState()
+        let reading = MoodDetector().read("WHY IS NOBODY ANSWERING. WRITE TO JOHN.SMITH@EXAMPLE.COM OR CALL +44 20 7946 0958",
+                                          state: &state)
+        #expect(reading.reasons.contains { $0.kind == .shouting }, "\(reading.reasons)")
+        for reason in reading.reasons {
+            #expect(!reason.evidence.contains("JOHN") && !reason.evidence.contains("@") && !reason.evidence.contains("7946"),
+                    "\(reason.evidence)")
+        }
+    }
 }
+

@@ -73,6 +73,53 @@ struct PIIMaskerTests {
         #expect(PIIMasker.mask(input) == input)
     }
 
+    @Test("international numbers are phones, never dates or addresses (D4)", arguments: [
+        ("+44-20-7946-0958", "[phone]"),
+        ("call +49-30-1234-5678 now", "call [phone] now"),
+        ("+33-1-2345-6789", "[phone]"),
+        ("+81-3-1234-5678", "[phone]"),
+        ("+34.91.123.45.67", "[phone]"),
+        ("Berlin 030/1234567", "Berlin [phone]"),
+    ])
+    func internationalPhones(input: String, expected: String) {
+        #expect(PIIMasker.mask(input) == expected)
+    }
+
+    @Test("card numbers split or written in other ways are still cards (D4)", arguments: [
+        ("4111\t1111\t1111\t1111", "[card]"),
+        ("4111\u{00A0}1111\u{00A0}1111\u{00A0}1111", "[card]"),
+        ("card 4111  1111  1111  1111 ok", "card [card] ok"),
+        ("4111/1111/1111/1111", "[card]"),
+        ("4111_1111_1111_1111", "[card]"),
+        ("visa4111111111111111", "visa[card]"),
+        ("my card ４１１１ １１１１ １１１１ １１１１ please", "my card [card] please"),
+    ])
+    func cardsWrittenOtherWays(input: String, expected: String) {
+        #expect(PIIMasker.mask(input) == expected)
+    }
+
+    @Test("IBANs become [iban], with or without spaces (D4)", arguments: [
+        ("GB82WEST12345698765432", "[iban]"),
+        ("pay to GB82 WEST 1234 5698 7654 32 thanks", "pay to [iban] thanks"),
+        ("DE89370400440532013000.", "[iban]."),
+        ("iban: de89 3704 0044 0532 0130 00", "iban: [iban]"),
+    ])
+    func ibans(input: String, expected: String) {
+        #expect(PIIMasker.mask(input) == expected)
+    }
+
+    @Test("not IBANs or cards: a wrong check, ordinary codes, full-width text without numbers", arguments: [
+        "GB82WEST12345698765433",
+        "Order AB12CDEF34567890 is late",
+        "ORD123456789",
+        "ｆｕｌｌ ｗｉｄｔｈ ｔｅｘｔ",
+        "visa4111111111111112",
+        "12/03/2025 and 2025/03/12",
+    ])
+    func notPersonal(input: String) {
+        #expect(PIIMasker.mask(input) == input)
+    }
+
     @Test func luhnInvalidSixteenDigitsIsNotACard() {
         #expect(!PIIMasker.mask("4111 1111 1111 1112").contains("[card]"))
     }

@@ -200,7 +200,8 @@ public struct MoodDetector: Sendable {
     }
 
     func read(_ text: String, words: [String], state: inout MoodState) -> MoodReading {
-        let mood = score(text, words: words)
+        // Evidence quotes the message (shouted words): never an e-mail address or a number to be masked.
+        let mood = score(PIIMasker.mask(text), words: words)
         var reasons = mood.reasons
         var message = mood.score
 

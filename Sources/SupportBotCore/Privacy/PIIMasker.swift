@@ -1,25 +1,37 @@
 import Foundation
 
 /// Replaces personal data in free text before it is stored or logged:
-/// e-mail addresses become `[email]`, payment card numbers `[card]`, phone numbers `[phone]`.
+/// e-mail addresses become `[email]`, payment card numbers `[card]`, bank account numbers (IBANs) `[iban]`, phone
+/// numbers `[phone]`.
 ///
 /// A hand-written scanner: every character is visited a bounded number of times, so the cost is
 /// linear in the length of the message whatever it contains.
 ///
-/// - Card: 13–19 digits, groups separated by single spaces or dashes, Luhn-valid.
-/// - Phone: optional leading `+`, 9–15 digits, groups separated by spaces, dashes, dots or parentheses.
-/// - Not masked: numbers glued to words (`PP-123456789`, `#123456789`, `A1234567890`), amounts after a
-///   currency sign, dates (`2025-03-12`, `12.03.2025`), IPv4 addresses and anything under 9 digits.
+/// - Card: 13–19 digits, Luhn-valid, in groups split by spaces (up to three; tabs and no-break spaces too), or one
+///   dash, dot, slash or underscore; also glued to a word (`visa4111111111111111`). Full-width digits count.
+/// - IBAN: two letters, two check digits and 11–30 letters or digits, with or without single spaces, that pass the
+///   mod-97 check.
+/// - Phone: optional leading `+`, 9–15 digits, groups split by spaces, dashes, dots, slashes or parentheses.
+///   A number that starts with `+` is always a phone number, never a date or an address (`+44-20-7946-0958`).
+/// - Not masked: other numbers glued to words (`PP-123456789`, `#123456789`, `A1234567890`), amounts after a
+///   currency sign, dates (`2025-03-12`, `12.03.2025`, `12/03/2025`), IPv4 addresses and anything under 9 digits.
 public enum PIIMasker {
     public static let emailToken = "[email]"
     public static let cardToken = "[card]"
+    public static let ibanToken = "[iban]"
     public static let phoneToken = "[phone]"
 
     public static func mask(_ text: String) -> String {
-        // "@" and the digits are single bytes in UTF-8 (and never part of another letter's bytes).
-        guard text.utf8.contains(where: { $0 == UInt8(ascii: "@") || ($0 >= 48 && $0 <= 57) }) else { return text }
+        // "@" and the digits are single bytes in UTF-8 (and never part of another letter's bytes); full-width digits
+        // start with 0xEF.
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "@") || ($0 >= 48 && $0 <= 57) || $0 == 0xEF }) else {
+            return text
+        }
         let scalars = Array(text.unicodeScalars)
-        let masked = maskNumbers(maskEmails(scalars))
+        let withoutEmails = maskIBANs(maskEmails(scalars))
+        // Digits and spaces are read in their plain forms; what is kept is copied as it was written.
+        let folded = withoutEmails.map(fold)
+        let masked = maskNumbers(folded, copyingFrom: withoutEmails)
         // Most texts with digits hold no personal data ("30 days", "order 1234"): the text as it was.
         guard masked != scalars else { return text }
         // Encoded by hand: building a String from scalars one by one cost more than the scan.
@@ -73,6 +85,61 @@ public enum PIIMasker {
         return tld.count >= 2 && tld.allSatisfy { $0.properties.isAlphabetic }
     }
 
+    // MARK: - IBANs
+
+    private static func maskIBANs(_ s: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        var copied = 0
+        var k = 0
+        while k + 4 <= s.count {
+            guard isLetter(s[k]), isLetter(s[k + 1]), isDigit(s[k + 2]), isDigit(s[k + 3]),
+                  k == 0 || !isAlphanumeric(s[k - 1]) else { k += 1; continue }
+            // Groups of letters and digits split by single spaces; the candidates end at a group's end.
+            var characters: [Unicode.Scalar] = []
+            var ends: [(end: Int, count: Int)] = []
+            var i = k
+            while true {
+                let groupStart = i
+                while i < s.count, isASCIIAlphanumeric(s[i]), characters.count < 34 {
+                    characters.append(s[i])
+                    i += 1
+                }
+                if i < s.count, isAlphanumeric(s[i]) { break }  // glued to more: not an IBAN boundary
+                if i > groupStart { ends.append((i, characters.count)) }
+                guard i + 1 < s.count, s[i] == " ", isASCIIAlphanumeric(s[i + 1]), characters.count < 34 else { break }
+                i += 1
+            }
+            if let match = ends.reversed().first(where: { $0.count >= 15 && isIBAN(characters.prefix($0.count)) }) {
+                out.append(contentsOf: s[copied..<k])
+                out.append(contentsOf: ibanToken.unicodeScalars)
+                copied = match.end
+                k = match.end
+            } else {
+                k += 1
+            }
+        }
+        out.append(contentsOf: s[copied...])
+        return out
+    }
+
+    /// ISO 13616: the first four characters moved to the end, letters as 10–35, the number mod 97 is 1.
+    private static func isIBAN(_ characters: ArraySlice<Unicode.Scalar>) -> Bool {
+        let rearranged = Array(characters.dropFirst(4)) + Array(characters.prefix(4))
+        var remainder = 0
+        for c in rearranged {
+            let value: Int
+            if isDigit(c) {
+                value = Int(c.value) - 48
+                remainder = (remainder * 10 + value) % 97
+            } else {
+                value = Int(Character(c).uppercased().unicodeScalars.first!.value) - 55
+                guard (10...35).contains(value) else { return false }
+                remainder = (remainder * 100 + value) % 97
+            }
+        }
+        return remainder == 1
+    }
+
     // MARK: - Card and phone numbers
 
     /// A run of digit groups joined by phone/card separators, e.g. `+44 (0)20 7946-0958`.
@@ -84,7 +151,10 @@ public enum PIIMasker {
         var digitCount: Int { end - start }
     }
 
-    private static func maskNumbers(_ s: [Unicode.Scalar]) -> [Unicode.Scalar] {
+    /// - Parameters:
+    ///   - s: the text with digits and spaces folded to their plain forms (`fold`), read to find the numbers;
+    ///   - original: the same text as written (as long as `s`), copied where nothing is masked.
+    private static func maskNumbers(_ s: [Unicode.Scalar], copyingFrom original: [Unicode.Scalar]) -> [Unicode.Scalar] {
         var out: [Unicode.Scalar] = []
         out.reserveCapacity(s.count)
         var copied = 0
@@ -92,6 +162,20 @@ public enum PIIMasker {
         while i < s.count {
             guard let runStart = runStart(s, at: i) else { i += 1; continue }
             if !isBoundaryBefore(s, runStart) {
+                // A card number glued to a word (visa4111111111111111) is still a card.
+                if isAlphanumeric(s[runStart - 1]), isDigit(s[runStart]) {
+                    var end = runStart
+                    while end < s.count, isDigit(s[end]) { end += 1 }
+                    let glued = end < s.count && (isAlphanumeric(s[end]) || s[end] == "_")
+                    if !glued, (13...19).contains(end - runStart),
+                       isLuhnValid(s, [Group(start: runStart, end: end, spanStart: runStart, separatorBefore: [])][...]) {
+                        out.append(contentsOf: original[copied..<runStart])
+                        out.append(contentsOf: cardToken.unicodeScalars)
+                        copied = end
+                        i = end
+                        continue
+                    }
+                }
                 // Part of an identifier such as PP-123456789 or an amount such as £123456789: skip all of it.
                 i = runStart
                 while i < s.count, isIdentifierPart(s[i]) || s[i] == "+" || s[i] == "(" || s[i] == ")" { i += 1 }
@@ -101,7 +185,7 @@ public enum PIIMasker {
             let runEnd = groups[groups.count - 1].end
             let gluedAfter = runEnd < s.count && (isAlphanumeric(s[runEnd]) || s[runEnd] == "_")
             for (from, to, token) in spansToMask(s, groups, lastGroupUsable: !gluedAfter) {
-                out.append(contentsOf: s[copied..<from])
+                out.append(contentsOf: original[copied..<from])
                 out.append(contentsOf: token.unicodeScalars)
                 copied = to
             }
@@ -110,7 +194,7 @@ public enum PIIMasker {
                 while i < s.count, isIdentifierPart(s[i]) { i += 1 }
             }
         }
-        out.append(contentsOf: s[copied...])
+        out.append(contentsOf: original[copied...])
         return out
     }
 
@@ -150,11 +234,19 @@ public enum PIIMasker {
             let digitsStart = i
             while i < s.count, isDigit(s[i]) { i += 1 }
             groups.append(Group(start: digitsStart, end: i, spanStart: spanStart, separatorBefore: separator))
-            // Separator: `)`? then one of space, dash, dot? then `(`? — and a digit right after.
+            // Separator: `)`? then up to three spaces (read as one), or one dash, dot, slash or underscore? then
+            // `(`? — and a digit right after.
             var j = i
             separator = []
             if j < s.count, s[j] == ")" { separator.append(")"); j += 1 }
-            if j < s.count, s[j] == " " || s[j] == "-" || s[j] == "." { separator.append(s[j]); j += 1 }
+            if j < s.count, s[j] == " " {
+                separator.append(" ")
+                var spaces = 0
+                while j < s.count, s[j] == " ", spaces < 3 { j += 1; spaces += 1 }
+            } else if j < s.count, s[j] == "-" || s[j] == "." || s[j] == "/" || s[j] == "_" {
+                separator.append(s[j])
+                j += 1
+            }
             let nextSpanStart = j
             if j < s.count, s[j] == "(" { separator.append("("); j += 1 }
             guard !separator.isEmpty, j < s.count, isDigit(s[j]) else { return groups }
@@ -190,12 +282,14 @@ public enum PIIMasker {
     /// Number of groups to skip when the groups at `g` form a date (2025-03-12, 12.03.2025) or an IPv4 address.
     private static func notPersonalNumber(_ groups: [Group], at g: Int) -> Int? {
         func separator(_ index: Int) -> [Unicode.Scalar] { groups[index].separatorBefore }
+        // A number written with a leading + is an international phone number, whatever its groups look like.
+        if groups[0].separatorBefore.first == "+" { return nil }
         if g + 3 < groups.count, (1...3).allSatisfy({ separator(g + $0) == ["."] }),
            (0...3).allSatisfy({ (1...3).contains(groups[g + $0].digitCount) }) {
             return 4
         }
         if g + 2 < groups.count, separator(g + 1) == separator(g + 2),
-           separator(g + 1) == ["-"] || separator(g + 1) == ["."] {
+           separator(g + 1) == ["-"] || separator(g + 1) == ["."] || separator(g + 1) == ["/"] {
             let lengths = (groups[g].digitCount, groups[g + 1].digitCount, groups[g + 2].digitCount)
             switch lengths {
             case (4, 1...2, 1...2), (1...2, 1...2, 4), (1...2, 1...2, 2): return 3
@@ -214,7 +308,7 @@ public enum PIIMasker {
         while end < usable {
             if end > g {
                 let separator = groups[end].separatorBefore
-                guard separator == [" "] || separator == ["-"] else { break }
+                guard separator.count == 1, separator != ["("] else { break }
             }
             digits += groups[end].digitCount
             if digits > 19 { break }
@@ -250,6 +344,7 @@ public enum PIIMasker {
         var best: Int?
         var end = g
         while end < usable {
+            if end > g, groups[end].separatorBefore.contains("_") { break }
             digits += groups[end].digitCount
             if digits > 15 { break }
             end += 1
@@ -261,6 +356,19 @@ public enum PIIMasker {
     // MARK: - Characters
 
     private static func isDigit(_ c: Unicode.Scalar) -> Bool { c.value >= 48 && c.value <= 57 }
+
+    private static func isLetter(_ c: Unicode.Scalar) -> Bool { (c.value | 0x20) >= 97 && (c.value | 0x20) <= 122 }
+
+    private static func isASCIIAlphanumeric(_ c: Unicode.Scalar) -> Bool { isDigit(c) || isLetter(c) }
+
+    /// Full-width digits (０–９) as plain ones, and tabs and no-break or wide spaces as plain spaces; else `c`.
+    private static func fold(_ c: Unicode.Scalar) -> Unicode.Scalar {
+        switch c.value {
+        case 0xFF10...0xFF19: return Unicode.Scalar(c.value - 0xFF10 + 48)!
+        case 0x09, 0xA0, 0x2007, 0x202F, 0x3000: return " "
+        default: return c
+        }
+    }
 
     private static func isAlphanumeric(_ c: Unicode.Scalar) -> Bool {
         isDigit(c) || c.properties.isAlphabetic

@@ -44,6 +44,7 @@ public struct TextAnalyzer: Sendable {
                 .replacingOccurrences(of: PIIMasker.emailToken, with: " ")
                 .replacingOccurrences(of: PIIMasker.phoneToken, with: " ")
                 .replacingOccurrences(of: PIIMasker.cardToken, with: " ")
+                .replacingOccurrences(of: PIIMasker.ibanToken, with: " ")
         }
         return TextNormalizer.tokens(withoutPII).filter { !$0.allSatisfy(\.isNumber) }.map { word in
             if let known = knownTraces[word] { return known }
