@@ -690,3 +690,36 @@ struct KnowledgeLoaderFolderTests {
         }
     }
 }
+
+@Suite("KnowledgeLoader: limits on what a file may hold (D6, D7)")
+struct KnowledgeLimitsTests {
+    static func intents(_ examples: [String], anchor: String? = nil) -> String {
+        (["- id: big.one", "  title: Big one", "  reply: Hi.", "  examples:"]
+            + (anchor.map { ["    - &s \($0)"] } ?? []) + examples.map { "    - \($0)" }).joined(separator: "\n") + "\n"
+    }
+
+    @Test("YAML aliases that expand past the limit are refused with file and line, without expanding them")
+    func aliasesThatExpandTooMuch() throws {
+        let attack = Self.intents(Array(repeating: "*s", count: 50_000), anchor: String(repeating: "x", count: 5_000))
+        let issues = loadIssues(SampleFiles.with(["intents/big.yml": attack]))
+        let issue = try #require(issues.first { $0.location.file == "intents/big.yml" }, "\(issues)")
+        #expect(issue.message.contains("aliases"))
+        #expect(issue.location.line != nil)
+        // A few aliases are fine.
+        let few = Self.intents(["*s", "*s"], anchor: "where is my parcel")
+        _ = try KnowledgeLoader.load(files: SampleFiles.with(["intents/big.yml": few]))
+    }
+
+    @Test("an intent with more examples than the limit, and files over their size, are refused")
+    func tooManyExamplesAndTooBigFiles() throws {
+        let many = Self.intents((0...KnowledgeLimits.maxExamplesPerIntent).map { "question number \($0)" })
+        let issues = loadIssues(SampleFiles.with(["intents/big.yml": many]))
+        #expect(issues.contains { $0.location.file == "intents/big.yml" && $0.message.contains("examples") }, "\(issues)")
+
+        let article = "---\ntitle: Huge\n---\n" + String(repeating: "This is a sentence. ", count: 20_000)
+        let yaml = "# " + String(repeating: "x", count: KnowledgeLimits.maxYAMLBytes)
+        let sized = loadIssues(SampleFiles.with(["knowledge/huge.md": article, "intents/huge.yml": yaml]))
+        #expect(sized.contains { $0.location.file == "knowledge/huge.md" && $0.message.contains("256 KB") }, "\(sized)")
+        #expect(sized.contains { $0.location.file == "intents/huge.yml" && $0.message.contains("1.0 MB") }, "\(sized)")
+    }
+}

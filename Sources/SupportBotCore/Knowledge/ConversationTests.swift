@@ -51,7 +51,7 @@ public enum ConversationTests {
             let text = knowledgeBase.files[path] ?? ""
             let root: Node?
             do {
-                root = try Yams.compose(yaml: text)
+                root = try KnowledgeLimits.compose(text)
             } catch {
                 issues.append(KnowledgeIssue(SourceLocation(file: path), "this is not valid YAML: \(error)"))
                 continue

@@ -34,7 +34,8 @@ public enum KnowledgeLoader {
     }
 
     private struct Parser {
-        let files: [String: String]
+        /// The files to read (a file too big to be knowledge is reported and taken out).
+        var files: [String: String]
         var issues: [KnowledgeIssue] = []
         var settings: [String: String] = [:]
         var matching = MatchingConfig()
@@ -47,6 +48,16 @@ public enum KnowledgeLoader {
         init(files: [String: String]) { self.files = files }
 
         mutating func run() throws -> KnowledgeBase {
+            // Files too big to be knowledge are reported and left out: nothing below reads them (and the issue
+            // stops the load).
+            for path in files.keys.sorted() {
+                let limit = path.hasSuffix(".md") ? KnowledgeLimits.maxArticleBytes : KnowledgeLimits.maxYAMLBytes
+                let size = files[path]!.utf8.count
+                guard size > limit else { continue }
+                issues.append(KnowledgeIssue(SourceLocation(file: path), "this file is \(KnowledgeLimits.describe(size)); "
+                    + "the most a knowledge file may hold is \(KnowledgeLimits.describe(limit)). Split it into smaller files."))
+                files.removeValue(forKey: path)
+            }
             loadSettings()
             let synonyms = loadSynonyms()
             var articles: [String: Article] = [:]
@@ -85,7 +96,10 @@ public enum KnowledgeLoader {
 
         mutating func parseYAML(_ text: String, file: String, lineOffset: Int = 0) -> Node? {
             do {
-                return try Yams.compose(yaml: text)
+                return try KnowledgeLimits.compose(text)
+            } catch let error as KnowledgeLimits.TooMuchYAML {
+                issues.append(KnowledgeIssue(SourceLocation(file: file, line: error.line.map { $0 + lineOffset }),
+                                             error.message))
             } catch let error as YamlError {
                 issues.append(Self.issue(for: error, file: file, lineOffset: lineOffset))
             } catch {
@@ -487,6 +501,12 @@ public enum KnowledgeLoader {
                 issues.append(KnowledgeIssue(SourceLocation(file: path, line: fieldLines["examples"] ?? location.line),
                                              "intent '\(id)' has no examples. Add what customers would type, one per line."))
             }
+            if examples.count > KnowledgeLimits.maxExamplesPerIntent {
+                issues.append(KnowledgeIssue(SourceLocation(file: path, line: fieldLines["examples"] ?? location.line),
+                    "intent '\(id)' has \(examples.count) examples; the most an intent may have is "
+                        + "\(KnowledgeLimits.maxExamplesPerIntent). Keep the best ones, or split it into more specific intents."))
+                examples = Array(examples.prefix(KnowledgeLimits.maxExamplesPerIntent))
+            }
             let response: IntentResponse
             switch (fields["answer"]?.scalar?.string, fields["reply"]?.scalar?.string) {
             case (let answer?, nil):
@@ -550,5 +570,60 @@ public enum KnowledgeLoader {
                 }
             }
         }
+    }
+}
+
+/// How much a knowledge base may hold, so a file written by mistake (or on purpose) is refused with a clear message
+/// instead of taking the machine's memory or minutes of CPU.
+public enum KnowledgeLimits {
+    /// An intents, settings, synonyms or tests file.
+    public static let maxYAMLBytes = 1 << 20
+    /// An article (about 40,000 words).
+    public static let maxArticleBytes = 256 << 10
+    /// The text a YAML file may hold once its aliases (`*name`) are written out.
+    public static let maxExpandedYAMLBytes = 4 << 20
+    /// Examples of one intent (lint compares each with the others).
+    public static let maxExamplesPerIntent = 1_000
+
+    static func describe(_ bytes: Int) -> String {
+        bytes >= 1 << 20 ? String(format: "%.1f MB", Double(bytes) / Double(1 << 20)) : "\((bytes + 1023) / 1024) KB"
+    }
+
+    /// A YAML file that expands to more than `maxExpandedYAMLBytes`.
+    struct TooMuchYAML: Error {
+        var line: Int?
+        var message: String
+    }
+
+    /// Composes YAML, refusing a document whose aliases would expand it past `maxExpandedYAMLBytes` (50,000 copies
+    /// of one 5 KB example are 250 MB of text to read, check and learn).
+    static func compose(_ text: String) throws -> Node? {
+        guard let root = try Yams.compose(yaml: text) else { return nil }
+        var budget = maxExpandedYAMLBytes
+        if let line = overBudget(root, &budget) {
+            throw TooMuchYAML(line: line, message: "this YAML repeats itself too much: written out, its aliases "
+                + "(like *name) come to more than \(describe(maxExpandedYAMLBytes)) of text. Write the text out instead.")
+        }
+        return root
+    }
+
+    /// Spends each scalar's length from `budget`; the line where it ran out, or nil.
+    private static func overBudget(_ node: Node, _ budget: inout Int) -> Int?? {
+        switch node {
+        case .scalar(let scalar):
+            budget -= scalar.string.utf8.count + 1
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                if let line = overBudget(key, &budget) { return line }
+                if let line = overBudget(value, &budget) { return line }
+            }
+        case .sequence(let sequence):
+            for item in sequence {
+                if let line = overBudget(item, &budget) { return line }
+            }
+        case .alias:
+            budget -= 1
+        }
+        return budget < 0 ? .some(node.mark?.line) : nil
     }
 }
