@@ -116,6 +116,9 @@ struct KB: ParsableCommand {
         @Option(help: "Who publishes (default: the USER environment variable).")
         var author: String?
 
+        @Flag(help: "Publish files that a rollback took back (the files of a version that was rolled back from).")
+        var again = false
+
         func run() async throws {
             let knowledgeBase = try knowledge.loadKnowledgeBase()
             let problems = KB.blockers(LearningFolder.engine(for: knowledgeBase, version: 0))
@@ -123,8 +126,20 @@ struct KB: ParsableCommand {
                 throw UserFacingError("Not published: \(problems.count) problem\(problems.count == 1 ? "" : "s") to fix first.\n"
                     + problems.joined(separator: "\n"))
             }
-            let (version, isNew) = try await KB.store(knowledgeBase, in: try database.open(mustExist: false),
-                                                      author: author, message: message)
+            let db = try database.open(mustExist: false)
+            if !again, let undone = try await KB.undoneRollback(of: knowledgeBase.files, in: db) {
+                let shown = undone.paths.prefix(10).map { "  " + $0 }
+                    + (undone.paths.count > 10 ? ["  … and \(undone.paths.count - 10) more"] : [])
+                throw UserFacingError("""
+                    Not published: version \(undone.rollback) rolled back version \(undone.undone) (to version \(undone.target)), \
+                    but these files bring back what it took out. They are as in version \(undone.undone):
+                    \(shown.joined(separator: "\n"))
+                    Your folder still holds version \(undone.undone)'s files. To start from the live files, run:
+                      supportbot kb export \(undone.rollback) <folder with intents/ and knowledge/> --replace
+                    then make your change again. To publish these files as they are, run again with --again.
+                    """)
+            }
+            let (version, isNew) = try await KB.store(knowledgeBase, in: db, author: author, message: message)
             if !isNew {
                 print("Nothing changed since version \(version.number); nothing published.")
             } else {
@@ -203,11 +218,13 @@ struct KB: ParsableCommand {
                     + problems.joined(separator: "\n"))
             }
             let (published, isNew) = try await KB.store(knowledgeBase, in: db, author: author,
-                                                        message: "Rollback to version \(version)")
+                                                        message: KB.rollbackMessage(to: version))
             if !isNew {
                 print("Version \(published.number) already has the files of version \(version); nothing to do.")
             } else {
                 print("Published version \(published.number) with the files of version \(version).")
+                print("Your knowledge files on disk still hold what you had. To edit from version \(version)'s files, "
+                    + "write them into your folder first: supportbot kb export \(published.number) <folder> --replace")
             }
         }
     }
@@ -274,6 +291,29 @@ struct KB: ParsableCommand {
             let shown = keys.prefix(10).map { "  " + $0 }
             return (shown + (keys.count > 10 ? ["  … and \(keys.count - 10) more"] : [])).joined(separator: "\n")
         }
+    }
+
+    /// The message a rollback stores (`undoneRollback` reads it back).
+    static func rollbackMessage(to version: Int) -> String { "Rollback to version \(version)" }
+
+    /// What a rollback took back, when files about to be published bring it back: right after a rollback (the newest
+    /// version), the files in which the version it rolled back differs from the one it went back to, and that the
+    /// new files have as in the rolled-back version. A writer's folder still holds the rolled-back files, so an edit
+    /// published from it would quietly undo the rollback. Nil when the newest version is not a rollback, or nothing
+    /// it took back comes back.
+    static func undoneRollback(of files: [String: String], in db: SupportBotDatabase) async throws
+        -> (rollback: Int, target: Int, undone: Int, paths: [String])? {
+        let prefix = "Rollback to version "
+        guard let latest = try await db.latestKnowledgeVersion(), latest.message.hasPrefix(prefix),
+              let target = Int(latest.message.dropFirst(prefix.count)), latest.number >= 2 else { return nil }
+        let undone = latest.number - 1
+        guard undone != target else { return nil }
+        let before = try await db.knowledgeFiles(version: undone)
+        let after = try await db.knowledgeFiles(version: target)
+        let paths = Set(before.keys).union(after.keys).filter {
+            before[$0] != after[$0] && files[$0] == before[$0]
+        }.sorted()
+        return paths.isEmpty ? nil : (latest.number, target, undone, paths)
     }
 
     /// Stores the files as a new version unless the newest already has them; says which.

@@ -87,6 +87,25 @@ struct PublishCommandLineTests {
         let unknown = try await SupportBotCLI.run(["kb", "diff", "1", "9", "--db", db], folder: folder)
         #expect(unknown.status != 0)
         #expect(unknown.stderr.contains("version 9"))
+
+        // The writer's folder still holds version 2, which the rollback took back. A new edit published from it
+        // would quietly bring version 2's change back (D10): it stops and says so; --again publishes on purpose.
+        #expect(rollback.stdout.contains("kb export 3"), "\(rollback.stdout)")
+        try edit(kb.knowledge + "/orders/track.md", replacing: "tracking link", with: "tracking link by e-mail")
+        let undo = try await SupportBotCLI.run(["kb", "publish", "-m", "new price"] + paths, folder: folder)
+        #expect(undo.status != 0)
+        #expect(undo.stderr.contains("version 3 rolled back version 2 (to version 1)"), "\(undo.stderr)")
+        #expect(undo.stderr.contains("knowledge/orders/change-items.md") && !undo.stderr.contains("orders/track.md"))
+        #expect(undo.stderr.contains("--again") && undo.stderr.contains("kb export 3"))
+        let stillThree = try await SupportBotCLI.run(["kb", "versions", "--db", db], folder: folder)
+        #expect(stillThree.stdout.split(separator: "\n").first?.hasPrefix("v3") == true, "\(stillThree.stdout)")
+        let again = try await SupportBotCLI.run(["kb", "publish", "-m", "back to 2", "--again"] + paths, folder: folder)
+        #expect(again.stdout.contains("Published version 4"), "\(again.stderr)")
+        // A real change after a rollback publishes as usual.
+        try edit(kb.knowledge + "/orders/change-items.md", replacing: "Has your order not been packed?",
+                 with: "Is your order still waiting to be packed?")
+        let changed = try await SupportBotCLI.run(["kb", "publish", "-m", "reword again"] + paths, folder: folder)
+        #expect(changed.stdout.contains("Published version 5"), "\(changed.stderr)")
     }
 
     @Test("publish refuses a version that fails lint or a conversation test, and stores nothing")
