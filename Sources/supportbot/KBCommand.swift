@@ -462,7 +462,9 @@ struct KB: ParsableCommand {
                     for issue in issues { print(issue.description) }
                 }
             } catch let error as KnowledgeBaseError {
-                print("The imported files need fixing before the knowledge base loads:\n\(error.description)")
+                // The files are written, but nothing that reads the knowledge base works until they are fixed.
+                throw UserFacingError("The imported files are written, but they need fixing before the knowledge base "
+                    + "loads:\n\(error.description)")
             }
         }
     }

@@ -3,6 +3,22 @@ import Testing
 
 @Suite("supportbot kb lint and readability", .timeLimit(.minutes(10)))
 struct WriterCommandLineTests {
+    @Test("kb import exits non-zero when the knowledge base does not load after it (D11)")
+    func importIntoABrokenKnowledgeBaseFails() async throws {
+        let folder = try TemporaryDirectory()
+        try folder.write("kb/intents/broken.yml", "- id: broken\n  title: [unclosed\n")
+        try folder.write("kb/knowledge/_settings.yml", "shop_name: Test Shop\n")
+        try folder.write("faq.csv", "question,answer\nDo you ship to Spain?,Yes. We ship to every country in Europe.\n")
+        let result = try await SupportBotCLI.run(["kb", "import", folder.path("faq.csv"), "--intents",
+                                                  folder.path("kb/intents"), "--knowledge", folder.path("kb/knowledge")],
+                                                 folder: folder)
+        #expect(result.exitedNormally && result.status != 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("need fixing before the knowledge base loads"), "\(result.stderr)")
+        #expect(result.stderr.contains("intents/broken.yml"), "\(result.stderr)")
+        // The imported files are there to fix.
+        #expect(FileManager.default.fileExists(atPath: folder.path("kb/intents/faq.yml")))
+    }
+
     @Test("kb lint passes the demo shop with no errors")
     func demoPasses() async throws {
         let folder = try TemporaryDirectory()
