@@ -33,7 +33,8 @@ public final class AgentServer: Service, Sendable {
                                  + "connection is closed. Connect again and log in with your token.")))
         let listener = try await LineListener.bind(name: "Agent", limits: limits, logger: services.logger,
                                                    group: group) { outbox in
-            AgentSession(database: services.database, desk: desk, logger: services.logger, outbox: outbox)
+            AgentSession(database: services.database, desk: desk, logger: services.logger, outbox: outbox,
+                         rateBurst: configuration.agentRateBurst, ratePerSecond: configuration.agentRatePerSecond)
         }
         return AgentServer(desk: desk, listener: listener)
     }
@@ -154,9 +155,11 @@ final class AgentSession: LineConnectionHandler {
     private var agent: Agent?
     private var failures = 0
     /// Agents type fast, but a runaway script should not flood the desk.
-    private var rateLimiter = RateLimiter(burst: 50, perSecond: 20)
+    private var rateLimiter: RateLimiter
 
-    init(database: SupportBotDatabase, desk: HandoffDesk, logger: Logger, outbox: Outbox) {
+    init(database: SupportBotDatabase, desk: HandoffDesk, logger: Logger, outbox: Outbox,
+         rateBurst: Int = 50, ratePerSecond: Double = 20) {
+        self.rateLimiter = RateLimiter(burst: rateBurst, perSecond: ratePerSecond)
         self.database = database
         self.desk = desk
         self.logger = logger

@@ -28,6 +28,9 @@ public struct ServerConfiguration: Sendable {
     /// Most agent connections at once (TCP and `/agent` together). When full, a new connection takes the place of the
     /// oldest one that has not logged in yet, so connections that never log in can't lock agents out.
     public var maxAgentConnections: Int = 1_000
+    /// Commands an agent connection may send in a burst, and per second after that (`rate_limited` beyond).
+    public var agentRateBurst: Int = 50
+    public var agentRatePerSecond: Double = 20
 
     /// Web listener for browsers: the widget, the demo page, the agent console and their WebSockets
     /// (0 picks a free one; read the real one from `WebServer.port`).

@@ -73,6 +73,11 @@ public final class SupportBotDatabase: Sendable {
         }
     }
 
+    /// SQLite's own check of every page and index: `["ok"]` for a sound database, else what is wrong.
+    public func integrityCheck() async throws -> [String] {
+        try await writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+    }
+
     /// Names of the migrations applied to this database, in order.
     public func appliedMigrations() async throws -> [String] {
         try await writer.read { db in try Schema.migrator.completedMigrations(db) }
