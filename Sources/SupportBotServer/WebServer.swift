@@ -53,7 +53,8 @@ public final class WebServer: Service, Sendable {
         let plainConnections = PlainConnectionCount(limit: configuration.maxPlainWebConnections,
                                                     perAddress: configuration.maxConnectionsPerAddress)
         let logger = services.logger
-        let site = WebSite(engine: services.engine, chat: chat, agentConsole: agents != nil, originPolicy: originPolicy)
+        let site = WebSite(engine: services.engine, database: services.database, chat: chat,
+                           agentConsole: agents != nil, originPolicy: originPolicy)
 
         let channel: NIOAsyncChannel<EventLoopFuture<Accepted>, Never> = try await ServerBootstrap.supportBot(group: group)
             .bind(host: configuration.host, port: configuration.httpPort) { channel in

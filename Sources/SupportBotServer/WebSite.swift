@@ -1,6 +1,7 @@
 import Foundation
 import NIOHTTP1
 import SupportBotCore
+import SupportBotStore
 
 /// The files the web listener serves. They live in `Sources/SupportBotServer/Web/` and are compiled into the
 /// binary (SwiftPM `embedInCode`), so `supportbot` stays one file to copy.
@@ -60,6 +61,8 @@ struct WebResponse: Sendable {
 /// Routes a request to a page, a file, the health check, or a plain-English error.
 struct WebSite: Sendable {
     let engine: LiveEngine
+    /// For the health check: whether the store can write.
+    var database: SupportBotDatabase? = nil
     let chat: LineConnections
     let agentConsole: Bool
     let originPolicy: OriginPolicy
@@ -135,11 +138,24 @@ struct WebSite: Sendable {
         return WebResponse(status: .ok, headers: headers, body: asset.bytes)
     }
 
+    /// 200 and `"status":"ok"` while the server can answer and store; 503 and `"status":"failing"` with the reason
+    /// when the latest write to the store failed and none has succeeded since (a full disk, say): chats are then
+    /// answered but not stored, which a load balancer or a monitor should hear about.
     private func health() -> WebResponse {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Cache-Control", value: "no-store")
-        let body = "{\"status\":\"ok\",\"kb_version\":\(engine.engine.version),\"chats\":\(chat.active)}"
-        return WebResponse(status: .ok, headers: headers, body: Array(body.utf8))
+        var fields: [(String, JSONValue)] = [("status", .string("ok"))]
+        var status = HTTPResponseStatus.ok
+        if let failure = database?.writeFailure {
+            status = .serviceUnavailable
+            fields = [("status", .string("failing")),
+                      ("reason", .string("The database can't be written: \(PIIMasker.mask(failure.reason))")),
+                      ("since", .string(ISO8601DateFormatter().string(from: failure.at)))]
+        }
+        fields += [("kb_version", .int(engine.engine.version)), ("chats", .int(chat.active))]
+        var body: [UInt8] = []
+        JSONValue.object(fields).write(into: &body)
+        return WebResponse(status: status, headers: headers, body: body)
     }
 }

@@ -17,7 +17,7 @@ extension SupportBotDatabase {
     public func addAgent(name: String, skills: [String], tokenHash: String, at: Date) async throws -> Agent {
         let name = try Self.validAgentName(name)
         let skills = ListColumn.skills(skills)
-        return try await writer.write { db in
+        return try await write { db in
             if let existing = try AgentRecord.filter(AgentRecord.Columns.name == name).fetchOne(db) {
                 throw StoreError.duplicateAgent(name: existing.name)
             }
@@ -59,7 +59,7 @@ extension SupportBotDatabase {
     @discardableResult
     public func removeAgent(named name: String) async throws -> Bool {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        return try await writer.write { db in
+        return try await write { db in
             guard let agent = try AgentRecord.filter(AgentRecord.Columns.name == name).fetchOne(db),
                   let id = agent.id
             else { return false }
@@ -104,7 +104,7 @@ extension SupportBotDatabase {
         precondition(turn.sessionID == new.sessionID, "a ticket's turn must belong to the ticket's session")
         let masked = turn.entries.map { PIIMasker.mask($0.text) }
         let preview = PIIMasker.mask(new.preview)
-        return try await writer.write { db in
+        return try await write { db in
             if let open = try Self.openTicketRecord(sessionID: new.sessionID, in: db) {
                 throw StoreError.ticketAlreadyOpen(sessionID: new.sessionID, ticket: open.id ?? -1)
             }
@@ -122,7 +122,7 @@ extension SupportBotDatabase {
     /// One conditional UPDATE, so of two agents claiming the same ticket exactly one wins.
     /// - Returns: the claimed ticket, or nil (nothing written) if the ticket is not waiting or does not exist.
     public func claimTicket(id: Int64, agentID: Int64, agentName: String, at: Date) async throws -> Ticket? {
-        try await writer.write { db in
+        try await write { db in
             let claimed = try TicketRecord
                 .filter(key: id)
                 .filter(TicketRecord.Columns.state == TicketState.waiting.rawValue)
@@ -184,7 +184,7 @@ extension SupportBotDatabase {
         guard (1...5).contains(score) else { throw StoreError.invalidRating(score: score) }
         let comment = comment.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .flatMap { $0.isEmpty ? nil : PIIMasker.mask($0) }
-        return try await writer.write { db in
+        return try await write { db in
             guard var ticket = try TicketRecord.fetchOne(db, key: id),
                   ticket.ticketState == .closed, ticket.rating == nil
             else { return nil }
@@ -200,7 +200,7 @@ extension SupportBotDatabase {
     private func updateOpenTicket(
         id: Int64, onlyWaiting: Bool = false, _ change: @escaping @Sendable (inout TicketRecord) -> Void
     ) async throws -> Ticket? {
-        try await writer.write { db in
+        try await write { db in
             guard var ticket = try TicketRecord.fetchOne(db, key: id), ticket.ticketState?.isOpen == true,
                   !onlyWaiting || ticket.ticketState == .waiting else {
                 return nil
@@ -307,7 +307,7 @@ extension SupportBotDatabase {
 extension SupportBotDatabase {
     /// Inserts a waiting ticket without checking for an open one, so tests can see the schema refuse it.
     func insertTicketUncheckedForTesting(_ new: NewTicket, at: Date) async throws {
-        try await writer.write { db in
+        try await write { db in
             var ticket = TicketRecord(new, maskedPreview: PIIMasker.mask(new.preview), at: at)
             try ticket.insert(db)
         }

@@ -7,7 +7,7 @@ extension SupportBotDatabase {
     public func registerKnowledgeVersion(
         contentHash: String, files: [String: String], author: String, message: String, at: Date
     ) async throws -> KnowledgeVersion {
-        try await writer.write { db in
+        try await write { db in
             let latest = try KnowledgeVersionRecord
                 .order(KnowledgeVersionRecord.Columns.number.desc)
                 .fetchOne(db)

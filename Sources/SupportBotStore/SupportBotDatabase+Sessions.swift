@@ -4,7 +4,7 @@ import SupportBotCore
 
 extension SupportBotDatabase {
     public func createSession(id: String, at: Date, kbVersion: Int, context: String) async throws {
-        try await writer.write { db in
+        try await write { db in
             if try SessionRecord.exists(db, key: id) { throw StoreError.duplicateSession(id: id) }
             try SessionRecord(
                 id: id, createdAt: at.storage, updatedAt: at.storage, kbVersion: kbVersion, context: context,
@@ -30,7 +30,7 @@ extension SupportBotDatabase {
             // Nobody else is writing: this turn goes straight in (a quiet server pays no extra hop for batching).
             let result: Result<[TranscriptEntry], any Error>
             do {
-                result = .success(try await writer.write { db in try Self.record(turn, maskedTexts: masked, in: db) })
+                result = .success(try await write { db in try Self.record(turn, maskedTexts: masked, in: db) })
             } catch {
                 result = .failure(error)
             }
@@ -49,7 +49,7 @@ extension SupportBotDatabase {
             let results: [Result<[TranscriptEntry], any Error>]
             do {
                 // Nearly always every turn of a batch goes in: one pass, with no savepoint per turn.
-                results = try await writer.write { db in
+                results = try await write { db in
                     try batch.map { .success(try Self.record($0.turn, maskedTexts: $0.maskedTexts, in: db)) }
                 }
             } catch {
@@ -64,7 +64,7 @@ extension SupportBotDatabase {
     /// Writes a batch in one transaction, each turn in its own savepoint: a turn that fails leaves the others whole.
     private func writeOneByOne(_ batch: [TurnQueue.Waiting]) async -> [Result<[TranscriptEntry], any Error>] {
         do {
-            return try await writer.write { db in
+            return try await write { db in
                 batch.map { waiting in
                     Result {
                         var stored: [TranscriptEntry] = []
@@ -90,7 +90,7 @@ extension SupportBotDatabase {
     @discardableResult
     public func append(_ entries: [TranscriptEntry], sessionID: String, at: Date) async throws -> [TranscriptEntry] {
         let masked = entries.map { PIIMasker.mask($0.text) }
-        return try await writer.write { db in
+        return try await write { db in
             try Self.touchSession(sessionID, at: at, in: db)
             return try Self.insertEntries(entries, maskedTexts: masked, sessionID: sessionID, in: db)
         }
@@ -138,7 +138,7 @@ extension SupportBotDatabase {
 
     /// Marks the session closed. Throws `StoreError.unknownSession` if it was never created.
     public func closeSession(id: String, at: Date) async throws {
-        try await writer.write { db in
+        try await write { db in
             guard var session = try SessionRecord.fetchOne(db, key: id) else {
                 throw StoreError.unknownSession(id: id)
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 internal import GRDB
 
 /// The SupportBot database: sessions, transcripts, knowledge-base versions, and the human-handoff queue.
@@ -11,6 +12,7 @@ public final class SupportBotDatabase: Sendable {
     public let path: String?
     /// Chat turns waiting for the next group commit (see `record(_:)`).
     let turns = TurnQueue()
+    private let writeHealth = Mutex<WriteFailure?>(nil)
 
     /// - Parameter lastMigration: apply the migrations only up to this one. Tests only (see `open(path:upTo:)`).
     private init(writer: any DatabaseWriter, path: String?, upTo lastMigration: String? = nil) throws {
@@ -70,6 +72,24 @@ public final class SupportBotDatabase: Sendable {
     public func checkpoint() async throws {
         try await writer.writeWithoutTransaction { db in
             _ = try db.checkpoint(.truncate)
+        }
+    }
+
+    /// The latest write that failed, when no write has succeeded since (a full disk, a read-only file): what
+    /// `/healthz` reports. Nil while writes succeed.
+    public var writeFailure: WriteFailure? { writeHealth.withLock { $0 } }
+
+    /// A write of the store's (a transaction): its outcome is kept for `writeFailure`.
+    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            let value = try await writer.write(updates)
+            writeHealth.withLock { $0 = nil }
+            return value
+        } catch {
+            let reason = (error as? DatabaseError).map { $0.message ?? "SQLite error \($0.resultCode)" } ?? "\(error)"
+            let failure = WriteFailure(reason: reason, at: Date())
+            writeHealth.withLock { $0 = $0 ?? failure }
+            throw error
         }
     }
 
@@ -145,4 +165,10 @@ extension SupportBotDatabase {
     func executeForTesting(_ sql: String) async throws {
         try await writer.write { db in try db.execute(sql: sql) }
     }
+}
+
+/// A write that failed, and since when no write has succeeded.
+public struct WriteFailure: Sendable, Equatable {
+    public var reason: String
+    public var at: Date
 }

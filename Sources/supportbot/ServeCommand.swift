@@ -183,7 +183,12 @@ struct Serve: AsyncParsableCommand {
         try await group.run()
         try? await database.checkpoint()
         try? database.close()
-        logger.info("SupportBot stopped; all messages are stored")
+        if let failure = database.writeFailure {
+            logger.error("SupportBot stopped, but the last writes failed: some messages were not stored",
+                         metadata: ["error": .string(PIIMasker.mask(failure.reason))])
+        } else {
+            logger.info("SupportBot stopped; all messages are stored")
+        }
     }
 
     /// What to serve first: with `--dev` the files (version 0); otherwise the newest published version, or, when

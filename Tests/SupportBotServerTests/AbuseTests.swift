@@ -4,7 +4,7 @@ import NIOCore
 import NIOPosix
 import Testing
 @testable import SupportBotServer
-import SupportBotStore
+@testable import SupportBotStore
 
 /// A raw TCP connection that sends nothing unless told to, for connections a peer holds open on purpose.
 struct RawConnection {
@@ -206,4 +206,33 @@ struct AbuseTests {
         #expect(sent.withLock { $0 } < drip.count)
         await running.stop()
     }
+
+    @Test("/healthz fails with the reason while the store can't write, and is ok again once it can")
+    func healthTellsTheTruth() async throws {
+        let running = try await RunningServer.start(web: true)
+        let customer = try await running.connect()
+        _ = try await customer.welcomed()
+        #expect(try await customer.ask("where is my order")["type"] as? String == "reply")
+        #expect(try await HTTPExchange.get(port: running.webPort, "/healthz").status == 200)
+
+        // Every transcript line fails to store from now on, as on a full disk.
+        try await running.database.executeForTesting("""
+            CREATE TRIGGER full_disk BEFORE INSERT ON transcriptEntry
+            BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END
+            """)
+        _ = try await customer.ask("can i return my boots")
+        let failing = try await HTTPExchange.get(port: running.webPort, "/healthz")
+        #expect(failing.status == 503)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(failing.body.utf8)) as? [String: Any])
+        #expect(object["status"] as? String == "failing")
+        #expect((object["reason"] as? String ?? "").contains("disk is full"), "\(object)")
+        #expect(object["since"] is String)
+
+        try await running.database.executeForTesting("DROP TRIGGER full_disk")
+        #expect(try await customer.ask("where is my order")["type"] as? String == "reply")
+        #expect(try await HTTPExchange.get(port: running.webPort, "/healthz").status == 200)
+        await customer.close()
+        await running.stop()
+    }
 }
+
