@@ -49,6 +49,21 @@ struct RawConnection {
     }
 
     func close() { channel.channel.close(promise: nil) }
+
+    /// How many of `connections` the server closes, waiting until `expected` have been (each has the safety net of
+    /// `textUntilClosed`); all of them are closed afterwards.
+    static func closedByServer(_ connections: [RawConnection], expecting expected: Int) async -> Int {
+        await withTaskGroup(of: Bool.self) { group in
+            for connection in connections { group.addTask { await connection.textUntilClosed() != nil } }
+            var count = 0
+            for await wasClosed in group where wasClosed {
+                count += 1
+                if count == expected { break }
+            }
+            group.cancelAll()
+            return count
+        }
+    }
 }
 
 @Suite("Abuse: limits a peer can't get around", .timeLimit(.minutes(5)))
@@ -62,17 +77,7 @@ struct AbuseTests {
         // Eight connections that send nothing: whichever five the server sets up last are over the limit, and closed.
         var held: [RawConnection] = []
         for _ in 0..<8 { held.append(try await RawConnection.open(port: running.webPort)) }
-        let closed = await withTaskGroup(of: Bool.self) { group in
-            for connection in held { group.addTask { await connection.textUntilClosed() != nil } }
-            var count = 0
-            for await wasClosed in group where wasClosed {
-                count += 1
-                if count == 5 { break }
-            }
-            group.cancelAll()
-            return count
-        }
-        #expect(closed == 5, "connections over the limit were kept open")
+        #expect(await RawConnection.closedByServer(held, expecting: 5) == 5, "connections over the limit were kept open")
         // Closing the held ones frees their places: a page loads again.
         for connection in held { connection.close() }
         var page: HTTPExchange?
@@ -160,17 +165,7 @@ struct AbuseTests {
         // The web listener's plain-HTTP stage has the limit too: of eight quiet connections, three are closed.
         var webHeld: [RawConnection] = []
         for _ in 0..<8 { webHeld.append(try await RawConnection.open(port: running.webPort, from: "127.0.0.2")) }
-        let closed = await withTaskGroup(of: Bool.self) { group in
-            for connection in webHeld { group.addTask { await connection.textUntilClosed() != nil } }
-            var count = 0
-            for await wasClosed in group where wasClosed {
-                count += 1
-                if count == 3 { break }
-            }
-            group.cancelAll()
-            return count
-        }
-        #expect(closed == 3)
+        #expect(await RawConnection.closedByServer(webHeld, expecting: 3) == 3)
         webHeld = []
         for _ in 0..<5 { webHeld.append(try await RawConnection.open(port: running.webPort, from: "127.0.0.2")) }
         // A normal customer is served at once, over TCP and over the widget's WebSocket.

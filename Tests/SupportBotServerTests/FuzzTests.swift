@@ -1,20 +1,13 @@
 import Foundation
 import Testing
+@testable import SupportBotCore
 @testable import SupportBotServer
 import SupportBotStore
 
-/// A small seeded generator (SplitMix64): the same seed gives the same lines on every machine.
-struct FuzzRandom: RandomNumberGenerator {
-    var state: UInt64
+/// Core's seeded generator (SplitMix64): the same seed gives the same lines on every machine.
+typealias FuzzRandom = SplitMix64
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
     mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
     mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
@@ -54,7 +47,8 @@ enum FuzzLines {
         var parts = ["\"type\":\"\(random.pick(types))\""]
         for _ in 0..<random.below(4) { parts.append("\"\(random.pick(fields))\":" + value(&random)) }
         if random.chance(10) { parts.append(parts[0]) }  // a key twice
-        return "{" + parts.shuffled(using: &random).joined(separator: ",") + "}"
+        random.shuffle(&parts)
+        return "{" + parts.joined(separator: ",") + "}"
     }
 
     /// One line as bytes, without its newline.
@@ -150,7 +144,7 @@ struct FuzzTests {
         let results = try await withThrowingTaskGroup(of: (String, Int, Int, Int).self) { group in
             for lane in 0..<Self.connectionsPerPort {
                 group.addTask {
-                    var random = FuzzRandom(state: seed &+ UInt64(lane))
+                    var random = FuzzRandom(seed: seed &+ UInt64(lane))
                     let (sent, answered, connections) = try await fuzz(
                         port: running.port, count: perConnection, random: &random, types: FuzzLines.customerTypes) {
                         try await running.connect()
@@ -158,7 +152,7 @@ struct FuzzTests {
                     return ("chat", sent, answered, connections)
                 }
                 group.addTask {
-                    var random = FuzzRandom(state: seed &+ 1_000 &+ UInt64(lane))
+                    var random = FuzzRandom(seed: seed &+ 1_000 &+ UInt64(lane))
                     let (sent, answered, connections) = try await fuzz(
                         port: running.agentPort, count: perConnection, random: &random, types: FuzzLines.agentTypes) {
                         // Half the agent connections log in first, so the commands reach the desk.
