@@ -30,7 +30,10 @@ public final class AgentServer: Service, Sendable {
             maxPerAddress: configuration.maxConnectionsPerAddress,
             login: LoginRule(deadline: .seconds(configuration.agentLoginDeadlineSeconds),
                              timeoutLine: AgentLine.error("login_timeout", "You did not log in in time, so this "
-                                 + "connection is closed. Connect again and log in with your token.")))
+                                 + "connection is closed. Connect again and log in with your token."),
+                             displacedLine: AgentLine.error("login_timeout", "This connection had not logged in, and "
+                                 + "the agent port was full, so it was closed to make room. Connect again and log in "
+                                 + "with your token.")))
         let listener = try await LineListener.bind(name: "Agent", limits: limits, logger: services.logger,
                                                    group: group) { outbox in
             AgentSession(database: services.database, desk: desk, logger: services.logger, outbox: outbox,

@@ -125,6 +125,8 @@ struct ListenerLimits: Sendable {
 struct LoginRule: Sendable {
     var deadline: TimeAmount
     var timeoutLine: [UInt8]
+    /// What a connection that has not logged in hears when it is closed to make room.
+    var displacedLine: [UInt8]
 }
 
 /// The connections of one protocol (customers or agents), whatever carries them: TCP lines or WebSocket frames
@@ -212,7 +214,7 @@ final class LineConnections: Sendable {
         if let displaced, let login {
             logger.notice("Connection that had not logged in closed to make room",
                           metadata: ["remote": .string(displaced.channel.remoteAddress?.description ?? "unknown")])
-            displaced.close(with: login.timeoutLine)
+            displaced.close(with: login.displacedLine)
         }
         defer { if admitted { open.withLock { $0.remove(key) } } }
         let remote = connection.channel.remoteAddress?.description ?? "unknown"

@@ -110,8 +110,9 @@ public final class WebServer: Service, Sendable {
                                 let limits = route == .chat ? chat.limits : agents?.limits ?? chat.limits
                                 let sync = channel.pipeline.syncOperations
                                 _ = sync.removeHandler(name: "request-deadline")
-                                try sync.addHandler(IdleStateHandler(readTimeout: .seconds(limits.idleTimeoutSeconds)))
                                 try sync.addHandler(WebSocketLineAdapter(maximumLength: limits.maxLineBytes))
+                                // After the adapter: only whole messages count as activity (not pings or fragments).
+                                try sync.addHandler(IdleStateHandler(readTimeout: .seconds(limits.idleTimeoutSeconds)))
                                 try sync.addHandler(IdleTimeoutHandler())
                                 return Accepted.webSocket(
                                     try NIOAsyncChannel<InboundLine, ByteBuffer>(wrappingChannelSynchronously: channel),

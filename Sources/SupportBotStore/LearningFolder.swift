@@ -23,29 +23,33 @@ public struct LearningFolder: Sendable {
     public static let capacity = 32
     static let fileExtension = "learning"
 
-    public init(url: URL, build: String = LearningFolder.programBuild) {
+    public init(url: URL, build: String) {
         self.url = url
         self.build = build
     }
 
     /// `SUPPORTBOT_CACHE_DIR` (`off` for none), else `$XDG_CACHE_HOME/supportbot`, else `~/.cache/supportbot`.
-    public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment) -> LearningFolder? {
+    /// Nil also when the running program can't be identified (`programBuild`).
+    public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                build: String? = LearningFolder.programBuild) -> LearningFolder? {
+        guard let build else { return nil }
         if let folder = environment["SUPPORTBOT_CACHE_DIR"], !folder.isEmpty {
-            return folder == "off" ? nil : LearningFolder(url: URL(fileURLWithPath: folder))
+            return folder == "off" ? nil : LearningFolder(url: URL(fileURLWithPath: folder), build: build)
         }
         if let cache = environment["XDG_CACHE_HOME"], cache.hasPrefix("/") {
-            return LearningFolder(url: URL(fileURLWithPath: cache).appendingPathComponent("supportbot"))
+            return LearningFolder(url: URL(fileURLWithPath: cache).appendingPathComponent("supportbot"), build: build)
         }
         guard let home = environment["HOME"], home.hasPrefix("/") else { return nil }
-        return LearningFolder(url: URL(fileURLWithPath: home).appendingPathComponent(".cache/supportbot"))
+        return LearningFolder(url: URL(fileURLWithPath: home).appendingPathComponent(".cache/supportbot"), build: build)
     }
 
     /// The running program: its path, size and modification time (a rebuilt program may learn differently, so it
     /// never reads what an older build learned).
-    public static let programBuild: String = {
-        guard let path = Bundle.main.executablePath else { return "unknown" }
+    /// Nil when the program can't be found: then nothing is kept (every build would share one identity).
+    public static let programBuild: String? = {
+        guard let path = Bundle.main.executablePath else { return nil }
         var info = stat()
-        guard stat(path, &info) == 0 else { return path }
+        guard stat(path, &info) == 0 else { return nil }
         #if canImport(Darwin)
         let modified = info.st_mtimespec
         #else

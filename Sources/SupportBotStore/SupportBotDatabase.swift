@@ -85,13 +85,18 @@ public final class SupportBotDatabase: Sendable {
             let value = try await writer.write(updates)
             writeHealth.withLock { $0 = nil }
             return value
-        } catch {
-            let reason = (error as? DatabaseError).map { $0.message ?? "SQLite error \($0.resultCode)" } ?? "\(error)"
-            let failure = WriteFailure(reason: reason, at: Date())
+        } catch let error as DatabaseError where Self.storageFailures.contains(error.resultCode.primaryResultCode) {
+            // The file can't take writes (full disk, read-only, I/O error, damage): not a refused write such as a
+            // second open ticket, which is the caller's business.
+            let failure = WriteFailure(reason: error.message ?? "SQLite error \(error.resultCode)", at: Date())
             writeHealth.withLock { $0 = $0 ?? failure }
             throw error
         }
     }
+
+    /// SQLite results that mean the database file can't be written, whatever is written.
+    static let storageFailures: [ResultCode] = [.SQLITE_FULL, .SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_CANTOPEN,
+                                                    .SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_PERM]
 
     /// SQLite's own check of every page and index: `["ok"]` for a sound database, else what is wrong.
     public func integrityCheck() async throws -> [String] {

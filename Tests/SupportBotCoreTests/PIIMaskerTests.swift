@@ -115,6 +115,9 @@ struct PIIMaskerTests {
         "ｆｕｌｌ ｗｉｄｔｈ ｔｅｘｔ",
         "visa4111111111111112",
         "12/03/2025 and 2025/03/12",
+        "send it to SW10 1AE my parcel to flat two has not arrived",
+        "SE10 9HT, the parcel for flat 2 never came and I am worried",
+        "BA12 leaves at nine and lands at noon, is my bag on it",
     ])
     func notPersonal(input: String) {
         #expect(PIIMasker.mask(input) == input)

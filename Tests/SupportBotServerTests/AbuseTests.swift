@@ -210,20 +210,28 @@ struct AbuseTests {
         #expect(try await customer.ask("where is my order")["type"] as? String == "reply")
         #expect(try await HTTPExchange.get(port: running.webPort, "/healthz").status == 200)
 
-        // Every transcript line fails to store from now on, as on a full disk.
+        // A refused write (not the disk's fault) does not make the server unhealthy.
         try await running.database.executeForTesting("""
-            CREATE TRIGGER full_disk BEFORE INSERT ON transcriptEntry
-            BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END
+            CREATE TRIGGER refuse BEFORE INSERT ON transcriptEntry BEGIN SELECT RAISE(ABORT, 'refused'); END
             """)
         _ = try await customer.ask("can i return my boots")
-        let failing = try await HTTPExchange.get(port: running.webPort, "/healthz")
+        #expect(try await HTTPExchange.get(port: running.webPort, "/healthz").status == 200)
+        try await running.database.executeForTesting("DROP TRIGGER refuse")
+
+        // The database file can't grow from now on, as on a full disk (SQLite keeps it at the size it has).
+        try await running.database.executeForTesting("PRAGMA max_page_count = 1")
+        var failing = try await HTTPExchange.get(port: running.webPort, "/healthz")
+        for n in 0..<2_000 where failing.status == 200 {
+            _ = try await customer.ask("my parcel number \(n) has not come, where is it, it was meant to be here")
+            failing = try await HTTPExchange.get(port: running.webPort, "/healthz")
+        }
         #expect(failing.status == 503)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(failing.body.utf8)) as? [String: Any])
         #expect(object["status"] as? String == "failing")
         #expect((object["reason"] as? String ?? "").contains("disk is full"), "\(object)")
         #expect(object["since"] is String)
 
-        try await running.database.executeForTesting("DROP TRIGGER full_disk")
+        try await running.database.executeForTesting("PRAGMA max_page_count = 1000000")
         #expect(try await customer.ask("where is my order")["type"] as? String == "reply")
         #expect(try await HTTPExchange.get(port: running.webPort, "/healthz").status == 200)
         await customer.close()

@@ -80,5 +80,7 @@ struct LearningFolderTests {
         #expect(LearningFolder.standard(environment: ["XDG_CACHE_HOME": "/c", "HOME": "/home/a"])?.url.path == "/c/supportbot")
         #expect(LearningFolder.standard(environment: ["HOME": "/home/a"])?.url.path == "/home/a/.cache/supportbot")
         #expect(LearningFolder.standard(environment: [:]) == nil)
+        // A program that can't be told apart from another build keeps nothing.
+        #expect(LearningFolder.standard(environment: ["HOME": "/home/a"], build: nil) == nil)
     }
 }

@@ -133,7 +133,7 @@ public struct BotMessages: Sendable {
     public static let somethingWentWrong = "Sorry, something went wrong on our side. Please try again in a moment."
     public static let chatNotFound = "We can't find that chat. It may be too old. You can start a new chat here."
     public static let busy = "Sorry, we are very busy right now. Please try again in a few minutes."
-    public static let tooManyChats = "You have too many chats open with us. Please close some, then try again."
+    public static let tooManyChats = "We can't open another chat from your network right now. Please try again in a few minutes."
     public static let tooLong = "That message is too long. Please send it in a few shorter parts."
     public static let quietTooLong = "This chat was quiet for a long time, so we closed it. Reconnect to carry on."
     public static let restarting = "We are restarting the chat. Please reconnect in a moment to carry on."

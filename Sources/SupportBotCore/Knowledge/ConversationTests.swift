@@ -52,6 +52,9 @@ public enum ConversationTests {
             let root: Node?
             do {
                 root = try KnowledgeLimits.compose(text)
+            } catch let error as KnowledgeLimits.TooMuchYAML {
+                issues.append(KnowledgeIssue(SourceLocation(file: path, line: error.line), error.message))
+                continue
             } catch {
                 issues.append(KnowledgeIssue(SourceLocation(file: path), "this is not valid YAML: \(error)"))
                 continue

@@ -24,7 +24,11 @@ public struct MatcherLearning: Sendable, Equatable {
     /// program's weights). Nil for a knowledge base that was not read from files (nothing to key it by).
     public static func key(for knowledgeBase: KnowledgeBase, build: String) -> String? {
         guard !knowledgeBase.files.isEmpty else { return nil }
-        return SHA256.hex("supportbot learning \(formatVersion)\n\(build)\n\(knowledgeBase.contentHash)")
+        // What was read from the files too, so a knowledge base changed after loading (intents held out, other
+        // settings) does not share the key of the files it came from.
+        let examples = knowledgeBase.intents.reduce(0) { $0 + $1.examples.count }
+        let read = "\(knowledgeBase.intents.count) intents \(examples) examples \(knowledgeBase.matching)"
+        return SHA256.hex("supportbot learning \(formatVersion)\n\(build)\n\(knowledgeBase.contentHash)\n\(read)")
     }
 
     /// Whether a matcher of this shape can use it.

@@ -9,8 +9,8 @@ import Foundation
 ///
 /// - Card: 13–19 digits, Luhn-valid, in groups split by spaces (up to three; tabs and no-break spaces too), or one
 ///   dash, dot, slash or underscore; also glued to a word (`visa4111111111111111`). Full-width digits count.
-/// - IBAN: two letters, two check digits and 11–30 letters or digits, with or without single spaces, that pass the
-///   mod-97 check.
+/// - IBAN: a known country's two letters, two check digits and the rest, exactly that country's length, in one piece
+///   or in groups of four split by single spaces, that pass the mod-97 check.
 /// - Phone: optional leading `+`, 9–15 digits, groups split by spaces, dashes, dots, slashes or parentheses.
 ///   A number that starts with `+` is always a phone number, never a date or an address (`+44-20-7946-0958`).
 /// - Not masked: other numbers glued to words (`PP-123456789`, `#123456789`, `A1234567890`), amounts after a
@@ -87,39 +87,61 @@ public enum PIIMasker {
 
     // MARK: - IBANs
 
+    /// IBAN lengths by country (ISO 13616 registry): a candidate must have its country's exact length.
+    static let ibanLengths: [String: Int] = [
+        "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29, "CH": 21,
+        "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FO": 18,
+        "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23,
+        "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27,
+        "MD": 24, "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29,
+        "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "TN": 24, "TR": 26,
+        "UA": 29, "VG": 24, "XK": 20,
+    ]
+
+    /// An IBAN: a known country's two letters, two check digits and the rest, exactly as long as that country's,
+    /// written in one piece or in groups of four split by single spaces (the last group shorter), passing mod 97.
     private static func maskIBANs(_ s: [Unicode.Scalar]) -> [Unicode.Scalar] {
         var out: [Unicode.Scalar] = []
         var copied = 0
         var k = 0
         while k + 4 <= s.count {
             guard isLetter(s[k]), isLetter(s[k + 1]), isDigit(s[k + 2]), isDigit(s[k + 3]),
-                  k == 0 || !isAlphanumeric(s[k - 1]) else { k += 1; continue }
-            // Groups of letters and digits split by single spaces; the candidates end at a group's end.
-            var characters: [Unicode.Scalar] = []
-            var ends: [(end: Int, count: Int)] = []
-            var i = k
-            while true {
-                let groupStart = i
-                while i < s.count, isASCIIAlphanumeric(s[i]), characters.count < 34 {
-                    characters.append(s[i])
-                    i += 1
-                }
-                if i < s.count, isAlphanumeric(s[i]) { break }  // glued to more: not an IBAN boundary
-                if i > groupStart { ends.append((i, characters.count)) }
-                guard i + 1 < s.count, s[i] == " ", isASCIIAlphanumeric(s[i + 1]), characters.count < 34 else { break }
-                i += 1
-            }
-            if let match = ends.reversed().first(where: { $0.count >= 15 && isIBAN(characters.prefix($0.count)) }) {
+                  k == 0 || !isAlphanumeric(s[k - 1]),
+                  let length = ibanLengths[String(Character(s[k]).uppercased() + Character(s[k + 1]).uppercased())]
+            else { k += 1; continue }
+            if let end = ibanEnd(s, from: k, length: length) {
                 out.append(contentsOf: s[copied..<k])
                 out.append(contentsOf: ibanToken.unicodeScalars)
-                copied = match.end
-                k = match.end
+                copied = end
+                k = end
             } else {
                 k += 1
             }
         }
         out.append(contentsOf: s[copied...])
         return out
+    }
+
+    /// Where an IBAN of `length` characters that starts at `start` ends, or nil.
+    private static func ibanEnd(_ s: [Unicode.Scalar], from start: Int, length: Int) -> Int? {
+        var characters: [Unicode.Scalar] = []
+        var i = start
+        // In one piece…
+        while i < s.count, isASCIIAlphanumeric(s[i]), characters.count <= length { characters.append(s[i]); i += 1 }
+        if characters.count == length, i == s.count || !isAlphanumeric(s[i]) {
+            return isIBAN(characters[...]) ? i : nil
+        }
+        // …or in groups of four.
+        guard characters.count == 4 else { return nil }
+        while characters.count < length {
+            guard i + 1 < s.count, s[i] == " ", isASCIIAlphanumeric(s[i + 1]) else { return nil }
+            i += 1
+            var group = 0
+            while i < s.count, isASCIIAlphanumeric(s[i]), group < 4 { characters.append(s[i]); i += 1; group += 1 }
+            guard i == s.count || !isAlphanumeric(s[i]) else { return nil }
+            if group < 4 { break }
+        }
+        return characters.count == length && isIBAN(characters[...]) ? i : nil
     }
 
     /// ISO 13616: the first four characters moved to the end, letters as 10–35, the number mod 97 is 1.

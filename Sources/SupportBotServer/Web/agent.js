@@ -128,6 +128,9 @@
       }
       pending = [];
       if (stopped) { setConn('offline', 'Disconnected'); return; }
+      // Without a token there is nothing to log in with: the server closes a connection that does not log in
+      // within a few seconds, so the next one opens when the form is sent.
+      if (!token) { quiet = false; failures = 0; setConn('offline', 'Not connected'); showLogin(); return; }
       if (quiet) { quiet = false; connect(); return; }
       scheduleReconnect();
     };
@@ -321,6 +324,8 @@
       ui.login.disabled = false;
       return;
     }
+    // The connection closes next; with a token it opens again and logs in, without one the form waits.
+    if (code === 'login_timeout') return;
     if (code === 'not_logged_in') {
       setText(ui.loginError, text);
       if (token) login(token); else showLogin();
@@ -667,5 +672,5 @@
   renderQueue();
   renderMyChats();
   renderChat();
-  connect();
+  if (token) connect();
 })();
