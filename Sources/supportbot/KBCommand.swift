@@ -294,7 +294,8 @@ struct KB: ParsableCommand {
     }
 
     /// The message a rollback stores (`undoneRollback` reads it back).
-    static func rollbackMessage(to version: Int) -> String { "Rollback to version \(version)" }
+    static let rollbackPrefix = "Rollback to version "
+    static func rollbackMessage(to version: Int) -> String { rollbackPrefix + "\(version)" }
 
     /// What a rollback took back, when files about to be published bring it back: right after a rollback (the newest
     /// version), the files in which the version it rolled back differs from the one it went back to, and that the
@@ -303,9 +304,8 @@ struct KB: ParsableCommand {
     /// it took back comes back.
     static func undoneRollback(of files: [String: String], in db: SupportBotDatabase) async throws
         -> (rollback: Int, target: Int, undone: Int, paths: [String])? {
-        let prefix = "Rollback to version "
-        guard let latest = try await db.latestKnowledgeVersion(), latest.message.hasPrefix(prefix),
-              let target = Int(latest.message.dropFirst(prefix.count)), latest.number >= 2 else { return nil }
+        guard let latest = try await db.latestKnowledgeVersion(), latest.message.hasPrefix(rollbackPrefix),
+              let target = Int(latest.message.dropFirst(rollbackPrefix.count)), latest.number >= 2 else { return nil }
         let undone = latest.number - 1
         guard undone != target else { return nil }
         let before = try await db.knowledgeFiles(version: undone)
