@@ -34,10 +34,14 @@ public final class AgentServer: Service, Sendable {
                              displacedLine: AgentLine.error("login_timeout", "This connection had not logged in, and "
                                  + "the agent port was full, so it was closed to make room. Connect again and log in "
                                  + "with your token.")))
+        let loginGuard = LoginGuard(policy: .init(allowedFailures: configuration.agentLoginFailuresAllowed,
+                                                  refillSeconds: configuration.agentLoginRetrySeconds),
+                                    logger: services.logger)
         let listener = try await LineListener.bind(name: "Agent", limits: limits, logger: services.logger,
                                                    group: group) { outbox in
             AgentSession(database: services.database, desk: desk, logger: services.logger, outbox: outbox,
-                         rateBurst: configuration.agentRateBurst, ratePerSecond: configuration.agentRatePerSecond)
+                         loginGuard: loginGuard, rateBurst: configuration.agentRateBurst,
+                         ratePerSecond: configuration.agentRatePerSecond)
         }
         return AgentServer(desk: desk, listener: listener)
     }
@@ -155,13 +159,15 @@ final class AgentSession: LineConnectionHandler {
     private let desk: HandoffDesk
     private let logger: Logger
     private let outbox: Outbox
+    private let loginGuard: LoginGuard
     private var agent: Agent?
     private var failures = 0
     /// Agents type fast, but a runaway script should not flood the desk.
     private var rateLimiter: RateLimiter
 
-    init(database: SupportBotDatabase, desk: HandoffDesk, logger: Logger, outbox: Outbox,
+    init(database: SupportBotDatabase, desk: HandoffDesk, logger: Logger, outbox: Outbox, loginGuard: LoginGuard,
          rateBurst: Int = 50, ratePerSecond: Double = 20) {
+        self.loginGuard = loginGuard
         self.rateLimiter = RateLimiter(burst: rateBurst, perSecond: ratePerSecond)
         self.database = database
         self.desk = desk
@@ -224,9 +230,15 @@ final class AgentSession: LineConnectionHandler {
         if let agent {
             return ([AgentLine.error("already_logged_in", "You are already logged in as \(agent.name).")], false)
         }
+        let address = outbox.clientAddress
+        if case .slowed(let wait) = loginGuard.check(address) {
+            let seconds = wait == 1 ? "1 second" : "\(wait) seconds"
+            return ([AgentLine.error("login_slowed", "Too many wrong tokens came from your network, so logins from it "
+                        + "are slowed. Wait \(seconds), then log in again.")], false)
+        }
         guard let found = try await database.agent(tokenHash: AgentToken.hash(token)) else {
             failures += 1
-            logger.notice("Agent login failed", metadata: ["failures": .stringConvertible(failures)])
+            loginGuard.recordFailure(address)
             let last = failures >= Self.maxLoginFailures
             let message = last ? "That token is not right. Too many tries, so this connection is closed."
                 : "That token is not right. Check it and try again (\(Self.maxLoginFailures - failures) "

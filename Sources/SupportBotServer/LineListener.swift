@@ -22,6 +22,9 @@ public final class Outbox: Sendable {
 
     init(channel: any Channel) { self.channel = channel }
 
+    /// The client's IP address (without the port), or "unknown".
+    var clientAddress: String { channel.remoteAddress?.ipAddress ?? "unknown" }
+
     /// Set while the client waits for or talks to a person: quiet is then expected, not a reason to close.
     var holdsOpen: Bool {
         get { hold.withLock { $0 } }

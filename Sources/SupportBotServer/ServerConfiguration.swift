@@ -31,6 +31,10 @@ public struct ServerConfiguration: Sendable {
     /// Commands an agent connection may send in a burst, and per second after that (`rate_limited` beyond).
     public var agentRateBurst: Int = 50
     public var agentRatePerSecond: Double = 20
+    /// Wrong agent tokens one client address may send in a row, and then one more per this many seconds; beyond
+    /// that its logins are refused with `login_slowed` (whatever the token) until it waits.
+    public var agentLoginFailuresAllowed: Int = 10
+    public var agentLoginRetrySeconds: Double = 6
 
     /// Web listener for browsers: the widget, the demo page, the agent console and their WebSockets
     /// (0 picks a free one; read the real one from `WebServer.port`).

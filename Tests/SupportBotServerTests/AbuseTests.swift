@@ -202,6 +202,42 @@ struct AbuseTests {
         await running.stop()
     }
 
+    @Test("guessing tokens is slowed per address, across connections: then even a right token waits (D9)")
+    func tokenGuessingIsSlowedPerAddress() async throws {
+        let (running, token) = try await agentServer {
+            $0.agentLoginFailuresAllowed = 4
+            $0.agentLoginRetrySeconds = 600
+        }
+        // The guesser (127.0.0.2) gets 4 wrong tokens in a row, on two connections (each closes after 3).
+        var wrong = 0
+        while wrong < 4 {
+            let guesser = try await LineClient.connect(port: running.agentPort, from: "127.0.0.2")
+            _ = try await guesser.next(type: "hello")
+            for _ in 0..<min(3, 4 - wrong) {
+                try await guesser.send(json: ["type": "login", "token": "sbt_wrong\(wrong)"])
+                #expect(try await guesser.next(type: "error")["code"] as? String == "auth_failed")
+                wrong += 1
+            }
+            await guesser.close()
+        }
+        // Now no token is looked at from that address, not even the right one, on a new connection.
+        let slowed = try await LineClient.connect(port: running.agentPort, from: "127.0.0.2")
+        _ = try await slowed.next(type: "hello")
+        try await slowed.send(json: ["type": "login", "token": token])
+        let refusal = try await slowed.next(type: "error")
+        #expect(refusal["code"] as? String == "login_slowed")
+        #expect((refusal["message"] as? String ?? "").contains("Wait 600 seconds"), "\(refusal)")
+        try await slowed.send(json: ["type": "queue"])
+        #expect(try await slowed.next(type: "error")["code"] as? String == "not_logged_in")
+        // An agent at another address logs in at once.
+        let sam = try await running.login(token: token)
+        try await sam.send(json: ["type": "ping"])
+        _ = try await sam.next(type: "pong")
+        await slowed.close()
+        await sam.close()
+        await running.stop()
+    }
+
     @Test("/healthz fails with the reason while the store can't write, and is ok again once it can")
     func healthTellsTheTruth() async throws {
         let running = try await RunningServer.start(web: true)

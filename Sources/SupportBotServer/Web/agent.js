@@ -312,7 +312,8 @@
       ui.me.hidden = true;
       return;
     }
-    if (code === 'auth_failed' || code === 'already_logged_in') {
+    if (code === 'auth_failed' || code === 'already_logged_in' || code === 'login_slowed') {
+      // login_slowed keeps the saved token: it may be right, and the next connection tries it again.
       if (code === 'auth_failed') {
         showLogin();
         // The third wrong token closes the connection: then open a fresh one at once.
