@@ -66,7 +66,10 @@ enum ClientMessageParser {
             return .success(.choose(option: option))
         case "hello":
             guard let value = object["session"] else { return .failure(missing("session", example: "{\"type\":\"hello\",\"session\":\"…\"}")) }
-            guard let session = value as? String, !session.isEmpty, session.count <= 64 else {
+            // Session ids are printable ASCII (ours are "s-" and 22 letters or digits): anything else, such as an id
+            // with a NUL and more after it, would name another session to SQLite than the one it spells.
+            guard let session = value as? String, !session.isEmpty, session.utf8.count <= 64,
+                  session.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
                 return .failure(invalid("session", "must be the session id from the welcome message"))
             }
             return .success(.hello(session: session))

@@ -126,6 +126,27 @@ import SupportBotStore
         await running.stop()
     }
 
+    @Test("a session id with a NUL or other junk after it does not resume the session it starts with (D9)")
+    func sessionIDWithJunkIsRefused() async throws {
+        let running = try await RunningServer.start()
+        let first = try await running.connect()
+        let session = try await first.welcomed()
+        _ = try await first.ask("start a return")
+        await first.close()
+        let second = try await running.connect()
+        _ = try await second.welcomed()
+        for junk in ["\u{0000}junk", "\u{0000}", " ", "\n", "é"] {
+            try await second.send(json: ["type": "hello", "session": session + junk])
+            let error = try await second.next(type: "error")
+            #expect(error["code"] as? String == "invalid_field", "\(junk.unicodeScalars.map(\.value))")
+            #expect(!"\(error)".contains("junk"))
+        }
+        try await second.send(json: ["type": "hello", "session": session])
+        #expect(try await second.next(type: "welcome")["resumed"] as? Bool == true)
+        await second.close()
+        await running.stop()
+    }
+
     @Test func unknownSessionIsAnErrorAndTheChatGoesOn() async throws {
         let running = try await RunningServer.start()
         let client = try await running.connect()
