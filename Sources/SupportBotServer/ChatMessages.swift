@@ -16,6 +16,7 @@ public enum ChatErrorCode: String, Sendable {
     case unknownSession = "unknown_session"
     case internalError = "internal_error"
     case shuttingDown = "shutting_down"
+    case openElsewhere = "open_elsewhere"
 }
 
 /// A message from the chat widget (or `nc`).

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import SupportBotCore
 import SupportBotStore
 
@@ -11,6 +12,8 @@ public struct ChatServices: Sendable {
     public var logger: Logger
     /// The human side; nil runs the bot alone (handoff intents then get their written reply).
     public var desk: HandoffDesk?
+    /// Which connection each resumed session is on.
+    let liveSessions = LiveSessions()
 
     public init(engine: LiveEngine, database: SupportBotDatabase, configuration: ServerConfiguration, logger: Logger,
                 desk: HandoffDesk? = nil) {
@@ -19,6 +22,41 @@ public struct ChatServices: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.desk = desk
+    }
+}
+
+/// A session lives on one connection at a time: when a second connection resumes it (another tab, a reconnect
+/// before the old socket noticed it was gone), the older one is told `open_elsewhere` and closed. So agent messages,
+/// queue updates and the customer's words all go through the one connection the customer is using.
+final class LiveSessions: Sendable {
+    private struct Holder {
+        var connection: ObjectIdentifier
+        var outbox: Outbox
+    }
+
+    private let holders = Mutex<[String: Holder]>([:])
+
+    /// `outbox` now holds `session`; the connection that held it before is told and closed.
+    func take(_ session: String, connection: ObjectIdentifier, outbox: Outbox) {
+        let previous = holders.withLock { holders -> Holder? in
+            defer { holders[session] = Holder(connection: connection, outbox: outbox) }
+            return holders[session]
+        }
+        guard let previous, previous.connection != connection else { return }
+        previous.outbox.send(ServerMessage.error(code: .openElsewhere, message: BotMessages.openElsewhere).jsonLine())
+        previous.outbox.finishAndClose()
+    }
+
+    /// The connection is gone, or moved to another session.
+    func release(_ session: String, connection: ObjectIdentifier) {
+        holders.withLock { holders in
+            if holders[session]?.connection == connection { holders.removeValue(forKey: session) }
+        }
+    }
+
+    /// Whether `connection` still holds `session` (false once a newer connection took it over).
+    func holds(_ session: String, connection: ObjectIdentifier) -> Bool {
+        holders.withLock { $0[session]?.connection == connection }
     }
 }
 
@@ -70,6 +108,7 @@ final class CustomerSession: LineConnectionHandler {
     }
 
     func closed() async {
+        services.liveSessions.release(sessionID, connection: ObjectIdentifier(self))
         if let ticket, let desk = services.desk {
             await desk.customerDisconnected(ticket: ticket, outbox: outbox, saidBye: false)
         }
@@ -138,7 +177,8 @@ final class CustomerSession: LineConnectionHandler {
     private func toTicket(_ ticket: Int64, text: String) async throws -> [ServerMessage]? {
         guard let desk = services.desk else { return nil }
         let messages = services.engine.engine.messages
-        if LeaveQueueRequest.detect(text), try await desk.cancel(ticket: ticket, sessionID: sessionID) {
+        if LeaveQueueRequest.detect(text),
+           try await desk.cancel(ticket: ticket, sessionID: sessionID, customerText: text, reply: messages.leftQueue) {
             self.ticket = nil
             return [.queueLeft(ticket: ticket, text: messages.leftQueue)]
         }
@@ -203,6 +243,7 @@ final class CustomerSession: LineConnectionHandler {
         try await services.database.createSession(id: sessionID, at: Date(), kbVersion: kbVersion,
                                                   context: Self.encode(context))
         stored = true
+        services.liveSessions.take(sessionID, connection: ObjectIdentifier(self), outbox: outbox)
     }
 
     private func store(customerText: String, reply: BotReply, engine: SupportEngine,
@@ -244,6 +285,7 @@ final class CustomerSession: LineConnectionHandler {
         }
         ticket = nil
         ratingTicket = nil
+        if session.id != sessionID { services.liveSessions.release(sessionID, connection: ObjectIdentifier(self)) }
         sessionID = session.id
         context = (try? JSONDecoder().decode(DialogueContext.self, from: Data(session.context.utf8))) ?? DialogueContext()
         stored = true
@@ -266,6 +308,8 @@ final class CustomerSession: LineConnectionHandler {
                 ratingTicket = latest.id
             }
         }
+        // After the desk sends the ticket's events here, so the older connection closing is not a customer leaving.
+        services.liveSessions.take(id, connection: ObjectIdentifier(self), outbox: outbox)
         return messages
     }
 

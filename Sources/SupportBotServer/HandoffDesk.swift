@@ -209,10 +209,17 @@ public actor HandoffDesk {
 
     /// "Never mind" while waiting: the customer leaves the line and the bot answers again.
     /// Returns false when the ticket was already taken by a person (then the message goes to them instead).
-    func cancel(ticket id: Int64, sessionID: String) async throws -> Bool {
+    /// What the customer typed, the team's note and the bot's `reply` are stored together.
+    func cancel(ticket id: Int64, sessionID: String, customerText: String, reply: String) async throws -> Bool {
         guard let ticket = try await database.ticket(id: id), ticket.state == .waiting else { return false }
-        guard try await database.abandonTicket(id: id, at: Date()) != nil else { return false }
-        try await recordTeamLine("Customer left the line and went back to the bot", session: sessionID, ticket: id)
+        let now = Date()
+        guard try await database.abandonTicket(id: id, at: now) != nil else { return false }
+        try await database.append([
+            TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: customerText, ticketID: id),
+            TranscriptEntry(sessionID: sessionID, at: now, speaker: .system,
+                            text: "Customer left the line and went back to the bot", ticketID: id),
+            TranscriptEntry(sessionID: sessionID, at: now, speaker: .bot, text: reply, ticketID: id),
+        ], sessionID: sessionID, at: now)
         forget(customer: id)
         broadcast(AgentLine.make("ticket_gone", [("ticket", .int(Int(id))), ("state", "abandoned")]))
         try await refreshPositions(except: nil)

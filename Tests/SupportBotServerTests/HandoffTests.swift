@@ -383,6 +383,39 @@ struct HandoffTests {
         await running.stop()
     }
 
+    @Test("a second connection on the same session takes it over: the first is told and closed; agent events go to the second (D9)")
+    func secondConnectionTakesTheSessionOver() async throws {
+        let (running, token) = try await HandoffFixture.startWithSam(agentGraceSeconds: 60)
+        let sam = try await running.login(token: token)
+        let first = try await running.connect()
+        let session = try await first.welcomed()
+        let ticket = try ticketID(try await first.handOff("can i speak to a real person"))
+        try await sam.send(json: ["type": "claim", "ticket": ticket])
+        _ = try await sam.next(type: "claimed")
+        _ = try await first.next(type: "agent_joined")
+
+        // Another tab opens the same chat while the first is still connected.
+        let second = try await running.connect()
+        _ = try await second.welcomed()
+        try await second.send(json: ["type": "hello", "session": session])
+        _ = try await second.next(type: "welcome")
+        _ = try await second.next(type: "agent_joined")
+        let moved = try await first.next(type: "error")
+        #expect(moved["code"] as? String == "open_elsewhere")
+        #expect(try await first.next() == nil, "the older connection stayed open")
+
+        try await sam.send(json: ["type": "say", "ticket": ticket, "text": "Still with you."])
+        #expect(try await sam.next(type: "sent")["customer_online"] as? Bool == true)
+        #expect(try await second.next(type: "agent")["text"] as? String == "Still with you.")
+        _ = try await second.ask("great, thanks")
+        #expect(try await sam.next(type: "customer")["text"] as? String == "great, thanks")
+        // The first connection closing was not the customer leaving.
+        #expect(await sam.drain().allSatisfy { $0["type"] as? String != "customer_left" })
+        await second.close()
+        await sam.close()
+        await running.stop()
+    }
+
     @Test("a customer who comes back while their agent is away is told the agent will be back, then that they joined")
     func customerBackWhileAgentAway() async throws {
         let (running, token) = try await HandoffFixture.startWithSam(agentGraceSeconds: 5)
@@ -414,6 +447,12 @@ struct HandoffTests {
         let left = try await customer.ask("never mind")
         #expect(left["type"] as? String == "queue_left")
         #expect(try await running.database.ticket(id: ticket)?.state == .abandoned)
+        // What the customer typed is stored as they typed it, with the team's note and the bot's answer (D9).
+        let session = try #require(try await running.database.ticket(id: ticket)?.sessionID)
+        let stored = try await running.database.transcript(sessionID: session).suffix(3)
+        #expect(stored.map(\.speaker) == [.customer, .system, .bot])
+        #expect(stored.first?.text == "never mind")
+        #expect(stored.last?.text == left["text"] as? String)
         #expect(try await customer.ask("where is my order")["action"] as? String == "answer")
         await running.stop()
     }

@@ -139,9 +139,11 @@ public struct BotMessages: Sendable {
     public static let restarting = "We are restarting the chat. Please reconnect in a moment to carry on."
     public static let welcomeBack = "Welcome back! We can carry on where we left off."
     public static let goodbye = "Thanks for chatting with us. Bye for now!"
+    public static let openElsewhere = "This chat is now open in another tab or window. Carry on there, or come back here "
+        + "to carry on here."
 
     static let serverSamples = [unreadableLetters, slowDown, somethingWentWrong, chatNotFound, busy, tooManyChats, tooLong,
-                                quietTooLong, restarting, welcomeBack, goodbye]
+                                quietTooLong, restarting, welcomeBack, goodbye, openElsewhere]
 
     /// Every fixed sentence, for the readability linter.
     public var allSamples: [String] {

@@ -603,6 +603,9 @@
         return adoptFresh(fresh, m.message || T.oops);
       }
       if (m.code === 'idle_timeout') { idleClosed = true; return; }
+      // Another tab took this chat over: don't take it back at once (the tabs would take turns for ever); the
+      // chat opens again here when the customer comes back to this box.
+      if (m.code === 'open_elsewhere') { idleClosed = true; addSystem(m.message || T.oops); return; }
       if (m.code === 'shutting_down') return; // the close that follows shows the offline notice
       addSystem(m.message || T.oops);
       if (!ui.rating.hidden) paintStars();
