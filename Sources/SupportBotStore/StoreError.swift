@@ -10,6 +10,14 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
     case pathIsAFolder(path: String)
     /// No read/write access to the file, or no write access to its folder (SQLite creates -wal and -shm files there).
     case permissionDenied(path: String, target: String)
+    /// The file is on a file system mounted read-only.
+    case readOnlyFileSystem(path: String)
+    /// A page of the file is damaged (found while reading or writing it, after it opened).
+    case damaged(path: String?)
+    /// The disk the file is on is full.
+    case diskFull(path: String?)
+    /// The operating system could not read or write the file.
+    case ioError(path: String?, reason: String)
     /// The file exists but is not a SQLite database (or is encrypted or damaged).
     case notADatabase(path: String)
     /// The database was migrated by a newer SupportBot: these migrations are unknown to this build.
@@ -47,6 +55,21 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
             return "Can't open the database at \(path): permission denied on \(target) "
                 + "(SupportBot needs to read and write the file and to create -wal and -shm files next to it). "
                 + "Fix the permissions or pass --db with another path."
+        case let .readOnlyFileSystem(path):
+            return "Can't write the database at \(path): the file system it is on is read-only (mounted read-only, "
+                + "or a snapshot). Commands that only read it (transcript, queue, agents list, kb versions, "
+                + "kb unanswered) still work. To serve or change it, copy the file somewhere writable and pass --db "
+                + "with the copy."
+        case let .damaged(path):
+            return "The database \(path.map { "at \($0) " } ?? "")is damaged: SQLite found a broken page. Stop the "
+                + "server and keep a copy of the file as it is. Then restore the newest backup (docs/operations.md, "
+                + "Backups); `sqlite3 FILE .recover` can often save what is left."
+        case let .diskFull(path):
+            return "Can't write the database\(path.map { " at \($0)" } ?? ""): the disk is full. Free some space; "
+                + "nothing stored so far is lost."
+        case let .ioError(path, reason):
+            return "Can't read or write the database\(path.map { " at \($0)" } ?? ""): the disk reported an error "
+                + "(\(reason)). Check the disk and the file system's log (dmesg)."
         case let .notADatabase(path):
             return "Can't open the database at \(path): the file is not a SQLite database (or it is encrypted "
                 + "or damaged). Pass --db with the path of a SupportBot database, or move the file away to "

@@ -13,6 +13,12 @@ public final class SupportBotDatabase: Sendable {
     /// Chat turns waiting for the next group commit (see `record(_:)`).
     let turns = TurnQueue()
     private let writeHealth = Mutex<WriteFailure?>(nil)
+    /// A temporary folder holding the copy this instance reads (see `openForReading`), removed with it.
+    private let copyFolder = Mutex<URL?>(nil)
+
+    deinit {
+        if let folder = copyFolder.withLock({ $0 }) { try? FileManager.default.removeItem(at: folder) }
+    }
 
     /// - Parameter lastMigration: apply the migrations only up to this one. Tests only (see `open(path:upTo:)`).
     private init(writer: any DatabaseWriter, path: String?, upTo lastMigration: String? = nil) throws {
@@ -55,6 +61,62 @@ public final class SupportBotDatabase: Sendable {
             }
         } catch let error as DatabaseError {
             throw storeError(error, path: path)
+        }
+    }
+
+    /// Opens the file for commands that only read it. Where the file can be written this is `open(path:)`. On a
+    /// read-only file system (a backup or snapshot mounted read-only) SQLite can't open a WAL database in place (it
+    /// needs its -shm file), so the file and its write-ahead log are copied to a temporary folder and the copy is read;
+    /// the copy goes when this instance does.
+    /// - Parameter copying: read a copy even where the file could be written (tests).
+    public static func openForReading(path: String, copying: Bool = false) throws -> SupportBotDatabase {
+        let path = (path as NSString).expandingTildeInPath
+        guard copying || isOnReadOnlyFileSystem(path) else { return try open(path: path) }
+        let fileManager = FileManager.default
+        guard fileManager.isReadableFile(atPath: path) else {
+            throw StoreError.permissionDenied(path: path, target: "the file \(path)")
+        }
+        let folder = fileManager.temporaryDirectory.appendingPathComponent("supportbot-read-\(UUID().uuidString)")
+        do {
+            try fileManager.createDirectory(at: folder, withIntermediateDirectories: true)
+            let copy = folder.appendingPathComponent("copy.sqlite")
+            try fileManager.copyItem(atPath: path, toPath: copy.path)
+            if fileManager.fileExists(atPath: path + "-wal") {
+                try fileManager.copyItem(atPath: path + "-wal", toPath: copy.path + "-wal")
+            }
+            let database = try open(path: copy.path)
+            database.copyFolder.withLock { $0 = folder }
+            return database
+        } catch let error as StoreError {
+            try? fileManager.removeItem(at: folder)
+            throw error
+        } catch {
+            try? fileManager.removeItem(at: folder)
+            throw StoreError.cannotOpen(path: path, reason: "could not copy it to read it from a writable folder "
+                                        + "(\(error.localizedDescription))")
+        }
+    }
+
+    /// Whether the file (or the folder it would be created in) is on a file system mounted read-only.
+    static func isOnReadOnlyFileSystem(_ path: String) -> Bool {
+        var info = statvfs()
+        let target = FileManager.default.fileExists(atPath: path) ? path : (path as NSString).deletingLastPathComponent
+        guard statvfs(target.isEmpty ? "." : target, &info) == 0 else { return false }
+        return info.f_flag & UInt(ST_RDONLY) != 0
+    }
+
+    /// What a failure of the store's means to a user, for an error that escaped to the command line: SQLite's
+    /// damage, full-disk and I/O errors get a message that says what to do. Nil for anything else.
+    public static func explain(_ error: any Error, path: String? = nil) -> StoreError? {
+        guard let error = error as? DatabaseError else { return nil }
+        switch error.resultCode.primaryResultCode {
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB: return .damaged(path: path)
+        case .SQLITE_FULL: return .diskFull(path: path)
+        case .SQLITE_IOERR: return .ioError(path: path, reason: error.message ?? "\(error.resultCode)")
+        case .SQLITE_READONLY:
+            if let path, isOnReadOnlyFileSystem(path) { return .readOnlyFileSystem(path: path) }
+            return .permissionDenied(path: path ?? "the database file", target: "the file")
+        default: return nil
         }
     }
 
@@ -126,6 +188,7 @@ public final class SupportBotDatabase: Sendable {
     /// Checks what SQLite would only report as "unable to open database file".
     private static func checkLocation(_ path: String) throws {
         let fileManager = FileManager.default
+        if isOnReadOnlyFileSystem(path) { throw StoreError.readOnlyFileSystem(path: path) }
         var isFolder: ObjCBool = false
         if fileManager.fileExists(atPath: path, isDirectory: &isFolder) {
             if isFolder.boolValue { throw StoreError.pathIsAFolder(path: path) }
@@ -163,6 +226,15 @@ extension SupportBotDatabase {
     func recordFutureMigrationForTesting(_ identifier: String) async throws {
         try await writer.write { db in
             try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [identifier])
+        }
+    }
+
+    /// The page where `table`'s rows start, and the page size: tests damage that page. Tests only.
+    func rootPageForTesting(of table: String) async throws -> (page: Int, size: Int) {
+        try await writer.read { db in
+            let page = try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = ?",
+                                        arguments: [table]) ?? 0
+            return (page, try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096)
         }
     }
 

@@ -20,6 +20,22 @@ struct DatabaseOptions: ParsableArguments {
             throw UserFacingError("\(error)")
         }
     }
+
+    /// Opens an existing database to read it, also on a read-only file system (see `openForReading`).
+    func openForReading() throws -> SupportBotDatabase {
+        try Self.openForReading(db)
+    }
+
+    static func openForReading(_ db: String) throws -> SupportBotDatabase {
+        guard FileManager.default.fileExists(atPath: (db as NSString).expandingTildeInPath) else {
+            throw UserFacingError("There is no database at \(db). Pass --db with the file the server uses.")
+        }
+        do {
+            return try SupportBotDatabase.openForReading(path: db)
+        } catch {
+            throw UserFacingError("\(error)")
+        }
+    }
 }
 
 struct Agents: AsyncParsableCommand {
@@ -61,7 +77,7 @@ struct Agents: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let agents = try await database.open(mustExist: true).agents()
+            let agents = try await database.openForReading().agents()
             if agents.isEmpty {
                 print("No agents yet. Add one with: supportbot agents add NAME --skills billing,shipping")
                 return
@@ -113,7 +129,7 @@ struct QueueCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let db = try database.open(mustExist: true)
+        let db = try database.openForReading()
         let tickets = all ? try await db.tickets(states: TicketState.allCases, limit: limit) : try await db.openTickets()
         let now = Date()
         if json {

@@ -154,7 +154,7 @@ struct KB: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let versions = try await database.open(mustExist: true).knowledgeVersions()
+            let versions = try await database.openForReading().knowledgeVersions()
             if versions.isEmpty { print("No versions yet. Publish with: supportbot kb publish -m \"first version\"") }
             let formatter = ISO8601DateFormatter()
             for version in versions.reversed() {
@@ -176,7 +176,7 @@ struct KB: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let db = try database.open(mustExist: true)
+            let db = try database.openForReading()
             let old = try await KB.files(of: from, in: db)
             let new = try await KB.files(of: to, in: db)
             var printed = false
@@ -244,7 +244,7 @@ struct KB: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let files = try await KB.files(of: version, in: try database.open(mustExist: true))
+            let files = try await KB.files(of: version, in: try database.openForReading())
             let root = URL(fileURLWithPath: folder)
             // Files the version doesn't have would be loaded and published with it: the folder would not be it.
             let existing = KnowledgeFiles.paths(intentsDirectory: root.appendingPathComponent("intents").path,
@@ -373,7 +373,7 @@ struct KB: ParsableCommand {
         }
 
         func run() async throws {
-            let db = try database.open(mustExist: true)
+            let db = try database.openForReading()
             let messages = try await db.unansweredMessages(since: since.flatMap { Self.date($0, now: Date()) })
             // The knowledge base's synonyms help group wordings; without it, words are grouped as written.
             let synonyms = (try? knowledge.loadKnowledgeBase())?.synonyms ?? Synonyms()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SupportBotStore
 
 @main
 struct SupportBot: AsyncParsableCommand {
@@ -13,6 +14,21 @@ struct SupportBot: AsyncParsableCommand {
                       QueueCommand.self, AgentConsole.self, Bench.self, ReadabilityCommand.self,
                       KB.self]
     )
+
+    /// ArgumentParser's `main`, except that a database failure which escaped a command (a damaged page, a full
+    /// disk) is printed as what to do about it rather than SQLite's own words.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: SupportBotDatabase.explain(error).map { UserFacingError($0.description) } ?? error)
+        }
+    }
 }
 
 /// Where the knowledge files live; shared by every command that builds an engine.

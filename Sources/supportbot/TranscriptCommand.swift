@@ -17,15 +17,7 @@ struct TranscriptCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        guard FileManager.default.fileExists(atPath: db) else {
-            throw UserFacingError("There is no database at \(db). Pass --db with the file the server uses.")
-        }
-        let database: SupportBotDatabase
-        do {
-            database = try SupportBotDatabase.open(path: db)
-        } catch {
-            throw UserFacingError("\(error)")
-        }
+        let database = try DatabaseOptions.openForReading(db)
         guard let stored = try await database.session(id: session) else {
             throw UserFacingError("No conversation with the id '\(session)' in \(db).")
         }

@@ -244,3 +244,26 @@ struct SessionStoreTests {
         #expect(try await database.session(id: "session-7")?.context == #"{"turn":19}"#)
     }
 }
+
+@Suite("Reading a database that can't be written")
+struct ReadOnlyOpenTests {
+    @Test("reading a copy sees what the write-ahead log holds and leaves no copy behind")
+    func readsACopyWithItsLog() async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path + "/live.sqlite"
+        let live = try SupportBotDatabase.open(path: path)
+        try await live.createSession(id: "s-inthelog", at: Date(), kbVersion: 1, context: "{}")
+        _ = try await live.append([TranscriptEntry(sessionID: "s-inthelog", at: Date(), speaker: .customer,
+                                                   text: "only in the log so far")], sessionID: "s-inthelog", at: Date())
+        // Not checkpointed: the new rows are only in live.sqlite-wal, as they are while a server runs.
+        #expect(FileManager.default.fileExists(atPath: path + "-wal"))
+        var copy: SupportBotDatabase? = try SupportBotDatabase.openForReading(path: path, copying: true)
+        let copyPath = try #require(copy?.path)
+        #expect(copyPath != path)
+        #expect(try await copy?.transcript(sessionID: "s-inthelog").map(\.text) == ["only in the log so far"])
+        try copy?.close()
+        copy = nil
+        #expect(!FileManager.default.fileExists(atPath: (copyPath as NSString).deletingLastPathComponent))
+        try live.close()
+    }
+}
