@@ -238,6 +238,52 @@ struct AbuseTests {
         await running.stop()
     }
 
+    @Test("a flood of connections and guesses from other addresses does not keep a customer or an agent waiting")
+    func normalClientsAreServedUnderAFlood() async throws {
+        let (running, token) = try await agentServer {
+            $0.maxConnections = 200
+            $0.maxAgentConnections = 100
+            $0.maxConnectionsPerAddress = 20
+            $0.maxPlainWebConnections = 100
+            $0.agentLoginDeadlineSeconds = 600
+        }
+        let flood = Flood()
+        let agentPort = running.agentPort
+        var timings: [String: [Duration]] = ["customer": [], "agent": []]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await flood.open(port: running.port, from: "127.0.0.2") }
+            group.addTask { await flood.open(port: running.webPort, from: "127.0.0.3") }
+            for n in 4...8 { group.addTask { await flood.open(port: agentPort, from: "127.0.0.\(n)") } }
+            group.addTask { await flood.guessTokens(port: agentPort, from: "127.0.0.9") }
+            // Wait until the flood is well past every limit: 5 times as many connections as the whole server allows.
+            while flood.attempts.withLock({ $0 }) < 1_000 { await Task.yield() }
+            let clock = ContinuousClock()
+            for _ in 0..<5 {
+                timings["customer", default: []].append(try await clock.measure {
+                    let customer = try await running.connect()
+                    _ = try await customer.welcomed()
+                    #expect(try await customer.ask("where is my order")["type"] as? String == "reply")
+                    await customer.close()
+                })
+                timings["agent", default: []].append(try await clock.measure {
+                    let sam = try await running.login(token: token)
+                    try await sam.send(json: ["type": "ping"])
+                    _ = try await sam.next(type: "pong")
+                    await sam.close()
+                })
+            }
+            flood.on.withLock { $0 = false }
+            try await group.waitForAll()
+        }
+        // Served at all is the test; the time is printed (`supportbot bench abuse` measures it on a release build,
+        // against a target of 1 s). The bound is only a safety net.
+        let slowest = timings.mapValues { $0.max() ?? .zero }
+        print("Under a flood of \(flood.attempts.withLock { $0 }) connections: slowest customer \(slowest["customer"]!), "
+              + "slowest agent login \(slowest["agent"]!)")
+        #expect(slowest.values.allSatisfy { $0 < .seconds(10) }, "\(timings)")
+        await running.stop()
+    }
+
     @Test("/healthz fails with the reason while the store can't write, and is ok again once it can")
     func healthTellsTheTruth() async throws {
         let running = try await RunningServer.start(web: true)
@@ -275,3 +321,33 @@ struct AbuseTests {
     }
 }
 
+/// Connections opened as fast as they can be, and kept, from one address; token guesses from another.
+private final class Flood: Sendable {
+    let on = Mutex(true)
+    let attempts = Mutex(0)
+
+    /// Keeps up to 200 open (10 times one address's share in the test); refused ones the server closes itself.
+    /// Plain channels that read and drop what comes: a flooder does not care what the server says.
+    func open(port: Int, from address: String) async {
+        var held: [any Channel] = []
+        while on.withLock({ $0 }) {
+            guard let local = try? SocketAddress(ipAddress: address, port: 0),
+                  let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .bind(to: local).connect(host: "127.0.0.1", port: port).get() else { continue }
+            attempts.withLock { $0 += 1 }
+            held.append(channel)
+            if held.count >= 200 { held.removeFirst().close(promise: nil) }
+        }
+        for channel in held { channel.close(promise: nil) }
+    }
+
+    /// Three wrong tokens a connection, as fast as the server answers.
+    func guessTokens(port: Int, from address: String) async {
+        while on.withLock({ $0 }) {
+            guard let guesser = try? await LineClient.connect(port: port, from: address) else { continue }
+            for n in 0..<3 { try? await guesser.send(json: ["type": "login", "token": "sbt_guess\(n)"]) }
+            _ = await guesser.drain(for: .milliseconds(50))
+            await guesser.close()
+        }
+    }
+}
