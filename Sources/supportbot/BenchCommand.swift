@@ -5,7 +5,7 @@ import SupportBotCore
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed and memory (use a release build: swift build -c release).",
-        subcommands: [BenchMatch.self, BenchServer.self, BenchIdle.self])
+        subcommands: [BenchMatch.self, BenchServer.self, BenchIdle.self, BenchAbuse.self])
 }
 
 /// Prints a JSON object (keys sorted, indented) for `--json`.

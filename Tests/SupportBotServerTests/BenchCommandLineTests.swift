@@ -23,6 +23,18 @@ struct BenchCommandLineTests {
         #expect(p50 > 0 && p50 <= p99)
     }
 
+    @Test("bench abuse floods a real server and still serves a customer and an agent")
+    func abuse() async throws {
+        let object = try await json(["bench", "abuse", "--seconds", "1", "--keep", "40"])
+        #expect((object["flood_connections"] as? Int ?? 0) > 40)
+        #expect(object["not_served"] as? Int == 0)
+        for key in ["customer_ms", "agent_ms"] {
+            let summary = try #require(object[key] as? [String: Any], "missing \(key)")
+            #expect((summary["max"] as? Double ?? 0) > 0, "\(key): \(summary)")
+        }
+        #expect(object["target_met"] is Bool)
+    }
+
     @Test("bench server drives the real server and the echo server and loses nothing")
     func server() async throws {
         let object = try await json(["bench", "server", "--connections", "4", "--messages", "400", "--swap-every-ms", "50"])
