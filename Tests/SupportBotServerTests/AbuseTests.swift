@@ -284,6 +284,17 @@ struct AbuseTests {
         await running.stop()
     }
 
+    @Test("a quiet WebSocket chat is closed at the idle timeout, as on TCP")
+    func quietWebSocketIsClosed() async throws {
+        let running = try await RunningServer.start(web: true) { $0.idleTimeoutSeconds = 1 }
+        let browser = try await LineClient.connectWebSocket(port: running.webPort)
+        _ = try await browser.next(type: "welcome")
+        #expect(try await browser.next(type: "error", timeout: .seconds(30))["code"] as? String == "idle_timeout")
+        #expect(try await browser.next(timeout: .seconds(30)) == nil, "still open after idle_timeout")
+        await browser.close()
+        await running.stop()
+    }
+
     @Test("/healthz fails with the reason while the store can't write, and is ok again once it can")
     func healthTellsTheTruth() async throws {
         let running = try await RunningServer.start(web: true)
