@@ -12,6 +12,9 @@ struct Eval: ParsableCommand {
             Without them, every example of the knowledge base is routed with itself left out.
             """)
 
+    @Option(help: ArgumentHelp("A folder of conversation files (YAML, the `kb test` shape with `expect:` per turn) to run against the knowledge base, scored by turns and whole conversations.", valueName: "folder"))
+    var conversations: String?
+
     @Option(help: "Training CSV (text,label) to build the engine from.")
     var train: String?
 
@@ -43,6 +46,9 @@ struct Eval: ParsableCommand {
     var scores: String?
 
     func validate() throws {
+        if conversations != nil && (train != nil || test != nil || outOfScope != nil) {
+            throw ValidationError("--conversations runs on the knowledge base; leave out --train, --test and --out-of-scope.")
+        }
         if (train == nil) != (test == nil) { throw ValidationError("Pass both --train and --test, or neither.") }
         if holdout < 0 { throw ValidationError("--holdout must be 0 or more.") }
         if train != nil && outOfScope != nil {
@@ -54,6 +60,10 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
+        if let conversations {
+            try runConversations(folder: conversations)
+            return
+        }
         if let train, let test {
             try runDataset(train: train, test: test)
             return
@@ -112,6 +122,70 @@ struct Eval: ParsableCommand {
         }
     }
 
+
+    private func runConversations(folder: String) throws {
+        let fileManager = FileManager.default
+        var isFolder: ObjCBool = false
+        guard fileManager.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw UserFacingError("There is no folder \(folder). Pass --conversations with a folder of .yml conversation files.")
+        }
+        let files = ((try? fileManager.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted()
+        guard !files.isEmpty else { throw UserFacingError("\(folder) has no .yml conversation files.") }
+        let engine = try knowledge.loadEngine()
+        var scripted: [ScriptedConversation] = []
+        var issues: [KnowledgeIssue] = []
+        for file in files {
+            let path = (folder as NSString).appendingPathComponent(file)
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                issues.append(KnowledgeIssue(SourceLocation(file: path), "can't be read as UTF-8 text"))
+                continue
+            }
+            let parsed = ConversationEvaluation.parse(text, file: path)
+            scripted += parsed.conversations
+            issues += parsed.issues
+        }
+        issues += ConversationEvaluation.unknownTopics(in: scripted, knowledgeBase: engine.knowledgeBase)
+        guard issues.isEmpty else {
+            throw UserFacingError("The conversation files have \(issues.count) problem\(issues.count == 1 ? "" : "s"):\n"
+                                  + issues.map { "  \($0)" }.joined(separator: "\n"))
+        }
+        let report = ConversationEvaluation.run(scripted, engine: engine)
+        let total = report.conversations.count
+        func share(_ part: Int, _ whole: Int) -> Double { whole == 0 ? 0 : Double(part) / Double(whole) }
+        if json {
+            var object: [String: Any] = [
+                "conversations": total, "turns": report.turnCount, "turns_right": report.turnsRight,
+                "turns_right_rate": share(report.turnsRight, report.turnCount),
+            ]
+            for outcome in ConversationReport.Outcome.allCases { object[outcome.rawValue] = report.count(outcome) }
+            try JSONOutput.print(object)
+            return
+        }
+        print(String(format: "Turns: %d of %d right (%.1f%%).", report.turnsRight, report.turnCount,
+                     share(report.turnsRight, report.turnCount) * 100))
+        print("Conversations: \(total)")
+        let labels: [(ConversationReport.Outcome, String)] = [
+            (.resolved, "resolved by the bot, every turn right"), (.bumpy, "ended well, with a wrong turn on the way"),
+            (.handedOff, "handed to a person when it was wanted"), (.wrongHandoff, "handed to a person needlessly"),
+            (.missedHandoff, "not handed to a person when it was wanted"), (.deadEnd, "dead ends (the last turn went wrong)"),
+        ]
+        for (outcome, label) in labels {
+            let count = report.count(outcome)
+            print(String(format: "  %4d  %5.1f%%  %@", count, share(count, total) * 100, label))
+        }
+        let wrong = report.conversations.filter { $0.outcome != .resolved && $0.outcome != .handedOff }
+        guard misses > 0, !wrong.isEmpty else { return }
+        print("Conversations that went wrong (first \(min(misses, wrong.count)) of \(wrong.count)):")
+        for result in wrong.prefix(misses) {
+            print("  \(result.conversation.location): \"\(result.conversation.name)\" → \(result.outcome.rawValue)")
+            for turn in result.turns {
+                let got = turn.action == "answer" ? "answer \(turn.intent ?? "-")"
+                    : turn.action == "handoff" ? "handoff (\(turn.handoffReason ?? "-"))" : turn.action
+                print("    \(turn.right ? "ok " : "-- ") \"\(turn.input)\": expected \(turn.expected), got \(got)")
+            }
+        }
+    }
 
     private func runDataset(train trainPath: String, test testPath: String) throws {
         let trainRows = try LabelledFile.read(trainPath)
