@@ -244,6 +244,7 @@ struct HandoffLevelTests {
 struct HandoffPhraseTests {
     @Test("asking for a person is recognised", arguments: [
         "talk to a human", "agent please", "real person", "can I speak to someone?", "Human", "I want a real person now",
+        "can a person sort this out please",
     ])
     func asksForPerson(text: String) {
         #expect(PersonRequest.detect(text))
@@ -251,6 +252,7 @@ struct HandoffPhraseTests {
 
     @Test("other messages are not a request for a person", arguments: [
         "my agent number", "where is my order", "the delivery person left it outside", "",
+        "are you a real person", "r u a real human?", "is this a real person or a bot",
     ])
     func doesNotAskForPerson(text: String) {
         #expect(!PersonRequest.detect(text))

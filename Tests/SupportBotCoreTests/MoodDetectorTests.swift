@@ -90,6 +90,17 @@ struct MoodDetectorLabelledSetTests {
 
 @Suite("MoodDetector: single messages")
 struct MoodDetectorMessageTests {
+    @Test("thanks is thanks, a polite request is calm, mild annoyance is upset; sarcasm about trouble is anger")
+    func closingsRequestsAndAnnoyance() {
+        #expect(reading("cheers, thanks a lot for your help").message < 0.3)
+        #expect(reading("thanks a lot").message < 0.3)
+        #expect(reading("can a person sort this out please").message < 0.3)
+        let annoyed = reading("my parcel still hasnt arrived, bit annoying tbh")
+        #expect(annoyed.isUpset && !annoyed.isAngry, "\(annoyed)")
+        #expect(reading("oh great, thanks a lot, the parcel is lost again").isAngry)
+        #expect(reading("gift card says invalid. I paid £50 for it. sort it out").isAngry)
+    }
+
     @Test("worry is not anger; a sarcastic demand for a refund is")
     func worryVersusAnger() {
         let worried = reading("my parcel is lost and I'm worried")

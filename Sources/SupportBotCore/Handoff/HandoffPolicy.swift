@@ -83,11 +83,17 @@ public enum PersonRequest {
         "customer service rep", "representative", "operator", "talk to staff", "speak to staff", "someone from your team",
         "a person please", "person please", "human agent", "not a bot", "not a robot", "no bots", "no more bots",
         "stop the bot", "speak to your team", "talk to your team", "call me back", "someone call me",
+        "can a person", "could a person", "need a person", "want a person", "get a person", "is there a person",
     ].map(TextNormalizer.tokens))
 
     public static func detect(_ text: String) -> Bool { detect(words: TextNormalizer.tokens(text)) }
 
     static func detect(words: [String]) -> Bool {
+        // "are you a real person?", "is this a real human": a question about the bot, not a request for a person.
+        if words.starts(with: ["are", "you"]) || words.starts(with: ["r", "u"]) || words.starts(with: ["is", "this"])
+            || words.starts(with: ["am", "i", "talking"]) || words.starts(with: ["am", "i", "chatting"]) {
+            return false
+        }
         if words == ["human"] || words == ["agent"] || words == ["person"] || words == ["operator"] { return true }
         return phrases.first(in: words) != nil
     }

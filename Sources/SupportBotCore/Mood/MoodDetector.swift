@@ -128,6 +128,10 @@ public struct MoodDetector: Sendable {
         let wordSet = Set(words)
         var (reasons, calming, used, calmPhrase) = cues(in: words)
         let trouble = !wordSet.isDisjoint(with: MoodLexicon.trouble)
+        // "cheers, thanks a lot for your help" is thanks; "thanks a lot, it's lost again" is not.
+        if !trouble {
+            reasons.removeAll { $0.kind == .sarcasm && MoodLexicon.thanksUnlessTrouble.contains($0.evidence) }
+        }
         let hasPraise = !wordSet.isDisjoint(with: MoodLexicon.praise)
         if hasPraise && trouble && !reasons.contains(where: { $0.kind == .sarcasm }) {
             reasons.append(MoodReason(kind: .sarcasm, evidence: "praise next to a complaint", weight: 0.5))

@@ -102,6 +102,9 @@ enum MoodLexicon {
             "with myself", "take a while", "takes a while", "no hurry", "no rush", "made a mistake", "i made",
             "i know it can", "i understand", "i ruined", "i broke", "i think i",
         ])
+        // Hedges: mild annoyance, said calmly ("bit annoying tbh") is upset, not angry.
+        add(.calming, -0.2, ["a bit", "bit", "bit of a pain",
+                             "slightly", "a little", "kinda", "kind of", "somewhat"])
         add(.repetition, 0.5, [
             "told you", "not asking again", "third time", "3rd time", "fourth time", "4th time", "fifth time", "5th time", "times now",
             "how many times", "already told you", "i told you", "told you already", "keep asking", "keep telling",
@@ -128,6 +131,9 @@ enum MoodLexicon {
             "still good", "still valid", "still work", "still works", "still deliver", "still get", "still use",
             "again please", "try again", "order again", "buy again", "shop again", "once again thank", "can you explain", "explain that", "explain how", "please explain",
             "thanks again", "thank you again", "dying to", "killing it", "kill for", "to die for", "excuse me",
+            // A request, not a demand: "can a person sort this out please".
+            "person sort this out", "person sort it out", "you sort this out", "you sort it out",
+            "someone sort this out", "someone sort it out",
         ])
         return (table, duplicates)
     }()
@@ -170,6 +176,9 @@ enum MoodLexicon {
     ]
 
     /// Words of something gone wrong: praise next to them is sarcasm, capitals around them are shouting.
+    /// Sarcasm cues that are plain thanks unless something has gone wrong in the same message.
+    static let thanksUnlessTrouble: Set<String> = ["thanks a lot", "cheers for"]
+
     static let trouble: Set<String> = [
         "weeks", "week", "days", "month", "months", "still", "never", "broken", "broke", "late", "lost", "nobody",
         "waiting", "waited", "missing", "damaged", "wrong", "refund", "useless", "pieces", "leak", "leaks",
