@@ -58,7 +58,13 @@ public struct SupportEngine: Sendable {
     public func respond(to text: String, context: inout DialogueContext) -> BotTurn {
         let words = TextNormalizer.tokens(text)
         let mood = moodDetector.read(text, words: words, state: &context.mood)
-        let reply = reply(to: text, words: words, context: &context)
+        let previous = context.lastIntent
+        var reply = reply(to: text, words: words, context: &context)
+        // The same article again: a follow-up on the topic ("and to germany?") just gets its answer; the same
+        // question asked again means the answer did not help, so a person is offered too.
+        if reply.repeatsEarlierAnswer && !(reply.intent == previous && FollowUp.looksLikeOne(words)) {
+            reply = offeringPerson(reply)
+        }
         return turn(reply, mood: mood, askedForPerson: PersonRequest.detect(words: words), context: context)
     }
 
@@ -206,6 +212,22 @@ public struct SupportEngine: Sendable {
         return reply
     }
 
+    /// Adds the offer of a person to a reply: a sentence and a "Talk to a person" quick reply. The customer
+    /// decides; nothing is handed off until they ask.
+    private func offeringPerson(_ reply: BotReply) -> BotReply {
+        var reply = reply
+        reply.text += " " + messages.offerPerson
+        reply.suggestions.append(Suggestion(intent: personIntent ?? "", title: BotMessages.talkToAPerson))
+        reply.offersPerson = true
+        return reply
+    }
+
+    /// The topic that passes a chat to a person when a customer asks for one (in the demo, `contact.human`), if the
+    /// knowledge base has one.
+    var personIntent: String? {
+        knowledgeBase.intents.first { $0.handoff && ($0.examples.contains(where: PersonRequest.detect)) }?.id
+    }
+
     private func fallback(_ result: MatchResult, context: inout DialogueContext, reason: String? = nil) -> BotReply {
         context.fallbackStreak += 1
         context.pendingOptions = []
@@ -215,11 +237,14 @@ public struct SupportEngine: Sendable {
             if case .article = intent.response { return true }
             return intent.handoff
         }.prefix(3).map { Suggestion(intent: $0.intent, title: $0.title) }
-        return BotReply(action: .fallback,
-                        text: messages.fallback(suggestions: Array(suggestions), streak: context.fallbackStreak),
-                        confidence: result.best?.score ?? 0, suggestions: Array(suggestions),
-                        reason: reason ?? (result.candidates.isEmpty ? "no known words" : "below the clarify threshold"),
-                        match: result)
+        // "1", "yes" or a suggestion's title picks it.
+        context.pendingOptions = suggestions.map(\.intent)
+        let reply = BotReply(action: .fallback,
+                             text: messages.fallback(suggestions: Array(suggestions), streak: context.fallbackStreak),
+                             confidence: result.best?.score ?? 0, suggestions: Array(suggestions),
+                             reason: reason ?? (result.candidates.isEmpty ? "no known words" : "below the clarify threshold"),
+                             match: result)
+        return context.fallbackStreak >= HandoffPolicy.fallbacksInARow ? offeringPerson(reply) : reply
     }
 
     private func pick(_ n: Int, context: inout DialogueContext) -> BotReply {
@@ -263,11 +288,12 @@ public struct SupportEngine: Sendable {
             context.unhelpfulStreak += 1
             let others = optionList(context.lastCandidates.filter { $0 != last }.prefix(config.maxOptions).map { $0 })
             if others.isEmpty {
-                return BotReply(action: .fallback, text: messages.unhelpfulNoOptions, reason: "answer did not help")
+                return offeringPerson(BotReply(action: .fallback, text: messages.unhelpfulNoOptions,
+                                               reason: "answer did not help"))
             }
             context.pendingOptions = others.map(\.intent)
-            return BotReply(action: .clarify, text: messages.unhelpful(others), intent: others.first?.intent,
-                            options: others, reason: "answer did not help")
+            return offeringPerson(BotReply(action: .clarify, text: messages.unhelpful(others),
+                                           intent: others.first?.intent, options: others, reason: "answer did not help"))
         case .yes:
             let options = optionList(lastIntent.suggest)
             if options.isEmpty {
@@ -278,7 +304,13 @@ public struct SupportEngine: Sendable {
                             confidence: 1, options: options, reason: "yes: offer the follow-up topics")
         case .no:
             return BotReply(action: .answer, text: messages.anythingElse, confidence: 1, reason: "no after an answer")
-        case .noneOfThese, .option:
+        case .option(let n):
+            // "2" right after an answer picks the second follow-up topic shown under it.
+            let options = optionList(lastIntent.suggest)
+            guard !options.isEmpty else { return nil }
+            context.pendingOptions = options.map(\.intent)
+            return pick(n, context: &context)
+        case .noneOfThese:
             return nil
         }
     }

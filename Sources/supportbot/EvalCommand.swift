@@ -168,7 +168,9 @@ struct Eval: ParsableCommand {
         let labels: [(ConversationReport.Outcome, String)] = [
             (.resolved, "resolved by the bot, every turn right"), (.bumpy, "ended well, with a wrong turn on the way"),
             (.handedOff, "handed to a person when it was wanted"), (.wrongHandoff, "handed to a person needlessly"),
-            (.missedHandoff, "not handed to a person when it was wanted"), (.deadEnd, "dead ends (the last turn went wrong)"),
+            (.missedHandoff, "not handed to a person when it was wanted"),
+            (.offeredPerson, "the last turn went wrong, and offered a person"),
+            (.deadEnd, "dead ends (the last turn went wrong, no way on)"),
         ]
         for (outcome, label) in labels {
             let count = report.count(outcome)
@@ -180,8 +182,9 @@ struct Eval: ParsableCommand {
         for result in wrong.prefix(misses) {
             print("  \(result.conversation.location): \"\(result.conversation.name)\" → \(result.outcome.rawValue)")
             for turn in result.turns {
-                let got = turn.action == "answer" ? "answer \(turn.intent ?? "-")"
-                    : turn.action == "handoff" ? "handoff (\(turn.handoffReason ?? "-"))" : turn.action
+                let got = (turn.action == "answer" ? "answer \(turn.intent ?? "-")"
+                    : turn.action == "handoff" ? "handoff (\(turn.handoffReason ?? "-"))" : turn.action)
+                    + (turn.offeredPerson ? ", offering a person" : "")
                 print("    \(turn.right ? "ok " : "-- ") \"\(turn.input)\": expected \(turn.expected), got \(got)")
             }
         }

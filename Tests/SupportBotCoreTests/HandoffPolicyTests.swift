@@ -106,20 +106,24 @@ struct HandoffTriggerTests {
         #expect(handoff.level == .mediumLow)
     }
 
-    @Test("two fallbacks in a row hand off; one does not")
+    @Test("two fallbacks in a row offer a person and don't hand off; one does not offer")
     func notUnderstood() throws {
         var chat = Chat()
         let first = chat.say("blorf zzqx wibble")
         #expect(first.reply.action == .fallback)
-        #expect(first.handoff == nil)
+        #expect(first.handoff == nil && !first.reply.offersPerson)
         let second = chat.say("quonk vlarp snib")
         #expect(second.reply.action == .fallback)
-        let handoff = try #require(second.handoff)
-        #expect(handoff.reason == .notUnderstood)
-        #expect(handoff.level == .mediumLow)
+        #expect(second.handoff == nil)
+        #expect(second.reply.offersPerson)
+        #expect(second.reply.text.contains("talk to a person"))
+        #expect(second.reply.suggestions.last?.title == BotMessages.talkToAPerson)
+        // The customer takes the offer: the quick reply's words ask for a person.
+        let taken = chat.say(BotMessages.talkToAPerson)
+        #expect(try #require(taken.handoff).reason == .askedForPerson)
     }
 
-    @Test("the same article asked for twice means the answer did not help")
+    @Test("the same question asked again gets its answer and the offer of a person; a follow-up just its answer")
     func sameArticleTwice() throws {
         var chat = Chat()
         let first = chat.say("where is my order")
@@ -128,10 +132,12 @@ struct HandoffTriggerTests {
         let second = chat.say("has my order shipped yet")
         #expect(second.reply.intent == "orders.track")
         #expect(second.reply.repeatsEarlierAnswer)
-        let handoff = try #require(second.handoff)
-        #expect(handoff.reason == .answerDidNotHelp)
-        #expect(handoff.level == .medium)
-        #expect(handoff.tags == ["orders"])
+        #expect(second.handoff == nil)
+        #expect(second.reply.offersPerson)
+        let followUp = chat.say("and the tracking number?")
+        #expect(followUp.reply.intent == "orders.track")
+        #expect(followUp.handoff == nil)
+        #expect(!followUp.reply.offersPerson)
     }
 
     @Test("a different article is not a repeat")

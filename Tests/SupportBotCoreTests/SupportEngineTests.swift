@@ -406,7 +406,8 @@ struct SupportEngineContextTests {
         #expect(chat.say("hello").intent == "hello")
         let reply = chat.say("that was not helpful")
         #expect(reply.action == .fallback)
-        #expect(reply.text == "Sorry that did not help. Could you tell me more, in other words?")
+        #expect(reply.text.hasPrefix("Sorry that did not help. Could you tell me more, in other words?"))
+        #expect(reply.offersPerson)
     }
 
     @Test("'yes' after an answer offers its follow-up topics, then picks the only one")

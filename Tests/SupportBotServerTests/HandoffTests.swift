@@ -172,8 +172,9 @@ struct HandoffTests {
     @Test("each trigger hands off with its reason", arguments: [
         (["can i speak to a real person"], "asked_for_person"),
         (["i was charged twice"], "handoff_topic"),
-        (["zxqv blorp", "qqq wvvx"], "not_understood"),
-        (["where is my order", "where is my order"], "answer_did_not_help"),
+        // Misses and repeats only offer a person; taking the offer hands off.
+        (["zxqv blorp", "qqq wvvx", "Talk to a person"], "asked_for_person"),
+        (["where is my order", "where is my order", "Talk to a person"], "asked_for_person"),
         (["I want a manager NOW, this is ridiculous!!!"], "angry"),
     ])
     func triggers(messages: [String], reason: String) async throws {

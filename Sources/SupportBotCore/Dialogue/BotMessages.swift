@@ -38,6 +38,10 @@ public struct BotMessages: Sendable {
         return "Sorry, I didn't get that. Could you say it in other words?\(topics)"
     }
 
+    let offerPerson = "If you like, I can pass you to a person on our team. Just say \"talk to a person\"."
+    /// The quick reply that takes up that offer (it sends these words, which ask for a person).
+    public static let talkToAPerson = "Talk to a person"
+
     let emptyMessage = "Your message looks empty. What can I help you with?"
     let noneOfThese = "Okay. Please tell me a bit more, in other words."
     let unhelpfulNoOptions = "Sorry that did not help. Could you tell me more, in other words?"
@@ -152,7 +156,7 @@ public struct BotMessages: Sendable {
         let topics = [Suggestion(intent: "a", title: "Track my order")]
         return [welcome, clarify(two), clarify([two[0]]), fallback(suggestions: topics, streak: 1),
                 fallback(suggestions: [], streak: 2), emptyMessage, noneOfThese, unhelpfulNoOptions, unhelpful(two),
-                moreOnTopic(two), gladToHelp, anythingElse, badOption(count: 3), noOpenQuestion, apology,
+                moreOnTopic(two), gladToHelp, anythingElse, offerPerson, badOption(count: 3), noOpenQuestion, apology,
                 handoff(reason: .angry, upset: true, ticket: 12, position: 3, waitMinutes: 4, backAt: nil),
                 handoff(reason: .askedForPerson, upset: false, ticket: 12, position: 1, waitMinutes: 1,
                         away: true, backAt: "on Monday at 8 am"),

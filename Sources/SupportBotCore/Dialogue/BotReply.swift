@@ -33,6 +33,8 @@ public struct BotReply: Sendable, Equatable {
     public var wantsHandoff: Bool
     /// The bot answered this knowledge article earlier in the conversation: the first answer did not help.
     public var repeatsEarlierAnswer: Bool = false
+    /// The reply offers a person ("Talk to a person"): the customer decides.
+    public var offersPerson: Bool = false
     /// Why the policy chose this reply, in a few words (for `--explain` and the transcript).
     public var reason: String
     /// The matcher's view of the message, when the matcher was asked.

@@ -69,3 +69,16 @@ enum ContextPhrase: Equatable {
         "not what i meant", "did not answer", "does not answer", "not answer my question",
     ]
 }
+
+/// A message that carries on from the last answer rather than asking it again: "and to germany?", "what about
+/// klarna", "how do i claim" (short), "also, can i pay later".
+enum FollowUp {
+    private static let openers: [[String]] = [
+        ["and"], ["what", "about"], ["how", "about"], ["also"], ["but"], ["ok", "and"], ["okay", "and"], ["so"],
+        ["what", "if"], ["then"], ["plus"], ["or"],
+    ]
+
+    static func looksLikeOne(_ words: [String]) -> Bool {
+        words.count <= 3 || openers.contains { words.starts(with: $0) }
+    }
+}

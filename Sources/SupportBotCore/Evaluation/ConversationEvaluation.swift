@@ -74,6 +74,8 @@ public struct ConversationReport: Sendable {
         public var action: String
         public var intent: String?
         public var handoffReason: String?
+        /// The reply offered a person ("Talk to a person").
+        public var offeredPerson: Bool = false
         public var right: Bool
     }
 
@@ -94,6 +96,8 @@ public struct ConversationReport: Sendable {
         case wrongHandoff = "wrong_handoff"
         /// A turn that called for a person got none.
         case missedHandoff = "missed_handoff"
+        /// The last turn went wrong, but offered a person: the customer has a way on, if not the answer.
+        case offeredPerson = "offered_person"
         /// The last turn left the customer without an answer or a way on ("I didn't get that", a wrong topic).
         case deadEnd = "dead_end"
         /// Ended well, with a wrong turn on the way.
@@ -208,7 +212,7 @@ public enum ConversationEvaluation {
                 }
                 let action = bot.handoff == nil ? bot.reply.action.rawValue : "handoff"
                 results.append(.init(input: said, expected: turn.expect, action: action, intent: bot.reply.intent,
-                                     handoffReason: bot.handoff?.reason.rawValue,
+                                     handoffReason: bot.handoff?.reason.rawValue, offeredPerson: bot.reply.offersPerson,
                                      right: isRight(turn.expect, action: action, intent: bot.reply.intent)))
                 if bot.handoff != nil { break }
             }
@@ -233,7 +237,7 @@ public enum ConversationEvaluation {
             return last.expected == .handoff ? .handedOff : .wrongHandoff
         }
         if turns.contains(where: { $0.expected == .handoff }) { return .missedHandoff }
-        if !last.right { return .deadEnd }
+        if !last.right { return last.offeredPerson ? .offeredPerson : .deadEnd }
         return turns.allSatisfy(\.right) ? .resolved : .bumpy
     }
 }

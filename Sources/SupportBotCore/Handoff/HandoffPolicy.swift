@@ -12,10 +12,8 @@ public struct HandoffPolicy: Sendable {
     public static let highRiskTags: Set<String> = ["fraud", "legal", "security", "safety"]
     /// Topic tags about money: at least medium.
     public static let moneyTags: Set<String> = ["billing", "payment", "payments", "refund", "refunds"]
-    /// Fallbacks in a row that hand off.
+    /// Fallbacks in a row from which the bot offers a person.
     public static let fallbacksInARow = 2
-    /// "That didn't help" this many times in a row hands off.
-    public static let unhelpfulInARow = 2
 
     /// Every trigger that fires for this exchange, or nil when the bot should carry on.
     /// - Parameters:
@@ -30,12 +28,8 @@ public struct HandoffPolicy: Sendable {
         if askedForPerson { triggers.append(.askedForPerson) }
         if let reply {
             if reply.wantsHandoff && !askedForPerson { triggers.append(.handoffTopic) }
-            if reply.action == .fallback && context.fallbackStreak >= Self.fallbacksInARow {
-                triggers.append(.notUnderstood)
-            }
-            if reply.repeatsEarlierAnswer || context.unhelpfulStreak >= Self.unhelpfulInARow {
-                triggers.append(.answerDidNotHelp)
-            }
+            // Misses, repeats and "that didn't help" don't hand off: the engine offers a person (`offersPerson`)
+            // and the customer decides.
         }
         guard !triggers.isEmpty else { return nil }
         let tags = intent?.tags ?? []
