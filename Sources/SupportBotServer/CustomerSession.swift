@@ -133,6 +133,12 @@ final class CustomerSession: LineConnectionHandler {
             switch message {
             case .say(let text):
                 if let ticket, let messages = try await toTicket(ticket, text: text) { return (messages, false) }
+                // "5" or "4, quick and kind" after "rate us from 1 to 5": a rating typed as a message (over TCP,
+                // or in a widget without the stars).
+                if ratingTicket != nil, let (score, comment) = Self.typedRating(text) {
+                    try await rate(score: score, comment: comment)
+                    return ([.rated(score: score, text: services.engine.engine.messages.ratingThanks)], false)
+                }
                 let engine = services.engine.engine
                 // The conversation moves on only once the exchange is stored: if storing fails, the customer's
                 // next "yes" or "2" still refers to what they last saw.
@@ -182,7 +188,26 @@ final class CustomerSession: LineConnectionHandler {
             self.ticket = nil
             return [.queueLeft(ticket: ticket, text: messages.leftQueue)]
         }
-        switch try await desk.customerSaid(ticket: ticket, sessionID: sessionID, text: text) {
+        // While waiting, a question an article answers gets its answer (the customer need not wait hours for
+        // "what time do you open?"); asking for a person again, anger or a topic for the team just join the ticket.
+        let engine = services.engine.engine
+        var next = context
+        let turn = engine.respond(to: text, context: &next)
+        // Only answers from the knowledge articles: "hello?? anyone" is for the team, not small talk.
+        var answer: BotReply?
+        let isArticle = turn.reply.intent.flatMap { engine.knowledgeBase.intent($0) }.map { intent in
+            if case .article = intent.response { return true } else { return false }
+        } ?? false
+        if turn.handoff == nil && turn.reply.action == .answer && !turn.reply.wantsHandoff && isArticle {
+            answer = turn.reply
+            answer?.text += " " + messages.stillWaiting
+        }
+        let (status, answered) = try await desk.customerSaid(ticket: ticket, sessionID: sessionID, text: text,
+                                                             botAnswer: answer)
+        switch status {
+        case .waiting where answered:
+            context = next
+            return [.reply(answer ?? turn.reply, kbVersion: engine.version)]
         case .waiting:
             return [.received(ticket: ticket, text: messages.addedToTicket)]
         case .withAgent:
@@ -206,17 +231,35 @@ final class CustomerSession: LineConnectionHandler {
         handedOff.handOff()
         try await ensureStored(kbVersion: engine.version)
         let now = Date()
-        let entry = TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: customerText,
-                                    intent: turn.reply.intent, confidence: turn.reply.confidence, action: "handoff",
-                                    kbVersion: engine.version)
+        var entries = [TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: customerText,
+                                       intent: turn.reply.intent, confidence: turn.reply.confidence, action: "handoff",
+                                       kbVersion: engine.version)]
+        // A topic for the team still gets its written reply first ("call your bank too"): what to do now, while
+        // the customer waits.
+        let writtenReply = decision.triggers.contains(.handoffTopic) ? turn.reply : nil
+        if let writtenReply {
+            entries.append(TranscriptEntry(sessionID: sessionID, at: now, speaker: .bot, text: writtenReply.text,
+                                           intent: writtenReply.intent, confidence: writtenReply.confidence,
+                                           action: writtenReply.action.rawValue, kbVersion: engine.version))
+        }
         let record = ChatTurn(sessionID: sessionID, context: Self.encode(handedOff), kbVersion: engine.version,
-                              entries: [entry], at: now)
+                              entries: entries, at: now)
         let (id, messages) = try await desk.open(turn: record, decision: decision, mood: turn.mood,
                                                  match: turn.reply.match, upset: turn.mood.isUpset,
-                                                 preview: customerText, outbox: outbox)
+                                                 preview: try await preview(customerText), outbox: outbox)
         context = handedOff
         ticket = id
-        return messages
+        return (writtenReply.map { [ServerMessage.reply($0, kbVersion: engine.version)] } ?? []) + messages
+    }
+
+    /// What the queue shows for a new ticket: the customer's question. When the message that handed off says
+    /// little on its own ("1", "yes", "thanks a lot!", "human"), the last message of theirs that did.
+    private func preview(_ text: String) async throws -> String {
+        guard TextNormalizer.tokens(text).count < 3, stored else { return text }
+        let earlier = try await services.database.transcript(sessionID: sessionID).reversed().first {
+            $0.speaker == .customer && $0.action == nil && TextNormalizer.tokens($0.text).count >= 3
+        }
+        return earlier.map { "\($0.text) (then: \(text))" } ?? text
     }
 
     /// The bot failed on a message: hand the chat to a person rather than leave the customer stuck.
@@ -306,11 +349,32 @@ final class CustomerSession: LineConnectionHandler {
             } else if let latest = try await services.database.latestTicket(sessionID: id), latest.state == .closed,
                       latest.rating == nil {
                 ratingTicket = latest.id
+                // They left before the person closed the chat: say it was closed, and ask for the rating again.
+                let name = latest.agentName ?? "Our team"
+                messages.append(.agentLeft(agent: name, text: engine.messages.agentClosed(name), askRating: true))
             }
         }
         // After the desk sends the ticket's events here, so the older connection closing is not a customer leaving.
         services.liveSessions.take(id, connection: ObjectIdentifier(self), outbox: outbox)
         return messages
+    }
+
+    /// A message that is a 1–5 rating: the number first ("5", "4/5", "3 out of 5", "5 stars"), then an optional
+    /// comment after a comma, dash or full stop ("5, thanks Sam!"). Nil for anything else.
+    static func typedRating(_ text: String) -> (score: Int, comment: String?)? {
+        var rest = Substring(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard let first = rest.first, let score = first.wholeNumberValue, (1...5).contains(score) else { return nil }
+        rest = rest.dropFirst()
+        if rest.first?.isNumber == true { return nil }
+        for suffix in ["/5", " / 5", " out of 5", " of 5", " stars", " star"] where rest.lowercased().hasPrefix(suffix) {
+            rest = rest.dropFirst(suffix.count)
+            break
+        }
+        // After the number: nothing, or a comment after a comma, dash, full stop… ("5 pairs of socks" is not one).
+        let afterSpaces = rest.drop { $0 == " " }
+        guard afterSpaces.isEmpty || ",.!-–:;".contains(afterSpaces.first!) else { return nil }
+        let comment = afterSpaces.drop { ",.!-–:; ".contains($0) }.trimmingCharacters(in: .whitespaces)
+        return (score, comment.isEmpty ? nil : comment)
     }
 
     /// The context as stored with the session: the JSON `JSONEncoder` would write (same keys, numbers that read

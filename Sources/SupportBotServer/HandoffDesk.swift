@@ -194,17 +194,29 @@ public actor HandoffDesk {
     }
 
     /// A message from a customer who is waiting or talking to a person: stored with the ticket and passed on.
-    func customerSaid(ticket id: Int64, sessionID: String, text: String) async throws -> CustomerTicketStatus {
-        guard let ticket = try await database.ticket(id: id), ticket.state.isOpen else { return .over }
+    /// - Parameter botAnswer: what the bot can answer to it. While nobody has the ticket yet, the bot gives it (so a
+    ///   question asked while waiting is not left hanging) and it is stored with the ticket, for the agent who
+    ///   takes it; once a person has the chat, the bot keeps quiet.
+    /// - Returns: with `.waiting`, whether the bot's answer was given.
+    func customerSaid(ticket id: Int64, sessionID: String, text: String,
+                      botAnswer: BotReply? = nil) async throws -> (status: CustomerTicketStatus, answered: Bool) {
+        guard let ticket = try await database.ticket(id: id), ticket.state.isOpen else { return (.over, false) }
         let now = Date()
-        try await database.append([TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: text,
-                                                   ticketID: id)], sessionID: sessionID, at: now)
+        let answer = ticket.state == .waiting ? botAnswer : nil
+        var entries = [TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: text, ticketID: id)]
+        if let answer {
+            entries.append(TranscriptEntry(sessionID: sessionID, at: now, speaker: .bot, text: answer.text,
+                                           intent: answer.intent, confidence: answer.confidence,
+                                           action: answer.action.rawValue, kbVersion: engine.engine.version,
+                                           ticketID: id))
+        }
+        try await database.append(entries, sessionID: sessionID, at: now)
         if ticket.state == .assigned, let agentID = ticket.agentID, let name = ticket.agentName {
             agents[agentID]?.outbox.send(AgentLine.make("customer", [("ticket", .int(Int(id))), ("text", .string(text))]))
-            return .withAgent(name: name)
+            return (.withAgent(name: name), false)
         }
         let (position, wait) = try await place(of: id)
-        return .waiting(position: position, waitMinutes: wait)
+        return (.waiting(position: position, waitMinutes: wait), answer != nil)
     }
 
     /// "Never mind" while waiting: the customer leaves the line and the bot answers again.

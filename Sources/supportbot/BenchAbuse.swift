@@ -47,21 +47,9 @@ struct BenchAbuse: AsyncParsableCommand {
         let db = folder.appendingPathComponent("abuse.sqlite").path
         let token = try Self.addAgent(executable: executable, db: db)
 
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: executable)
-        server.arguments = ["serve", "--port", "0", "--agent-port", "0", "--http-port", "0", "--db", db,
-                            "--intents", knowledge.intents, "--knowledge", knowledge.knowledge]
-        let errors = Pipe()
-        server.standardError = errors
-        server.standardOutput = FileHandle.nullDevice
-        // Log lines are read from here on, so the server never blocks on a full pipe.
-        try server.run()
-        defer { if server.isRunning { server.terminate(); server.waitUntilExit() } }
-        guard let ports = try await Self.ports(from: errors.fileHandleForReading) else {
-            throw UserFacingError("The server did not start. Run `supportbot serve --port 0` to see why.")
-        }
-        let drain = Thread { while !errors.fileHandleForReading.availableData.isEmpty {} }
-        drain.start()
+        let server = try await ServeProcess.start(executable: executable, arguments: ["--db", db], knowledge: knowledge)
+        defer { server.stop() }
+        let ports = server.ports
 
         let flood = Flooder(keep: keep)
         let clock = ContinuousClock()
@@ -123,27 +111,6 @@ struct BenchAbuse: AsyncParsableCommand {
             throw UserFacingError("Could not add an agent for the benchmark: \(text)")
         }
         return String(token)
-    }
-
-    /// The chat, agent and web ports from the server's start line.
-    static func ports(from handle: FileHandle) async throws -> (chat: Int, agent: Int, web: Int)? {
-        var seen = ""
-        let deadline = ContinuousClock.now + .seconds(120)
-        func port(_ key: String) -> Int? {
-            guard let range = seen.range(of: key + "=") else { return nil }
-            let value = seen[range.upperBound...].split(whereSeparator: { $0 == " " || $0 == "\n" }).first ?? ""
-            return value.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: CharacterSet(charactersIn: "/"))) }
-        }
-        while ContinuousClock.now < deadline {
-            let data = handle.availableData
-            if data.isEmpty { return nil }
-            seen += String(decoding: data, as: UTF8.self)
-            if seen.contains("SupportBot is listening"), let chat = port("chat"), let agent = port("agents"),
-               let web = port("web") {
-                return (chat, agent, web)
-            }
-        }
-        return nil
     }
 
     struct NotServed: Error, CustomStringConvertible {

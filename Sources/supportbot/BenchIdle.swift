@@ -34,21 +34,14 @@ struct BenchIdle: AsyncParsableCommand {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("supportbot-idle-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: executable)
-        server.arguments = ["serve", "--port", "0", "--agent-port", "0", "--http-port", "0", "--db", folder.appendingPathComponent("idle.sqlite").path,
-                            "--max-connections", String(connections + 16), "--max-per-address", "0", "--idle-timeout", "3600",
-                            "--intents", knowledge.intents, "--knowledge", knowledge.knowledge]
-        let errors = Pipe()
-        server.standardError = errors
-        server.standardOutput = FileHandle.nullDevice
-        try server.run()
-        defer { if server.isRunning { server.terminate(); server.waitUntilExit() } }
-        guard let port = try await Self.chatPort(from: errors.fileHandleForReading) else {
-            throw UserFacingError("The server did not start. Run `supportbot serve --port 0` to see why.")
-        }
+        let server = try await ServeProcess.start(executable: executable, arguments: [
+            "--db", folder.appendingPathComponent("idle.sqlite").path, "--max-connections", String(connections + 16),
+            "--max-per-address", "0", "--idle-timeout", "3600",
+        ], knowledge: knowledge)
+        defer { server.stop() }
+        let port = server.ports.chat
         try await Task.sleep(for: .milliseconds(500))
-        let before = ProcessMemory.residentKiB(pid: server.processIdentifier) ?? 0
+        let before = ProcessMemory.residentKiB(pid: server.process.processIdentifier) ?? 0
 
         var open: [NIOAsyncChannel<InboundLine, ByteBuffer>] = []
         open.reserveCapacity(connections)
@@ -77,7 +70,7 @@ struct BenchIdle: AsyncParsableCommand {
                 if answers == open.count { break }
             }
             try? await Task.sleep(for: .seconds(1))
-            let after = ProcessMemory.residentKiB(pid: server.processIdentifier) ?? 0
+            let after = ProcessMemory.residentKiB(pid: server.process.processIdentifier) ?? 0
             gate.open()
             return (welcomed, after)
         }
@@ -92,19 +85,58 @@ struct BenchIdle: AsyncParsableCommand {
         try output.print(asJSON: json)
     }
 
-    /// Reads the server's log until the start line and returns the chat port from "chat=127.0.0.1:PORT".
-    static func chatPort(from handle: FileHandle) async throws -> Int? {
+}
+
+/// `supportbot serve` as a child process on free ports (0), for the benchmarks that need a real server. Its log is
+/// read until the start line gives the ports, then drained on a thread of its own, so the server never blocks on a
+/// full pipe.
+final class ServeProcess {
+    let process: Process
+    let ports: (chat: Int, agent: Int, web: Int)
+
+    private init(process: Process, ports: (chat: Int, agent: Int, web: Int)) {
+        self.process = process
+        self.ports = ports
+    }
+
+    static func start(executable: String, arguments: [String], knowledge: KnowledgeOptions) async throws -> ServeProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["serve", "--port", "0", "--agent-port", "0", "--http-port", "0"] + arguments
+            + ["--intents", knowledge.intents, "--knowledge", knowledge.knowledge]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        guard let ports = try await Self.ports(from: errors.fileHandleForReading) else {
+            if process.isRunning { process.terminate() }
+            throw UserFacingError("The server did not start. Run `supportbot serve --port 0` to see why.")
+        }
+        let drain = Thread { while !errors.fileHandleForReading.availableData.isEmpty {} }
+        drain.start()
+        return ServeProcess(process: process, ports: ports)
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+    }
+
+    /// The chat, agent and web ports from the server's start line ("chat=HOST:PORT agents=HOST:PORT web=URL").
+    private static func ports(from handle: FileHandle) async throws -> (chat: Int, agent: Int, web: Int)? {
         var seen = ""
-        let deadline = ContinuousClock.now + .seconds(60)
+        let deadline = ContinuousClock.now + .seconds(120)
+        func port(_ key: String) -> Int? {
+            guard let range = seen.range(of: key + "=") else { return nil }
+            let value = seen[range.upperBound...].split(whereSeparator: { $0 == " " || $0 == "\n" }).first ?? ""
+            return value.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: CharacterSet(charactersIn: "/"))) }
+        }
         while ContinuousClock.now < deadline {
             let data = handle.availableData
             if data.isEmpty { return nil }
             seen += String(decoding: data, as: UTF8.self)
-            // The start line holds "chat=HOST:PORT".
-            if seen.contains("SupportBot is listening"), let range = seen.range(of: "chat="),
-               let address = seen[range.upperBound...].split(whereSeparator: { $0 == " " || $0 == "\n" }).first,
-               let port = address.split(separator: ":").last.flatMap({ Int($0) }) {
-                return port
+            if seen.contains("SupportBot is listening"), let chat = port("chat"), let agent = port("agents"),
+               let web = port("web") {
+                return (chat, agent, web)
             }
         }
         return nil

@@ -300,3 +300,21 @@ import SupportBotStore
         await running.stop()
     }
 }
+
+@Suite("A rating typed as a message")
+struct TypedRatingTests {
+    @Test("a number from 1 to 5 first, then maybe a comment after a comma or dash", arguments: [
+        ("5", 5, nil), ("4/5", 4, nil), ("3 out of 5", 3, nil), ("5 stars", 5, nil), ("5!", 5, nil),
+        ("2, took too long", 2, "took too long"), ("5 - thanks Sam!", 5, "thanks Sam!"),
+    ] as [(String, Int, String?)])
+    func ratings(text: String, score: Int, comment: String?) {
+        let rating = CustomerSession.typedRating(text)
+        #expect(rating?.score == score)
+        #expect(rating?.comment == comment)
+    }
+
+    @Test("other messages are not ratings", arguments: ["5 pairs of socks", "10", "0", "6", "where is my order", "55"])
+    func notRatings(text: String) {
+        #expect(CustomerSession.typedRating(text) == nil)
+    }
+}

@@ -231,6 +231,86 @@ struct HandoffTests {
         await running.stop()
     }
 
+    @Test("while waiting, a question the bot can answer is answered and stored with the ticket; the rest joins it")
+    func answersWhileWaiting() async throws {
+        let running = try await HandoffFixture.start()
+        let (customer, ticket) = try await running.customerInLine("can i speak to a real person")
+        let answer = try await customer.ask("where is my order")
+        #expect(answer["type"] as? String == "reply")
+        #expect(answer["intent"] as? String == "orders.track")
+        #expect((answer["text"] as? String ?? "").contains("still in line"))
+        #expect(try await running.database.ticket(id: ticket)?.state == .waiting)
+        // Asking for a person again, or something the bot can't answer, just joins the ticket.
+        #expect(try await customer.ask("can i speak to a real person")["type"] as? String == "received")
+        #expect(try await customer.ask("zxqv blorp")["type"] as? String == "received")
+        // The agent who takes it sees what the bot said.
+        let session = try #require(try await running.database.ticket(id: ticket)?.sessionID)
+        let lines = try await running.database.transcript(sessionID: session).filter { $0.ticketID == ticket }
+        #expect(lines.contains { $0.speaker == .bot && $0.intent == "orders.track" })
+        await customer.close()
+        await running.stop()
+    }
+
+    @Test("a topic for the team shows its written reply before the handoff")
+    func handoffTopicKeepsItsReply() async throws {
+        let running = try await HandoffFixture.start()
+        let customer = try await running.connect()
+        _ = try await customer.welcomed()
+        try await customer.send(json: ["type": "say", "text": "i was charged twice"])
+        let reply = try #require(try await customer.next())
+        #expect(reply["type"] as? String == "reply")
+        #expect((reply["text"] as? String ?? "").contains("billing@test.example"))
+        _ = try await customer.next(type: "handoff")
+        await customer.close()
+        await running.stop()
+    }
+
+    @Test("after a person closes the chat, a typed '5, thanks' rates it; a returning customer is told it was closed")
+    func typedRatingAndClosedOnReturn() async throws {
+        let (running, token) = try await HandoffFixture.startWithSam(agentGraceSeconds: 60)
+        let sam = try await running.login(token: token)
+        let customer = try await running.connect()
+        let session = try await customer.welcomed()
+        let ticket = try ticketID(try await customer.handOff("can i speak to a real person"))
+        try await sam.send(json: ["type": "claim", "ticket": ticket])
+        _ = try await sam.next(type: "claimed")
+        try await sam.send(json: ["type": "close", "ticket": ticket, "resolution": "sorted"])
+        _ = try await customer.next(type: "agent_left")
+        await customer.close()
+
+        // Back later, on a new connection: the chat says it was closed and asks again.
+        let back = try await running.connect()
+        _ = try await back.welcomed()
+        try await back.send(json: ["type": "hello", "session": session])
+        _ = try await back.next(type: "welcome")
+        let closed = try await back.next(type: "agent_left")
+        #expect(closed["ask_rating"] as? Bool == true)
+        #expect((closed["text"] as? String ?? "").contains("closed the chat"))
+        let rated = try await back.ask("5, thanks Sam!")
+        #expect(rated["type"] as? String == "rated")
+        let stored = try #require(try await running.database.ticket(id: ticket))
+        #expect(stored.rating == 5)
+        #expect(stored.ratingComment == "thanks Sam!")
+        // Not a rating: the bot answers.
+        #expect(try await back.ask("where is my order")["type"] as? String == "reply")
+        await back.close()
+        await sam.close()
+        await running.stop()
+    }
+
+    @Test("the queue preview is the customer's question, not the 'human' that handed off")
+    func previewIsTheQuestion() async throws {
+        let running = try await HandoffFixture.start()
+        let customer = try await running.connect()
+        _ = try await customer.welcomed()
+        _ = try await customer.ask("my parcel was due on monday and it has not come")
+        let ticket = try ticketID(try await customer.handOff("human"))
+        let preview = try #require(try await running.database.ticket(id: ticket)?.preview)
+        #expect(preview.hasPrefix("my parcel was due on monday"), "\(preview)")
+        await customer.close()
+        await running.stop()
+    }
+
     @Test("a message for the team that happens to contain 'found it' does not leave the line")
     func leaveQueueOnlyOnPurpose() async throws {
         let running = try await HandoffFixture.start()
