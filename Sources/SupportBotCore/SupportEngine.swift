@@ -116,7 +116,18 @@ public struct SupportEngine: Sendable {
             return answer(best.intent, confidence: best.score, result: result, reason: "picked an option by typing",
                           context: &context)
         }
-        return decide(result, context: &context)
+        let decided = decide(result, context: &context)
+        // "ok found it, thanks" / "caps lock was on haha. cheers": the rest of a closing is news, not a question. When
+        // the whole message falls back, the thanks or goodbye in it is answered.
+        if decided.action == .fallback, words.count > 1, let closing = Closing.words(in: words) {
+            let closingResult = matcher.match(closing.joined(separator: " "), lastIntent: nil, topic: nil, limit: 3)
+            if let best = closingResult.best, best.score >= config.answerThreshold {
+                context.fallbackStreak = max(0, context.fallbackStreak - 1)
+                return answer(best.intent, confidence: best.score, result: closingResult,
+                              reason: "a closing: answered its \"\(closing.joined(separator: " "))\"", context: &context)
+            }
+        }
+        return decided
     }
 
     /// The customer picked option `n` (1-based) of the open clarify question.

@@ -131,6 +131,7 @@ enum MoodLexicon {
             "still good", "still valid", "still work", "still works", "still deliver", "still get", "still use",
             "again please", "try again", "order again", "buy again", "shop again", "once again thank", "can you explain", "explain that", "explain how", "please explain",
             "thanks again", "thank you again", "dying to", "killing it", "kill for", "to die for", "excuse me",
+            "tell me a joke", "tell us a joke", "know any jokes", "know a joke", "got a joke",
             // A request, not a demand: "can a person sort this out please".
             "person sort this out", "person sort it out", "you sort this out", "you sort it out",
             "someone sort this out", "someone sort it out",
