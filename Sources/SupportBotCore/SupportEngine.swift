@@ -110,7 +110,11 @@ public struct SupportEngine: Sendable {
         if let phrase = ContextPhrase.detect(words), let reply = replyInContext(phrase, context: &context) {
             return reply
         }
-        let result = matcher.match(text, lastIntent: context.lastIntent, topic: context.topic, limit: max(8, config.maxOptions))
+        var result = matcher.match(text, lastIntent: context.lastIntent, topic: context.topic, limit: max(8, config.maxOptions))
+        // "are you a real person?" asks about the bot: a topic that hands to a person is not its answer.
+        if PersonRequest.asksAboutTheBot(words) {
+            result.candidates.removeAll { knowledgeBase.intent($0.intent)?.handoff == true }
+        }
         if !context.pendingOptions.isEmpty, let best = result.best, context.pendingOptions.contains(best.intent),
            best.score >= config.clarifyThreshold {
             return answer(best.intent, confidence: best.score, result: result, reason: "picked an option by typing",

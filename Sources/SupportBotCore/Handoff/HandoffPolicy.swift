@@ -82,12 +82,14 @@ public enum PersonRequest {
 
     public static func detect(_ text: String) -> Bool { detect(words: TextNormalizer.tokens(text)) }
 
+    /// "are you a real person?", "is this a real human": a question about the bot, not a request for a person.
+    static func asksAboutTheBot(_ words: [String]) -> Bool {
+        words.starts(with: ["are", "you"]) || words.starts(with: ["r", "u"]) || words.starts(with: ["is", "this"])
+            || words.starts(with: ["am", "i", "talking"]) || words.starts(with: ["am", "i", "chatting"])
+    }
+
     static func detect(words: [String]) -> Bool {
-        // "are you a real person?", "is this a real human": a question about the bot, not a request for a person.
-        if words.starts(with: ["are", "you"]) || words.starts(with: ["r", "u"]) || words.starts(with: ["is", "this"])
-            || words.starts(with: ["am", "i", "talking"]) || words.starts(with: ["am", "i", "chatting"]) {
-            return false
-        }
+        if asksAboutTheBot(words) { return false }
         if words == ["human"] || words == ["agent"] || words == ["person"] || words == ["operator"] { return true }
         return phrases.first(in: words) != nil
     }
