@@ -26,6 +26,9 @@ public struct SupportEngine: Sendable {
     public let messages: BotMessages
     public let moodDetector: MoodDetector
     public let handoffPolicy: HandoffPolicy
+    /// Each example's words (as `TextNormalizer.tokens` gives them), for the one intent that has it: a writer's own
+    /// example, typed exactly, is answered with its intent whatever the scores say.
+    let exampleOwners: [String: String]
 
     /// - Parameters:
     ///   - build: `.oneCore` for a version built while chats are being served (see `EngineBuild`).
@@ -39,6 +42,20 @@ public struct SupportEngine: Sendable {
         self.messages = BotMessages(settings: knowledgeBase.settings)
         self.moodDetector = MoodDetector(threshold: knowledgeBase.handoff.moodThreshold)
         self.handoffPolicy = HandoffPolicy(moodThreshold: knowledgeBase.handoff.moodThreshold)
+        self.exampleOwners = Self.owners(of: knowledgeBase)
+    }
+
+    /// Examples two intents share (a lint error) belong to neither.
+    static func owners(of knowledgeBase: KnowledgeBase) -> [String: String] {
+        var owners: [String: String?] = [:]
+        for intent in knowledgeBase.intents {
+            for example in intent.examples {
+                let key = TextNormalizer.tokens(example).joined(separator: " ")
+                guard !key.isEmpty else { continue }
+                if let owner = owners[key], owner != intent.id { owners[key] = .some(nil) } else { owners[key] = intent.id }
+            }
+        }
+        return owners.compactMapValues { $0 }
     }
 
     /// The same engine under another version number; nothing is rebuilt.
@@ -51,6 +68,7 @@ public struct SupportEngine: Sendable {
         messages = other.messages
         moodDetector = other.moodDetector
         handoffPolicy = other.handoffPolicy
+        exampleOwners = other.exampleOwners
     }
 
     /// The bot's reply to a customer message together with the customer's mood and whether a person should take
@@ -120,7 +138,16 @@ public struct SupportEngine: Sendable {
             return answer(best.intent, confidence: best.score, result: result, reason: "picked an option by typing",
                           context: &context)
         }
-        let decided = decide(result, context: &context)
+        var decided = decide(result, context: &context)
+        // A writer's own example, typed exactly, gets its intent whatever the scores and the doubt say; a follow-up
+        // intent's only right after its parent ("how long does it take" means nothing on its own).
+        if let owner = exampleOwners[words.joined(separator: " ")], decided.action != .answer || decided.intent != owner,
+           let intent = knowledgeBase.intent(owner),
+           intent.after.isEmpty || intent.after.contains(context.topic ?? "") || intent.after.contains(context.lastIntent ?? "") {
+            let confidence = result.candidates.first { $0.intent == owner }?.score ?? 1
+            decided = answer(owner, confidence: confidence, result: result,
+                             reason: "the writer's own example, word for word", context: &context)
+        }
         // "ok found it, thanks" / "caps lock was on haha. cheers": the rest of a closing is news, not a question. When
         // the whole message falls back, the thanks or goodbye in it is answered.
         if decided.action == .fallback, words.count > 1, let closing = Closing.words(in: words) {

@@ -22,7 +22,8 @@ struct KB: ParsableCommand {
 
         func run() throws {
             let knowledgeBase = try knowledge.loadKnowledgeBase()
-            let issues = KnowledgeLinter.lint(knowledgeBase)
+            let engine = try knowledge.loadEngine()
+            let issues = KnowledgeLinter.lint(knowledgeBase) + KnowledgeLinter.examplesNotAnswered(by: engine)
             let errors = issues.filter { $0.severity == .error }.count
             let warnings = issues.count - errors
             if json {

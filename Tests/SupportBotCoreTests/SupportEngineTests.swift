@@ -591,3 +591,34 @@ struct DialogueContextTests {
         #expect(reply.intent == options[1].intent)
     }
 }
+
+@Suite("A writer's own examples")
+struct OwnExamplesTests {
+    @Test("typed exactly, an example is answered with its intent, however strict the thresholds; a follow-up's after its parent")
+    func exactExampleIsAnswered() throws {
+        var matching = MatchingConfig()
+        matching.answerThreshold = 0.99
+        matching.clarifyThreshold = 0.98
+        matching.doubtThreshold = 0
+        let kb = KnowledgeBase(intents: [
+            Intent(id: "pay", title: "Ways to pay", examples: ["do you take cash", "can i pay by card"],
+                   response: .reply("Cash and cards.")),
+            Intent(id: "rent", title: "Rent a bike", examples: ["can i rent a bike"], response: .reply("Yes.")),
+            Intent(id: "helmet", title: "Helmets", examples: ["is a helmet included"], response: .reply("Yes."),
+                   after: ["rent"]),
+        ], matching: matching)
+        let engine = SupportEngine(knowledgeBase: kb, version: 1)
+        var chat = DialogueContext()
+        for (text, intent) in [("Do you take cash?", "pay"), ("can i rent a bike", "rent"), ("is a helmet included", "helmet")] {
+            let reply = engine.respond(to: text, context: &chat).reply
+            #expect(reply.action == .answer && reply.intent == intent, "\(text): \(reply)")
+        }
+        // A follow-up's example means something only after its parent.
+        var fresh = DialogueContext()
+        #expect(engine.respond(to: "is a helmet included", context: &fresh).reply.intent != "helmet")
+        // Not the example word for word: the strict thresholds decide.
+        var context = DialogueContext()
+        #expect(engine.respond(to: "do you take cash or cheques", context: &context).reply.action != .answer)
+        #expect(KnowledgeLinter.examplesNotAnswered(by: engine).isEmpty)
+    }
+}

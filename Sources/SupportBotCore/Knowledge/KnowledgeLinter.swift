@@ -171,6 +171,41 @@ public enum KnowledgeLinter {
     }
 
     /// The line of an example in its intents file: the first line after the intent's own line that holds it.
+    /// Every example, typed exactly as written as the first message of a chat, must be answered with its own
+    /// intent: an error names each one that is not, and what the bot did instead. (Examples two intents share are
+    /// reported by `lint` already.) Follow-up intents (`after:`) are tried after an answer of their first parent.
+    public static func examplesNotAnswered(by engine: SupportEngine) -> [LintIssue] {
+        let knowledgeBase = engine.knowledgeBase
+        var shared: [String: Int] = [:]
+        for intent in knowledgeBase.intents {
+            for example in Set(intent.examples.map { TextNormalizer.tokens($0).joined(separator: " ") }) {
+                shared[example, default: 0] += 1
+            }
+        }
+        var issues: [LintIssue] = []
+        for intent in knowledgeBase.intents {
+            for example in intent.examples where shared[TextNormalizer.tokens(example).joined(separator: " ")] == 1 {
+                var context = DialogueContext()
+                if let parent = intent.after.first, let parentIntent = knowledgeBase.intent(parent),
+                   let parentExample = parentIntent.examples.first {
+                    _ = engine.respond(to: parentExample, context: &context)
+                }
+                let turn = engine.respond(to: example, context: &context)
+                let reply = turn.reply
+                guard reply.action != .answer || reply.intent != intent.id else { continue }
+                let got = reply.action == .answer ? "answered with \(reply.intent ?? "-")"
+                    : reply.action == .clarify ? "asked \"Did you mean…?\"" : "did not understand it"
+                let fix = reply.action == .answer
+                    ? "make the two intents' examples more different"
+                    : "add a few more ways to say it, or set matching: doubt_threshold higher in _settings.yml"
+                issues.append(LintIssue(severity: .error, location: exampleLocation(example, of: intent, in: knowledgeBase),
+                                        message: "the example \"\(example)\" of \(intent.id), typed exactly, is not "
+                                            + "answered with it: the bot \(got); \(fix)"))
+            }
+        }
+        return issues
+    }
+
     static func exampleLocation(_ example: String, of intent: Intent, in knowledgeBase: KnowledgeBase) -> SourceLocation {
         guard let text = knowledgeBase.files[intent.location.file], let start = intent.location.line else {
             return intent.location
