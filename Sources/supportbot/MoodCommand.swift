@@ -24,6 +24,14 @@ struct Mood: ParsableCommand {
     @Option(name: .long, help: "Folder with _settings.yml, for the threshold.")
     var knowledge: String = "knowledge"
 
+    /// Which level `--eval` measures: the bot apologises from `upset`, hands off from `angry`.
+    enum Level: String, ExpressibleByArgument, CaseIterable {
+        case upset, angry
+    }
+
+    @Option(help: "With --eval: the level a labelled 1 means: upset (the bot apologises, at the apology threshold) or angry (it hands off, at the mood threshold).")
+    var level: Level = .angry
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -40,6 +48,7 @@ struct Mood: ParsableCommand {
             throw ValidationError("--threshold must be above 0 and at most 1.")
         }
         if eval != nil && text != nil { throw ValidationError("Give either a message or --eval FILE, not both.") }
+        if eval == nil && level != .angry { throw ValidationError("--level goes with --eval FILE.") }
     }
 
     func run() throws {
@@ -53,7 +62,9 @@ struct Mood: ParsableCommand {
         }
         let detector = MoodDetector(threshold: try resolvedThreshold())
         if let eval {
-            try evaluate(file: eval, detector: detector)
+            // At the upset level a message counts as flagged from the apology threshold.
+            try evaluate(file: eval, detector: level == .upset ? MoodDetector(threshold: detector.apologyThreshold)
+                                                                 : detector)
         } else if let text {
             var state = MoodState()
             print(try format(text, detector.read(text, state: &state)))

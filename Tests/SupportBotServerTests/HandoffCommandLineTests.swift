@@ -88,6 +88,18 @@ struct MoodCommandLineTests {
         #expect(value(recall) >= 0.85, "\(recall)")
     }
 
+    @Test("--eval --level upset measures at the apology threshold")
+    func evalAtTheUpsetLevel() async throws {
+        let folder = try TemporaryDirectory()
+        let file = SupportBotCLI.repositoryRoot.appendingPathComponent("Tests/Fixtures/mood/fresh.csv").path
+        let upset = try await SupportBotCLI.run(["mood", "--eval", file, "--level", "upset"], in: folder.url, folder: folder)
+        #expect(upset.status == 0, "\(upset.stderr)")
+        #expect(upset.stdout.contains("threshold:  0.30"), "\(upset.stdout)")
+        let refused = try await SupportBotCLI.run(["mood", "hi", "--level", "upset"], in: folder.url, folder: folder)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("--level goes with --eval"), "\(refused.stderr)")
+    }
+
     @Test("--eval with a label that is not 0 or 1 exits non-zero and names the row")
     func evalBadLabel() async throws {
         let folder = try TemporaryDirectory()
