@@ -449,6 +449,15 @@ public actor HandoffDesk {
         guard let wanted, !wanted.isEmpty else {
             return [AgentLine.error("missing_field", "Say who gets the chat: a skill or an agent's name.", ticket: id)]
         }
+        // A skill nobody on the team has would leave the chat waiting for no one.
+        let skills = Set(try await database.agents().flatMap { $0.skills.map { $0.lowercased() } })
+        guard skills.contains(wanted) else {
+            let known = skills.sorted().joined(separator: ", ")
+            return [AgentLine.error("unknown_skill", "No agent has the skill '\(wanted.prefix(40))'"
+                                        + (known.isEmpty ? ", and no agent has any skill yet. Transfer to an agent by name."
+                                                         : ". Skills on the team: \(known). Or transfer to an agent by name."),
+                                    ticket: id)]
+        }
         guard let waiting = try await database.requeueTicket(id: id, front: true, skill: wanted, at: now) else {
             return [AgentLine.error("ticket_closed", "Ticket \(id) is no longer open.", ticket: id)]
         }
@@ -630,6 +639,8 @@ public actor HandoffDesk {
                 .object([("intent", .string($0.intent)), ("title", .string($0.title)), ("score", .double($0.score))])
             })),
             ("why", .string(details?.explanation ?? "")),
+            ("why_in_words", .string(HandoffReason.inWords(triggers: details?.triggers ?? [ticket.reason],
+                                                           moodReasons: details?.moodReasons ?? [], tags: ticket.tags))),
             ("customer_online", .bool(customers[ticket.id] != nil)),
             ("transcript", .array(lines)),
         ]

@@ -301,3 +301,21 @@ struct HandoffPhraseTests {
         #expect(found > 100)
     }
 }
+
+@Suite("Why a chat came to a person, in words")
+struct HandoffInWordsTests {
+    @Test("reasons and the mood's strongest evidence, no rule trace")
+    func inWords() {
+        let words = HandoffReason.inWords(
+            triggers: ["angry", "asked_for_person"],
+            moodReasons: [MoodReason(kind: .angerWord, evidence: "useless", weight: 0.55),
+                          MoodReason(kind: .repetition, evidence: "again", weight: 0.25),
+                          MoodReason(kind: .calming, evidence: "sorry", weight: -0.1)],
+            tags: [])
+        #expect(words.hasPrefix("Upset: "))
+        #expect(words.contains("useless") && words.contains("again") && !words.contains("sorry"))
+        #expect(words.hasSuffix("Asked for a person."))
+        #expect(HandoffReason.inWords(triggers: ["handoff_topic"], moodReasons: [], tags: ["fraud", "payment"])
+                == "The topic needs a person (fraud, payment).")
+    }
+}

@@ -126,6 +126,10 @@ struct HandoffTests {
         let said = transcript.compactMap { $0["text"] as? String }
         #expect(said.contains("where is my order"))
         #expect(said.contains("hello?? anyone"))
+        // Why, in words: the reason and the mood's evidence, not the rule trace.
+        let why = claimed["why_in_words"] as? String ?? ""
+        #expect(why.hasPrefix("Upset: ") && why.contains("joke"), "\(why)")
+        #expect(!why.contains("→"), "\(why)")
         let mood = try #require(claimed["mood"] as? [String: Any])
         #expect((mood["score"] as? Double ?? 0) >= 0.5)
         #expect(!(mood["reasons"] as? [[String: Any]] ?? []).isEmpty)
@@ -560,6 +564,13 @@ struct HandoffTests {
         try await sam.send(json: ["type": "claim"])
         _ = try await sam.next(type: "claimed")
         _ = try await customer.next(type: "agent_joined")
+
+        // A skill nobody on the team has is refused, naming the skills there are; the chat stays with Sam.
+        try await sam.send(json: ["type": "transfer", "ticket": ticket, "skill": "returns"])
+        let refused = try await sam.next(type: "error")
+        #expect(refused["code"] as? String == "unknown_skill")
+        #expect((refused["message"] as? String ?? "").contains("billing, shipping"), "\(refused)")
+        #expect(try await running.database.ticket(id: ticket)?.agentName == "Sam")
 
         try await sam.send(json: ["type": "transfer", "ticket": ticket, "skill": "shipping"])
         #expect(try await sam.next(type: "transferred")["to"] as? String == "shipping")

@@ -51,6 +51,28 @@ public enum HandoffReason: String, Codable, Sendable, CaseIterable {
         }
     }
 
+    /// Why a chat came to a person, in words for the agent who takes it: "Asked for a person. Upset: anger word:
+    /// "useless", had to repeat: "again"." rather than the rule trace. `triggers` are the reasons' raw values, as
+    /// stored with the ticket; the mood's evidence is the strongest three.
+    public static func inWords(triggers: [String], moodReasons: [MoodReason], tags: [String]) -> String {
+        var sentences: [String] = []
+        for trigger in triggers.compactMap(HandoffReason.init(rawValue:)) {
+            switch trigger {
+            case .angry:
+                let evidence = moodReasons.filter { $0.weight > 0 }.sorted { $0.weight > $1.weight }.prefix(3)
+                sentences.append(evidence.isEmpty ? "Upset." : "Upset: " + evidence.map(\.summary).joined(separator: ", ") + ".")
+            case .askedForPerson: sentences.append("Asked for a person.")
+            case .handoffTopic:
+                let tagList = tags.joined(separator: ", ")
+                sentences.append(tags.isEmpty ? "The topic needs a person." : "The topic needs a person (\(tagList)).")
+            case .internalError: sentences.append("The bot hit a problem on our side.")
+            case .notUnderstood: sentences.append("The bot did not understand twice.")
+            case .answerDidNotHelp: sentences.append("The bot's answer did not help.")
+            }
+        }
+        return sentences.joined(separator: " ")
+    }
+
     /// The level a trigger starts from before mood and topic are taken into account (docs/handoff.md).
     public var baseLevel: EscalationLevel {
         switch self {

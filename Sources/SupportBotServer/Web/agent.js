@@ -535,7 +535,8 @@
     ui.chatMeta.replaceChildren(badge(d.priority), ' ',
       el('span', { class: c.online ? 'on' : 'off' }, c.online ? 'Customer online' : 'Customer offline'), ' ',
       tagList(d.tags) || '');
-    setText(ui.chatWhy, d.why ? 'Why: ' + str(d.why) : '');
+    setText(ui.chatWhy, d.why_in_words ? 'Why: ' + str(d.why_in_words) : (d.why ? 'Why: ' + str(d.why) : ''));
+    if (d.why) ui.chatWhy.title = 'Rules: ' + str(d.why);
     const extra = [];
     if (d.transferred_from) extra.push(str(d.transferred_from) + ' passed this chat to you.');
     if (d.sticky) extra.push('You helped this customer before.');
