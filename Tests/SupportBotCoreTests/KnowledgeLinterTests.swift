@@ -130,3 +130,14 @@ struct KnowledgeLinterTests {
         #expect(issues.isEmpty, "\(issues.map(\.description))")
     }
 }
+
+@Suite("The hardest sentence lint names")
+struct HardestSentenceTests {
+    @Test("it is a whole sentence, with its e-mail address and numbers, not a piece of one (D11)")
+    func wholeSentenceWithAddress() {
+        let text = "We are in the shop Tuesday to Sunday, from ten in the morning. "
+            + "Phone 0800 123 4567 or e-mail help@pebbleandpine.example. Come and say hi."
+        #expect(KnowledgeLinter.hardestSentence(of: text) == "Phone 0800 123 4567 or e-mail help@pebbleandpine.example.")
+        #expect(KnowledgeLinter.wholeSentences(of: "It weighs 4.5 kg. Really! Ok") == ["It weighs 4.5 kg.", "Really!", "Ok"])
+    }
+}

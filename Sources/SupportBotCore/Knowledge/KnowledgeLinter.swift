@@ -115,6 +115,37 @@ public enum KnowledgeLinter {
     }
 
     /// Grade of the whole text, long sentences and jargon, each at the line of the sentence.
+    /// The sentence to name as the hardest: the one with the highest grade of its own, of more than two words. The
+    /// grade itself follows textstat, whose sentence split also breaks at the dot inside "help@shop.example" or
+    /// "4.5 kg"; here a sentence ends only at a stop followed by a space or the end, so the sentence named is the
+    /// whole one, with its address and numbers, not a piece.
+    static func hardestSentence(of text: String) -> String {
+        let sentences = wholeSentences(of: text)
+        return sentences.filter { Readability.wordCount($0) > 2 }.max { Readability($0).grade < Readability($1).grade }
+            ?? sentences.max { Readability($0).grade < Readability($1).grade } ?? text
+    }
+
+    /// Sentences split at ".", "!" or "?" (one or more) followed by white space or the end of the text.
+    static func wholeSentences(of text: String) -> [String] {
+        var sentences: [String] = []
+        var current = ""
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            current.append(character)
+            let next = text.index(after: index)
+            if ".!?".contains(character), next == text.endIndex || text[next].isWhitespace {
+                let sentence = current.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !sentence.isEmpty { sentences.append(sentence) }
+                current = ""
+            }
+            index = next
+        }
+        let rest = current.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !rest.isEmpty { sentences.append(rest) }
+        return sentences
+    }
+
     static func check(_ text: String, file: String, firstLine: Int?, settings: LintSettings,
                       jargon: [(words: [String], phrase: String, plain: String)], issues: inout [LintIssue],
                       sameLine: Bool = false) {
@@ -128,8 +159,7 @@ public enum KnowledgeLinter {
         }
         let whole = Readability(text)
         if whole.grade > settings.maxGrade {
-            let hardest = sentences.filter { Readability.wordCount($0) > 2 }.max { Readability($0).grade < Readability($1).grade }
-                ?? text
+            let hardest = hardestSentence(of: text)
             issues.append(LintIssue(
                 severity: .error, location: SourceLocation(file: file, line: line(of: hardest)),
                 message: String(format: "grade %.1f (max %.0f); hardest sentence (grade %.1f): \"%@\"", whole.grade,
