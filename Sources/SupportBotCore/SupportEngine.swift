@@ -77,13 +77,24 @@ public struct SupportEngine: Sendable {
         let words = TextNormalizer.tokens(text)
         let mood = moodDetector.read(text, words: words, state: &context.mood)
         let previous = context.lastIntent
-        var reply = reply(to: text, words: words, context: &context)
+        // "yes" (or "ok", "please") right after the bot offered a person takes the offer.
+        let takesOffer = context.offeredPerson && ContextPhrase.detect(words) == .yes
+        var reply: BotReply
+        if takesOffer {
+            context.turns += 1
+            reply = personIntent.map { answer($0, confidence: 1, result: nil, reason: "took the offer of a person",
+                                              context: &context) }
+                ?? BotReply(action: .answer, text: messages.anythingElse, confidence: 1, reason: "took the offer of a person")
+        } else {
+            reply = self.reply(to: text, words: words, context: &context)
+        }
         // The same article again: a follow-up on the topic ("and to germany?") just gets its answer; the same
         // question asked again means the answer did not help, so a person is offered too.
         if reply.repeatsEarlierAnswer && !(reply.intent == previous && FollowUp.looksLikeOne(words)) {
             reply = offeringPerson(reply)
         }
-        return turn(reply, mood: mood, askedForPerson: PersonRequest.detect(words: words), context: context)
+        context.offeredPerson = reply.offersPerson
+        return turn(reply, mood: mood, askedForPerson: takesOffer || PersonRequest.detect(words: words), context: context)
     }
 
     /// Like `choose(option:context:)`, with the mood carried over and a handoff decision.
@@ -91,6 +102,7 @@ public struct SupportEngine: Sendable {
         let mood = MoodReading(message: 0, conversation: context.mood.conversation, reasons: [],
                                isAngry: context.mood.conversation >= moodDetector.threshold, isUpset: false)
         let reply = choose(option: option, context: &context)
+        context.offeredPerson = false
         return turn(reply, mood: mood, askedForPerson: false, context: context)
     }
 
@@ -131,31 +143,45 @@ public struct SupportEngine: Sendable {
         var result = matcher.match(text, lastIntent: context.lastIntent, topic: context.topic, limit: max(8, config.maxOptions))
         // "are you a real person?" asks about the bot: a topic that hands to a person is not its answer.
         if PersonRequest.asksAboutTheBot(words) {
-            result.candidates.removeAll { knowledgeBase.intent($0.intent)?.handoff == true }
+            let before = result.candidates.count
+            result.candidates.removeAll { candidate in
+                guard let intent = knowledgeBase.intent(candidate.intent), intent.handoff else { return false }
+                return Set(intent.tags.map { $0.lowercased() }).isDisjoint(with: HandoffPolicy.highRiskTags)
+            }
+            // The doubt was worked out for the best candidate, which may be gone: the scores decide instead.
+            if result.candidates.count != before { result.doubt = nil }
         }
         if !context.pendingOptions.isEmpty, let best = result.best, context.pendingOptions.contains(best.intent),
            best.score >= config.clarifyThreshold {
             return answer(best.intent, confidence: best.score, result: result, reason: "picked an option by typing",
                           context: &context)
         }
+        let before = context
         var decided = decide(result, context: &context)
         // A writer's own example, typed exactly, gets its intent whatever the scores and the doubt say; a follow-up
-        // intent's only right after its parent ("how long does it take" means nothing on its own).
+        // intent's only right after its parent ("how long does it take" means nothing on its own). Judged on the
+        // context as it was before the decision, which is then undone.
         if let owner = exampleOwners[words.joined(separator: " ")], decided.action != .answer || decided.intent != owner,
            let intent = knowledgeBase.intent(owner),
-           intent.after.isEmpty || intent.after.contains(context.topic ?? "") || intent.after.contains(context.lastIntent ?? "") {
+           intent.after.isEmpty || intent.after.contains(before.topic ?? "") || intent.after.contains(before.lastIntent ?? "") {
+            context = before
             let confidence = result.candidates.first { $0.intent == owner }?.score ?? 1
             decided = answer(owner, confidence: confidence, result: result,
                              reason: "the writer's own example, word for word", context: &context)
         }
         // "ok found it, thanks" / "caps lock was on haha. cheers": the rest of a closing is news, not a question. When
         // the whole message falls back, the thanks or goodbye in it is answered.
-        if decided.action == .fallback, words.count > 1, let closing = Closing.words(in: words) {
+        // Only a short closing with no trouble in it ("thanks, still not working" is a miss): the streak of misses
+        // stays as it was, so a real second miss still offers a person.
+        if decided.action == .fallback, words.count > 1, words.count <= 8, let closing = Closing.words(in: words),
+           Set(words).isDisjoint(with: MoodLexicon.trouble), !words.contains("not"), !words.contains("but") {
             let closingResult = matcher.match(closing.joined(separator: " "), lastIntent: nil, topic: nil, limit: 3)
             if let best = closingResult.best, best.score >= config.answerThreshold {
-                context.fallbackStreak = max(0, context.fallbackStreak - 1)
-                return answer(best.intent, confidence: best.score, result: closingResult,
-                              reason: "a closing: answered its \"\(closing.joined(separator: " "))\"", context: &context)
+                let streak = before.fallbackStreak
+                let reply = answer(best.intent, confidence: best.score, result: closingResult,
+                                   reason: "a closing: answered its \"\(closing.joined(separator: " "))\"", context: &context)
+                context.fallbackStreak = streak
+                return reply
             }
         }
         return decided

@@ -35,6 +35,8 @@ final class LiveSessions: Sendable {
     }
 
     private let holders = Mutex<[String: Holder]>([:])
+    /// Connections closed because another took their session: their closing is not the customer leaving.
+    private let displaced = Mutex<Set<ObjectIdentifier>>([])
 
     /// `outbox` now holds `session`; the connection that held it before is told and closed.
     func take(_ session: String, connection: ObjectIdentifier, outbox: Outbox) {
@@ -43,6 +45,7 @@ final class LiveSessions: Sendable {
             return holders[session]
         }
         guard let previous, previous.connection != connection else { return }
+        displaced.withLock { _ = $0.insert(previous.connection) }
         previous.outbox.send(ServerMessage.error(code: .openElsewhere, message: BotMessages.openElsewhere).jsonLine())
         previous.outbox.finishAndClose()
     }
@@ -54,9 +57,9 @@ final class LiveSessions: Sendable {
         }
     }
 
-    /// Whether `connection` still holds `session` (false once a newer connection took it over).
-    func holds(_ session: String, connection: ObjectIdentifier) -> Bool {
-        holders.withLock { $0[session]?.connection == connection }
+    /// Whether another connection took this one's session (asked once, when it closes).
+    func wasDisplaced(_ connection: ObjectIdentifier) -> Bool {
+        displaced.withLock { $0.remove(connection) != nil }
     }
 }
 
@@ -76,6 +79,8 @@ final class CustomerSession: LineConnectionHandler {
     private var ticket: Int64?
     /// A ticket a person closed, waiting for the customer's rating.
     private var ratingTicket: Int64?
+    /// The customer was just asked for a rating: their next message may be one typed as a number.
+    private var ratingJustAsked = false
 
     init(services: ChatServices, outbox: Outbox) {
         self.services = services
@@ -109,6 +114,8 @@ final class CustomerSession: LineConnectionHandler {
 
     func closed() async {
         services.liveSessions.release(sessionID, connection: ObjectIdentifier(self))
+        // Closed because another tab took the chat: the customer is still there.
+        if services.liveSessions.wasDisplaced(ObjectIdentifier(self)) { return }
         if let ticket, let desk = services.desk {
             await desk.customerDisconnected(ticket: ticket, outbox: outbox, saidBye: false)
         }
@@ -135,7 +142,9 @@ final class CustomerSession: LineConnectionHandler {
                 if let ticket, let messages = try await toTicket(ticket, text: text) { return (messages, false) }
                 // "5" or "4, quick and kind" after "rate us from 1 to 5": a rating typed as a message (over TCP,
                 // or in a widget without the stars).
-                if ratingTicket != nil, let (score, comment) = Self.typedRating(text) {
+                let justAsked = ratingJustAsked
+                ratingJustAsked = false
+                if ratingTicket != nil, justAsked, let (score, comment) = Self.typedRating(text) {
                     try await rate(score: score, comment: comment)
                     return ([.rated(score: score, text: services.engine.engine.messages.ratingThanks)], false)
                 }
@@ -198,7 +207,8 @@ final class CustomerSession: LineConnectionHandler {
         let isArticle = turn.reply.intent.flatMap { engine.knowledgeBase.intent($0) }.map { intent in
             if case .article = intent.response { return true } else { return false }
         } ?? false
-        if turn.handoff == nil && turn.reply.action == .answer && !turn.reply.wantsHandoff && isArticle {
+        if turn.handoff == nil && turn.reply.action == .answer && !turn.reply.wantsHandoff && isArticle
+            && !turn.reply.offersPerson {
             answer = turn.reply
             answer?.text += " " + messages.stillWaiting
         }
@@ -215,6 +225,8 @@ final class CustomerSession: LineConnectionHandler {
         case .over:
             self.ticket = nil
             ratingTicket = ticket
+            // The person's closing ("rate us from 1 to 5") came just before this message.
+            ratingJustAsked = true
             return nil
         }
     }
@@ -234,9 +246,11 @@ final class CustomerSession: LineConnectionHandler {
         var entries = [TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: customerText,
                                        intent: turn.reply.intent, confidence: turn.reply.confidence, action: "handoff",
                                        kbVersion: engine.version)]
-        // A topic for the team still gets its written reply first ("call your bank too"): what to do now, while
-        // the customer waits.
-        let writtenReply = decision.triggers.contains(.handoffTopic) ? turn.reply : nil
+        // Out of hours, a topic for the team still gets its written reply first ("call your bank too"): what to do
+        // now, while the team is away. When people are there, the handoff says it all.
+        let away = await desk.teamIsAway()
+        let writtenReply = decision.triggers.contains(.handoffTopic) && !decision.triggers.contains(.askedForPerson)
+            && away ? turn.reply : nil
         if let writtenReply {
             entries.append(TranscriptEntry(sessionID: sessionID, at: now, speaker: .bot, text: writtenReply.text,
                                            intent: writtenReply.intent, confidence: writtenReply.confidence,
@@ -246,7 +260,7 @@ final class CustomerSession: LineConnectionHandler {
                               entries: entries, at: now)
         let (id, messages) = try await desk.open(turn: record, decision: decision, mood: turn.mood,
                                                  match: turn.reply.match, upset: turn.mood.isUpset,
-                                                 preview: try await preview(customerText), outbox: outbox)
+                                                 preview: await preview(customerText), outbox: outbox)
         context = handedOff
         ticket = id
         return (writtenReply.map { [ServerMessage.reply($0, kbVersion: engine.version)] } ?? []) + messages
@@ -254,10 +268,11 @@ final class CustomerSession: LineConnectionHandler {
 
     /// What the queue shows for a new ticket: the customer's question. When the message that handed off says
     /// little on its own ("1", "yes", "thanks a lot!", "human"), the last message of theirs that did.
-    private func preview(_ text: String) async throws -> String {
-        guard TextNormalizer.tokens(text).count < 3, stored else { return text }
-        let earlier = try await services.database.transcript(sessionID: sessionID).reversed().first {
+    private func preview(_ text: String) async -> String {
+        guard TextNormalizer.tokens(text).count < 3 || PersonRequest.detect(text), stored else { return text }
+        let earlier = (try? await services.database.transcript(sessionID: sessionID))?.reversed().first {
             $0.speaker == .customer && $0.action == nil && TextNormalizer.tokens($0.text).count >= 3
+                && !PersonRequest.detect($0.text)
         }
         return earlier.map { "\($0.text) (then: \(text))" } ?? text
     }
@@ -330,6 +345,9 @@ final class CustomerSession: LineConnectionHandler {
         ratingTicket = nil
         if session.id != sessionID { services.liveSessions.release(sessionID, connection: ObjectIdentifier(self)) }
         sessionID = session.id
+        // Before the desk sends the ticket's events here; the connection that had the chat is told and closed, and
+        // its closing is not taken for the customer leaving.
+        services.liveSessions.take(id, connection: ObjectIdentifier(self), outbox: outbox)
         context = (try? JSONDecoder().decode(DialogueContext.self, from: Data(session.context.utf8))) ?? DialogueContext()
         stored = true
         let transcript = try await services.database.transcript(sessionID: id)
@@ -349,13 +367,14 @@ final class CustomerSession: LineConnectionHandler {
             } else if let latest = try await services.database.latestTicket(sessionID: id), latest.state == .closed,
                       latest.rating == nil {
                 ratingTicket = latest.id
-                // They left before the person closed the chat: say it was closed, and ask for the rating again.
-                let name = latest.agentName ?? "Our team"
-                messages.append(.agentLeft(agent: name, text: engine.messages.agentClosed(name), askRating: true))
+                // Closed in the last day and not rated: say it was closed, and ask for the rating again.
+                if let closedAt = latest.closedAt, Date().timeIntervalSince(closedAt) < 24 * 3600 {
+                    let name = latest.agentName ?? "Our team"
+                    messages.append(.agentLeft(agent: name, text: engine.messages.agentClosed(name), askRating: true))
+                    ratingJustAsked = true
+                }
             }
         }
-        // After the desk sends the ticket's events here, so the older connection closing is not a customer leaving.
-        services.liveSessions.take(id, connection: ObjectIdentifier(self), outbox: outbox)
         return messages
     }
 
@@ -370,9 +389,14 @@ final class CustomerSession: LineConnectionHandler {
             rest = rest.dropFirst(suffix.count)
             break
         }
-        // After the number: nothing, or a comment after a comma, dash, full stop… ("5 pairs of socks" is not one).
+        // After the number: nothing, or a comment after a comma, dash, full stop… and a space ("5 pairs of socks",
+        // "3-pack", "1.5 kg" are not ratings).
         let afterSpaces = rest.drop { $0 == " " }
-        guard afterSpaces.isEmpty || ",.!-–:;".contains(afterSpaces.first!) else { return nil }
+        if let separator = afterSpaces.first {
+            guard ",.!-–:;".contains(separator) else { return nil }
+            let next = afterSpaces.dropFirst().first
+            guard next == nil || next == " " || ",.!".contains(next!) else { return nil }
+        }
         let comment = afterSpaces.drop { ",.!-–:; ".contains($0) }.trimmingCharacters(in: .whitespaces)
         return (score, comment.isEmpty ? nil : comment)
     }
@@ -417,6 +441,8 @@ final class CustomerSession: LineConnectionHandler {
         out.append(contentsOf: "\(context.turns)".utf8)
         key("answered")
         list(context.answered)
+        key("offered_person")
+        out.append(contentsOf: (context.offeredPerson ? "true" : "false").utf8)
         key("mood")
         out.append(contentsOf: #"{"recent":["#.utf8)
         for (i, score) in context.mood.recent.enumerated() {

@@ -174,6 +174,8 @@ public actor HandoffDesk {
     /// A customer reconnected (`hello`) to a session with an open ticket.
     func rejoin(ticket id: Int64, sessionID: String, outbox: Outbox) async throws -> [ServerMessage] {
         guard let ticket = try await database.ticket(id: id), ticket.state.isOpen else { return [] }
+        // A connection that another one took the chat from meanwhile (two tabs at once) does not rejoin.
+        guard outbox.isOpen else { return [] }
         cancelTimer("customer-\(id)")
         if let previous = customers[id], previous !== outbox { previous.holdsOpen = false }
         customers[id] = outbox
@@ -240,6 +242,9 @@ public actor HandoffDesk {
 
     /// The customer's connection is gone (`bye`, closed tab, lost network). A waiting ticket is abandoned after
     /// the grace period unless they come back; an agent in the chat is told at once.
+    /// Whether the team is away now (out of hours, nobody online).
+    func teamIsAway() -> Bool { isAway(at: Date()) }
+
     func customerDisconnected(ticket id: Int64, outbox: Outbox, saidBye: Bool) async {
         guard customers[id] === outbox else { return }
         customers[id] = nil
@@ -445,7 +450,7 @@ public actor HandoffDesk {
             if agents[target.agent.id]?.connection != target.connection { startAgentGrace(ticket: id) }
             return [AgentLine.make("transferred", [("ticket", .int(Int(id))), ("to", .string(target.agent.name))])]
         }
-        let wanted = skill?.trimmingCharacters(in: .whitespaces).lowercased()
+        let wanted = skill?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         guard let wanted, !wanted.isEmpty else {
             return [AgentLine.error("missing_field", "Say who gets the chat: a skill or an agent's name.", ticket: id)]
         }

@@ -22,6 +22,9 @@ public final class Outbox: Sendable {
 
     init(channel: any Channel) { self.channel = channel }
 
+    /// False once the connection is finishing (closed, or told to close).
+    var isOpen: Bool { state.withLock { $0.open } }
+
     /// The client's IP address (without the port), or "unknown".
     var clientAddress: String { channel.remoteAddress?.ipAddress ?? "unknown" }
 

@@ -119,8 +119,21 @@ struct HandoffTriggerTests {
         #expect(second.reply.text.contains("talk to a person"))
         #expect(second.reply.suggestions.last?.title == BotMessages.talkToAPerson)
         // The customer takes the offer: the quick reply's words ask for a person.
-        let taken = chat.say(BotMessages.talkToAPerson)
+        var words = chat
+        let taken = words.say(BotMessages.talkToAPerson)
         #expect(try #require(taken.handoff).reason == .askedForPerson)
+        // So does a plain "yes".
+        let yes = chat.say("yes")
+        #expect(try #require(yes.handoff).reason == .askedForPerson)
+    }
+
+    @Test("a closing with trouble in it is a miss, not thanks; a miss after a closing still offers a person")
+    func closingsWithTrouble() throws {
+        var chat = Chat()
+        _ = chat.say("blorf zzqx wibble")
+        let stillBroken = chat.say("i did what you said and it still fails, thanks")
+        #expect(stillBroken.reply.action == .fallback)
+        #expect(stillBroken.reply.offersPerson)
     }
 
     @Test("the same question asked again gets its answer and the offer of a person; a follow-up just its answer")
@@ -250,7 +263,8 @@ struct HandoffLevelTests {
 struct HandoffPhraseTests {
     @Test("asking for a person is recognised", arguments: [
         "talk to a human", "agent please", "real person", "can I speak to someone?", "Human", "I want a real person now",
-        "can a person sort this out please",
+        "can a person sort this out please", "are you able to put me through to an agent?",
+        "is this live chat? i want a human agent",
     ])
     func asksForPerson(text: String) {
         #expect(PersonRequest.detect(text))
@@ -259,6 +273,7 @@ struct HandoffPhraseTests {
     @Test("other messages are not a request for a person", arguments: [
         "my agent number", "where is my order", "the delivery person left it outside", "",
         "are you a real person", "r u a real human?", "is this a real person or a bot",
+        "do i need a person to sign for the parcel?", "can a person use two discount codes?",
     ])
     func doesNotAskForPerson(text: String) {
         #expect(!PersonRequest.detect(text))

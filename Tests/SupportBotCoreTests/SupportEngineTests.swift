@@ -548,12 +548,13 @@ struct DialogueContextTests {
         context.unhelpfulStreak = 1
         context.lastCandidates = ["orders.track", "orders.late"]
         context.turns = 9
+        context.offeredPerson = true
         let data = try JSONEncoder().encode(context)
         #expect(try JSONDecoder().decode(DialogueContext.self, from: data) == context)
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(Set(object.keys) == [
             "last_intent", "pending_options", "fallback_streak", "unhelpful_streak", "last_candidates", "turns",
-            "answered", "mood",
+            "answered", "mood", "offered_person",
         ])
         #expect(object["last_intent"] as? String == "orders.track")
         #expect(object["turns"] as? Int == 9)

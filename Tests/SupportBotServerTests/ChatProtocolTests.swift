@@ -313,7 +313,9 @@ struct TypedRatingTests {
         #expect(rating?.comment == comment)
     }
 
-    @Test("other messages are not ratings", arguments: ["5 pairs of socks", "10", "0", "6", "where is my order", "55"])
+    @Test("other messages are not ratings", arguments: [
+        "5 pairs of socks", "10", "0", "6", "where is my order", "55", "3-pack socks in stock?", "1.5 kg parcel cost?",
+    ])
     func notRatings(text: String) {
         #expect(CustomerSession.typedRating(text) == nil)
     }

@@ -17,6 +17,7 @@ import Testing
         busy.lastCandidates = ["orders.track", "orders.late", "a \"quoted\" id", "back\\slash", "new\nline", "tab\t", "café ✓"]
         busy.turns = 12345
         busy.answered = ["orders.track"]
+        busy.offeredPerson = true
         busy.mood.recent = [0, 0.35, 0.1 + 0.2, 1e-7, 0.999, 123456.789]
         busy.mood.conversation = 0.1 + 0.7
         busy.mood.recentHashes = ["0123456789abcdef", ""]

@@ -255,18 +255,25 @@ struct HandoffTests {
         await running.stop()
     }
 
-    @Test("a topic for the team shows its written reply before the handoff")
+    @Test("out of hours, a topic for the team shows its written reply before the handoff; in hours, only the handoff")
     func handoffTopicKeepsItsReply() async throws {
-        let running = try await HandoffFixture.start()
-        let customer = try await running.connect()
-        _ = try await customer.welcomed()
-        try await customer.send(json: ["type": "say", "text": "i was charged twice"])
-        let reply = try #require(try await customer.next())
-        #expect(reply["type"] as? String == "reply")
-        #expect((reply["text"] as? String ?? "").contains("billing@test.example"))
-        _ = try await customer.next(type: "handoff")
-        await customer.close()
-        await running.stop()
+        for away in [true, false] {
+            let engine = try HandoffFixture.engine(settings: away ? HandoffFixture.closedEveryDay : nil)
+            let running = try await RunningServer.start(engine: engine, handoff: HandoffFixture.quickGrace)
+            let customer = try await running.connect()
+            _ = try await customer.welcomed()
+            try await customer.send(json: ["type": "say", "text": "i was charged twice"])
+            let first = try #require(try await customer.next())
+            if away {
+                #expect(first["type"] as? String == "reply")
+                #expect((first["text"] as? String ?? "").contains("billing@test.example"))
+                _ = try await customer.next(type: "handoff")
+            } else {
+                #expect(first["type"] as? String == "handoff", "\(first)")
+            }
+            await customer.close()
+            await running.stop()
+        }
     }
 
     @Test("after a person closes the chat, a typed '5, thanks' rates it; a returning customer is told it was closed")

@@ -143,8 +143,7 @@ public struct BotMessages: Sendable {
     public static let restarting = "We are restarting the chat. Please reconnect in a moment to carry on."
     public static let welcomeBack = "Welcome back! We can carry on where we left off."
     public static let goodbye = "Thanks for chatting with us. Bye for now!"
-    public static let openElsewhere = "This chat is now open in another tab or window. Carry on there, or come back here "
-        + "to carry on here."
+    public static let openElsewhere = "This chat is now open in another tab. To carry on here, just click in the box below."
 
     static let serverSamples = [unreadableLetters, slowDown, somethingWentWrong, chatNotFound, busy, tooManyChats, tooLong,
                                 quietTooLong, restarting, welcomeBack, goodbye, openElsewhere]

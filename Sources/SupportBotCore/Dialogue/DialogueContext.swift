@@ -19,6 +19,8 @@ public struct DialogueContext: Codable, Sendable, Equatable {
     public var answered: [String] = []
     /// How upset the customer has been, message by message.
     public var mood = MoodState()
+    /// The last reply offered a person: "yes" now takes the offer.
+    public var offeredPerson = false
 
     public init() {}
 
@@ -30,11 +32,13 @@ public struct DialogueContext: Codable, Sendable, Equatable {
         unhelpfulStreak = 0
         answered = []
         mood = MoodState()
+        offeredPerson = false
     }
 
     enum CodingKeys: String, CodingKey {
         case lastIntent = "last_intent", pendingOptions = "pending_options", fallbackStreak = "fallback_streak"
         case unhelpfulStreak = "unhelpful_streak", lastCandidates = "last_candidates", turns, topic, answered, mood
+        case offeredPerson = "offered_person"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -48,5 +52,6 @@ public struct DialogueContext: Codable, Sendable, Equatable {
         topic = try c.decodeIfPresent(String.self, forKey: .topic)
         answered = try c.decodeIfPresent([String].self, forKey: .answered) ?? []
         mood = try c.decodeIfPresent(MoodState.self, forKey: .mood) ?? MoodState()
+        offeredPerson = try c.decodeIfPresent(Bool.self, forKey: .offeredPerson) ?? false
     }
 }

@@ -77,15 +77,23 @@ public enum PersonRequest {
         "customer service rep", "representative", "operator", "talk to staff", "speak to staff", "someone from your team",
         "a person please", "person please", "human agent", "not a bot", "not a robot", "no bots", "no more bots",
         "stop the bot", "speak to your team", "talk to your team", "call me back", "someone call me",
-        "can a person", "could a person", "need a person", "want a person", "get a person", "is there a person",
+        "can a person help", "can a person sort", "can a person look", "could a person help", "could a person sort",
+        "could a person look", "want a person", "get a person", "is there a person",
     ].map(TextNormalizer.tokens))
 
     public static func detect(_ text: String) -> Bool { detect(words: TextNormalizer.tokens(text)) }
 
-    /// "are you a real person?", "is this a real human": a question about the bot, not a request for a person.
+    /// "are you a real person?", "is this a real human or a bot": a short question about the bot, not a request for
+    /// a person ("are you able to put me through to an agent?" is one).
     static func asksAboutTheBot(_ words: [String]) -> Bool {
-        words.starts(with: ["are", "you"]) || words.starts(with: ["r", "u"]) || words.starts(with: ["is", "this"])
-            || words.starts(with: ["am", "i", "talking"]) || words.starts(with: ["am", "i", "chatting"])
+        let opening = words.starts(with: ["are", "you"]) || words.starts(with: ["r", "u"])
+            || words.starts(with: ["is", "this"]) || words.starts(with: ["am", "i", "talking"])
+            || words.starts(with: ["am", "i", "chatting"])
+        let aboutBeing: Set<String> = ["bot", "robot", "human", "person", "real", "ai", "machine", "computer", "chatbot"]
+        let asking: Set<String> = ["put", "through", "talk", "speak", "want", "need", "agent", "transfer", "connect",
+                                   "please", "get", "can", "could"]
+        return opening && words.count <= 8 && !Set(words).isDisjoint(with: aboutBeing)
+            && Set(words.dropFirst(2)).isDisjoint(with: asking)
     }
 
     static func detect(words: [String]) -> Bool {
