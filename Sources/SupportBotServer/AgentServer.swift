@@ -245,6 +245,7 @@ final class AgentSession: LineConnectionHandler {
                     + (Self.maxLoginFailures - failures == 1 ? "try" : "tries") + " left)."
             return ([AgentLine.error("auth_failed", message)], last)
         }
+        loginGuard.recordSuccess(address)
         agent = found
         return (try await desk.login(found, outbox: outbox, connection: ObjectIdentifier(self)), false)
     }

@@ -44,12 +44,16 @@ final class LoginGuard: Sendable {
         self.logger = logger
     }
 
-    /// Whether `address` may try a token now. A refused attempt counts towards the address's summary.
+    /// Whether `address` may try a token now. An allowed try takes one from the bucket at once (so many connections
+    /// from one address can't all try on the last one); `recordSuccess` gives it back. A refused attempt counts
+    /// towards the address's summary.
     func check(_ address: String, now: ContinuousClock.Instant = .now) -> Verdict {
         let (verdict, summary) = entries.withLock { entries -> (Verdict, LogSummary?) in
-            guard var entry = entries[address] else { return (.allowed, nil) }
+            var entry = entries[address] ?? Entry(tokens: Double(policy.allowedFailures), updated: now)
             refill(&entry, now: now)
             guard entry.tokens < 1 else {
+                entry.tokens -= 1
+                if entries[address] == nil && entries.count >= policy.maxAddresses { forgetOldest(&entries) }
                 entries[address] = entry
                 return (.allowed, nil)
             }
@@ -63,12 +67,11 @@ final class LoginGuard: Sendable {
         return verdict
     }
 
-    /// Counts a wrong token from `address`.
+    /// Counts a wrong token from `address` (its try was taken by `check`).
     func recordFailure(_ address: String, now: ContinuousClock.Instant = .now) {
         let summary = entries.withLock { entries -> LogSummary? in
-            var entry = entries[address] ?? Entry(tokens: Double(policy.allowedFailures), updated: now)
+            var entry = entries[address] ?? Entry(tokens: Double(policy.allowedFailures) - 1, updated: now)
             refill(&entry, now: now)
-            entry.tokens = max(0, entry.tokens - 1)
             entry.failuresUnlogged += 1
             let summary = takeSummary(&entry, address: address, now: now)
             if entries[address] == nil && entries.count >= policy.maxAddresses { forgetOldest(&entries) }
@@ -76,6 +79,16 @@ final class LoginGuard: Sendable {
             return summary
         }
         summary.map(log)
+    }
+
+    /// A right token: the try `check` took is given back.
+    func recordSuccess(_ address: String, now: ContinuousClock.Instant = .now) {
+        entries.withLock { entries in
+            guard var entry = entries[address] else { return }
+            refill(&entry, now: now)
+            entry.tokens = min(Double(policy.allowedFailures), entry.tokens + 1)
+            entries[address] = entry
+        }
     }
 
     /// Addresses remembered now (tests).

@@ -94,10 +94,26 @@ struct LoginGuardTests {
         #expect((25...28).contains(failed), "\(failed)")
     }
 
+    @Test("tries are taken when checked: many connections can't all try on the last one; a right token gives it back")
+    func triesAreTakenAtCheck() {
+        let guard_ = LoginGuard(policy: .init(allowedFailures: 2, refillSeconds: 600), logger: RecordedLog().logger)
+        // Three connections check at once, before any of them knows its token was wrong: only two may try.
+        let verdicts = (0..<3).map { _ in guard_.check("10.0.0.9", now: start) }
+        #expect(verdicts.filter { $0 == .allowed }.count == 2)
+        guard_.recordFailure("10.0.0.9", now: start)
+        guard_.recordSuccess("10.0.0.9", now: start)
+        #expect(guard_.check("10.0.0.9", now: start) == .allowed)
+        #expect(guard_.check("10.0.0.9", now: start) != .allowed)
+    }
+
     @Test("a flood of new addresses does not grow the table without bound")
     func forgetsOldAddresses() {
         let guard_ = LoginGuard(policy: .init(maxAddresses: 100), logger: RecordedLog().logger)
-        for n in 0..<1_000 { guard_.recordFailure("10.0.\(n / 256).\(n % 256)", now: start + .milliseconds(n)) }
+        for n in 0..<1_000 {
+            let address = "10.0.\(n / 256).\(n % 256)"
+            _ = guard_.check(address, now: start + .milliseconds(n))
+            guard_.recordFailure(address, now: start + .milliseconds(n))
+        }
         #expect(guard_.rememberedAddresses <= 100)
     }
 }
