@@ -29,6 +29,8 @@ public struct SupportEngine: Sendable {
     /// Each example's words (as `TextNormalizer.tokens` gives them), for the one intent that has it: a writer's own
     /// example, typed exactly, is answered with its intent whatever the scores say.
     let exampleOwners: [String: String]
+    /// `personIntent(of:)`, found once per engine: the "Talk to a person" quick reply and "yes" to the offer use it.
+    let personIntent: String?
 
     /// - Parameters:
     ///   - build: `.oneCore` for a version built while chats are being served (see `EngineBuild`).
@@ -43,6 +45,7 @@ public struct SupportEngine: Sendable {
         self.moodDetector = MoodDetector(threshold: knowledgeBase.handoff.moodThreshold)
         self.handoffPolicy = HandoffPolicy(moodThreshold: knowledgeBase.handoff.moodThreshold)
         self.exampleOwners = Self.owners(of: knowledgeBase)
+        self.personIntent = Self.personIntent(of: knowledgeBase)
     }
 
     /// Examples two intents share (a lint error) belong to neither.
@@ -69,6 +72,7 @@ public struct SupportEngine: Sendable {
         moodDetector = other.moodDetector
         handoffPolicy = other.handoffPolicy
         exampleOwners = other.exampleOwners
+        personIntent = other.personIntent
     }
 
     /// The bot's reply to a customer message together with the customer's mood and whether a person should take
@@ -292,7 +296,7 @@ public struct SupportEngine: Sendable {
 
     /// The topic that passes a chat to a person when a customer asks for one (in the demo, `contact.human`), if the
     /// knowledge base has one.
-    var personIntent: String? {
+    static func personIntent(of knowledgeBase: KnowledgeBase) -> String? {
         knowledgeBase.intents.first { $0.handoff && ($0.examples.contains(where: PersonRequest.detect)) }?.id
     }
 

@@ -85,14 +85,15 @@ enum FollowUp {
 
 /// The thanks or goodbye at the end of a message ("ok found it, thanks", "no worries, night").
 enum Closing {
+    /// Longest first, so "good night" wins over "night".
     private static let closings: [[String]] = [
         ["thank", "you"], ["thanks"], ["thank", "u"], ["thx"], ["ty"], ["cheers"], ["ta"], ["bye"], ["goodbye"],
         ["night"], ["good", "night"], ["many", "thanks"],
-    ]
+    ].sorted { $0.count > $1.count }
 
     /// The closing words the message ends with (or starts with, before a comma-free rest of at most three words).
     static func words(in words: [String]) -> [String]? {
-        for closing in closings.sorted(by: { $0.count > $1.count }) {
+        for closing in closings {
             if words.count > closing.count, Array(words.suffix(closing.count)) == closing { return closing }
             if words.count > closing.count, words.count <= closing.count + 3, words.starts(with: closing) {
                 return closing

@@ -44,12 +44,8 @@ public enum PIIMasker {
     // MARK: - E-mail addresses
 
     private static func maskEmails(_ s: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        var out: [Unicode.Scalar] = []
-        out.reserveCapacity(s.count)
-        var copied = 0  // s[..<copied] is already in `out`
-        var k = 0
-        while k < s.count {
-            guard s[k] == "@" else { k += 1; continue }
+        replacingSpans(in: s, with: emailToken) { k, copied in
+            guard s[k] == "@" else { return nil }
             // Local part: never reaches back past what was already consumed.
             var left = k
             while left > copied, isLocalPart(s[left - 1]) { left -= 1 }
@@ -58,14 +54,24 @@ public enum PIIMasker {
             var right = k + 1
             while right < s.count, isDomainPart(s[right]) { right += 1 }
             while right > k + 1, s[right - 1] == "." || s[right - 1] == "-" { right -= 1 }
-            if left < k, isValidDomain(s[(k + 1)..<right]) {
-                out.append(contentsOf: s[copied..<left])
-                out.append(contentsOf: emailToken.unicodeScalars)
-                copied = right
-                k = right
-            } else {
-                k += 1
-            }
+            return left < k && isValidDomain(s[(k + 1)..<right]) ? left..<right : nil
+        }
+    }
+
+    /// `s` with each span that `span(k, copied)` finds at position `k` replaced by `token`, scanning left to right.
+    /// `copied` is where the text not yet copied starts: a span may begin before `k` but not before it.
+    private static func replacingSpans(in s: [Unicode.Scalar], with token: String,
+                                       span: (_ k: Int, _ copied: Int) -> Range<Int>?) -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(s.count)
+        var copied = 0  // s[..<copied] is already in `out`
+        var k = 0
+        while k < s.count {
+            guard let found = span(k, copied) else { k += 1; continue }
+            out.append(contentsOf: s[copied..<found.lowerBound])
+            out.append(contentsOf: token.unicodeScalars)
+            copied = found.upperBound
+            k = found.upperBound
         }
         out.append(contentsOf: s[copied...])
         return out
@@ -101,25 +107,13 @@ public enum PIIMasker {
     /// An IBAN: a known country's two letters, two check digits and the rest, exactly as long as that country's,
     /// written in one piece or in groups of four split by single spaces (the last group shorter), passing mod 97.
     private static func maskIBANs(_ s: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        var out: [Unicode.Scalar] = []
-        var copied = 0
-        var k = 0
-        while k + 4 <= s.count {
-            guard isLetter(s[k]), isLetter(s[k + 1]), isDigit(s[k + 2]), isDigit(s[k + 3]),
+        replacingSpans(in: s, with: ibanToken) { k, _ in
+            guard k + 4 <= s.count, isLetter(s[k]), isLetter(s[k + 1]), isDigit(s[k + 2]), isDigit(s[k + 3]),
                   k == 0 || !isAlphanumeric(s[k - 1]),
-                  let length = ibanLengths[String(Character(s[k]).uppercased() + Character(s[k + 1]).uppercased())]
-            else { k += 1; continue }
-            if let end = ibanEnd(s, from: k, length: length) {
-                out.append(contentsOf: s[copied..<k])
-                out.append(contentsOf: ibanToken.unicodeScalars)
-                copied = end
-                k = end
-            } else {
-                k += 1
-            }
+                  let length = ibanLengths[String(Character(s[k]).uppercased() + Character(s[k + 1]).uppercased())],
+                  let end = ibanEnd(s, from: k, length: length) else { return nil }
+            return k..<end
         }
-        out.append(contentsOf: s[copied...])
-        return out
     }
 
     /// Where an IBAN of `length` characters that starts at `start` ends, or nil.
