@@ -329,7 +329,9 @@ final class LineListener: Sendable {
                     // connection open).
                     try sync.addHandler(IdleStateHandler(readTimeout: .seconds(limits.idleTimeoutSeconds)))
                     try sync.addHandler(IdleTimeoutHandler())
-                    return try NIOAsyncChannel<InboundLine, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    // Closed when dropped unserved: a connection accepted while the listener shuts down may never
+                    // reach `serve`, and NIO traps on an async channel that goes away unfinished.
+                    return try NIOAsyncChannel<InboundLine, ByteBuffer>.closingWhenDropped(channel)
                 }.closingOnFailure(channel)
             }
         let connections = LineConnections(name: name, limits: limits, logger: logger, makeHandler: makeHandler)
@@ -355,6 +357,15 @@ final class LineListener: Sendable {
     func stopAccepting() {
         serverChannel.channel.close(promise: nil)
         connections.stopAll()
+    }
+}
+
+extension NIOAsyncChannel {
+    /// An async channel that is closed (and its writer finished) if it is dropped without being used. NIO marks this
+    /// form deprecated because it prefers explicit teardown, which `LineConnections.serve` does; this is the safety
+    /// net for the one it cannot reach.
+    static func closingWhenDropped(_ channel: any Channel) throws -> NIOAsyncChannel {
+        try NIOAsyncChannel(synchronouslyWrapping: channel)
     }
 }
 
