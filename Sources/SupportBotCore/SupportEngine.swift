@@ -31,6 +31,9 @@ public struct SupportEngine: Sendable {
     let exampleOwners: [String: String]
     /// `personIntent(of:)`, found once per engine: the "Talk to a person" quick reply and "yes" to the offer use it.
     let personIntent: String?
+    /// For an article that ends by offering one of its `suggest:` topics ("Just ask if you want to know how long
+    /// delivery takes."), that topic: "yes" right after the answer gets it.
+    let offeredTopics: [String: String]
 
     /// - Parameters:
     ///   - build: `.oneCore` for a version built while chats are being served (see `EngineBuild`).
@@ -46,6 +49,27 @@ public struct SupportEngine: Sendable {
         self.handoffPolicy = HandoffPolicy(moodThreshold: knowledgeBase.handoff.moodThreshold)
         self.exampleOwners = Self.owners(of: knowledgeBase)
         self.personIntent = Self.personIntent(of: knowledgeBase)
+        self.offeredTopics = Self.offeredTopics(of: knowledgeBase, matcher: matcher)
+    }
+
+    /// Words that make an article's last sentence an offer of more: "Just ask if you want to know…".
+    private static let offerOpeners = ["just ask", "want to know", "would you like", "do you want", "ask me"]
+
+    /// Each article intent whose last sentence offers more, with the `suggest:` topic that sentence matches best.
+    static func offeredTopics(of knowledgeBase: KnowledgeBase, matcher: Matcher) -> [String: String] {
+        var offered: [String: String] = [:]
+        for intent in knowledgeBase.intents where !intent.suggest.isEmpty {
+            guard case .article = intent.response,
+                  let last = KnowledgeLinter.wholeSentences(of: knowledgeBase.answerText(for: intent)).last else { continue }
+            let sentence = last.lowercased()
+            guard offerOpeners.contains(where: { sentence.contains($0) }) else { continue }
+            let ranked = matcher.match(last, limit: knowledgeBase.intents.count)
+            if let pick = ranked.candidates.first(where: { intent.suggest.contains($0.intent) }),
+               pick.score >= knowledgeBase.matching.clarifyThreshold {
+                offered[intent.id] = pick.intent
+            }
+        }
+        return offered
     }
 
     /// Examples two intents share (a lint error) belong to neither.
@@ -73,6 +97,7 @@ public struct SupportEngine: Sendable {
         handoffPolicy = other.handoffPolicy
         exampleOwners = other.exampleOwners
         personIntent = other.personIntent
+        offeredTopics = other.offeredTopics
     }
 
     /// The bot's reply to a customer message together with the customer's mood and whether a person should take
@@ -144,7 +169,17 @@ public struct SupportEngine: Sendable {
         if let phrase = ContextPhrase.detect(words), let reply = replyInContext(phrase, context: &context) {
             return reply
         }
-        var result = matcher.match(text, lastIntent: context.lastIntent, topic: context.topic, limit: max(8, config.maxOptions))
+        let limit = max(8, config.maxOptions)
+        var result = matcher.match(text, lastIntent: context.lastIntent, topic: context.topic, limit: limit)
+        // "hi do u deliver to the states": the question after a greeting is what to answer.
+        if let rest = Greeting.rest(after: words) {
+            let restResult = matcher.match(rest.joined(separator: " "), lastIntent: context.lastIntent,
+                                           topic: context.topic, limit: limit)
+            if let best = restResult.best, best.score >= config.clarifyThreshold,
+               let intent = knowledgeBase.intent(best.intent), case .article = intent.response {
+                result = restResult
+            }
+        }
         // "are you a real person?" asks about the bot: a topic that hands to a person is not its answer.
         if PersonRequest.asksAboutTheBot(words) {
             let before = result.candidates.count
@@ -162,6 +197,12 @@ public struct SupportEngine: Sendable {
         }
         let before = context
         var decided = decide(result, context: &context)
+        var readAlone = true
+        if let followUp = followUp(text, words: words, alone: decided, before: before, limit: limit) {
+            context = followUp.context
+            decided = followUp.reply
+            readAlone = false
+        }
         // A writer's own example, typed exactly, gets its intent whatever the scores and the doubt say; a follow-up
         // intent's only right after its parent ("how long does it take" means nothing on its own). Judged on the
         // context as it was before the decision, which is then undone.
@@ -172,6 +213,20 @@ public struct SupportEngine: Sendable {
             let confidence = result.candidates.first { $0.intent == owner }?.score ?? 1
             decided = answer(owner, confidence: confidence, result: result,
                              reason: "the writer's own example, word for word", context: &context)
+            readAlone = true
+        }
+        // The question that set an article's topic is kept (its known words only) for the follow-ups after it; a
+        // follow-up on the same article adds its words to the earlier ones.
+        if decided.action == .answer, let intent = decided.intent, context.answered.last == intent {
+            let stems = matcher.topicStems(of: decided.match?.tokens ?? result.tokens)
+            let sameTopic = !readAlone || before.answered.last == intent
+            context.topicStems = sameTopic ? Array((before.topicStems + stems).suffix(Self.topicStemLimit)) : stems
+        }
+        // "ok ill try paypal", "fair enough", "good to know": the customer took in the answer; nothing to match.
+        if decided.action == .fallback, Acknowledgement.detect(words, text: text),
+           Set(words).isDisjoint(with: MoodLexicon.trouble) {
+            context = before
+            return BotReply(action: .answer, text: messages.anythingElse, confidence: 1, reason: "took in the answer")
         }
         // "ok found it, thanks" / "caps lock was on haha. cheers": the rest of a closing is news, not a question. When
         // the whole message falls back, the thanks or goodbye in it is answered.
@@ -189,6 +244,58 @@ public struct SupportEngine: Sendable {
             }
         }
         return decided
+    }
+
+    /// A message answered alone with less doubt than this ("are you open tomorrow" after the phone number) is a
+    /// question of its own, however short.
+    static let sureDoubt = 0.05
+    /// A follow-up read with the earlier question goes back to its topic only when the topic leads the next intent by
+    /// this much.
+    static let topicLead = 0.02
+    /// At most this many stems of earlier questions are kept for follow-ups.
+    static let topicStemLimit = 24
+
+    /// A message that leans on the question before it ("how long do i wait" after "my account is locked", "and to
+    /// austria?"), read together with that question's words: the answer, and the context it leaves, when that reading
+    /// is sure enough and the message alone falls back (or is answered with a topic that is no neighbour of the
+    /// earlier one, and the pair goes back to it).
+    /// Topics that hand to a person are never reached this way: a person is for what the customer said, not for
+    /// what the words of two questions add up to.
+    private func followUp(_ text: String, words: [String], alone: BotReply, before: DialogueContext, limit: Int)
+        -> (reply: BotReply, context: DialogueContext)? {
+        // Only a message that leans on the earlier one; a "Did you mean…?" of its own ("gift card") stays.
+        guard let topic = before.answered.last, !before.topicStems.isEmpty, !alone.wantsHandoff,
+              alone.action != .clarify, !(alone.action == .answer && alone.intent == topic),
+              alone.match?.candidates.isEmpty == false,  // "zxqv blorp" leans on nothing
+              FollowUp.leansOnContext(words), Closing.words(in: words) == nil,
+              !Acknowledgement.detect(words, text: text) else { return nil }
+        let paired = matcher.match(text, lastIntent: before.lastIntent, topic: before.topic,
+                                   earlierStems: before.topicStems, limit: limit)
+        guard let best = paired.best, let intent = knowledgeBase.intent(best.intent), !intent.handoff,
+              case .article = intent.response else { return nil }
+        // A message answered alone moves on, unless it leans on the topic and the pair goes back to it, and what it
+        // was answered with alone is no neighbour of the topic ("and how quick" after delivery costs is delivery times;
+        // "how long will that take" after deleting an account is not).
+        if alone.action == .answer {
+            guard best.intent == topic, let answered = alone.intent, let aloneDoubt = alone.match?.doubt,
+                  aloneDoubt >= Self.sureDoubt else { return nil }
+            let neighbours = Set(knowledgeBase.intent(topic)?.suggest ?? []).union(before.lastCandidates.prefix(4))
+            if neighbours.contains(answered) { return nil }
+        }
+        if best.intent == topic {
+            // Back to the topic: the doubt model learned from questions asked on their own, and two questions read as
+            // one look far from any single example, so it is not asked. The topic must lead clearly instead.
+            guard paired.lead >= Self.topicLead else { return nil }
+        } else if let doubt = paired.doubt {
+            guard doubt < config.doubtThreshold else { return nil }
+        } else {
+            guard best.score >= config.answerThreshold else { return nil }
+        }
+        var context = before
+        var reply = answer(best.intent, confidence: best.score, result: paired,
+                           reason: "a follow-up, read with the question before it", context: &context)
+        reply.repeatsEarlierAnswer = false
+        return (reply, context)
     }
 
     /// The customer picked option `n` (1-based) of the open clarify question.
@@ -213,6 +320,10 @@ public struct SupportEngine: Sendable {
         // With a doubt model, the doubt decides; a short message the rules would ask about is still asked about.
         if let doubt = result.doubt {
             if doubt >= config.doubtThreshold {
+                if let options = vagueTopics(result) {
+                    return clarify(result, options: options, reason: "a topic in a word or two: which part of it?",
+                                   context: &context)
+                }
                 return fallback(result, context: &context,
                                 reason: "probably not covered, or the wrong topic (doubt \(doubt))")
             }
@@ -238,20 +349,42 @@ public struct SupportEngine: Sendable {
 
     /// "Did you mean…?" with the intents close to the best one.
     private func clarify(_ result: MatchResult, closeCall: Bool, context: inout DialogueContext) -> BotReply {
-        let candidates = result.candidates
-        guard let best = candidates.first else { return fallback(result, context: &context) }
-        let close = candidates.filter {
+        guard let best = result.candidates.first else { return fallback(result, context: &context) }
+        let close = result.candidates.filter {
             ($0.score >= config.clarifyThreshold && best.score - $0.score <= config.optionWindow + 1e-9)
                 || abs(best.closest - $0.closest) < Self.similarityTie
         }.prefix(config.maxOptions)
-        let options = close.enumerated().map { ReplyOption(n: $0.offset + 1, intent: $0.element.intent, title: $0.element.title) }
-        context.pendingOptions = options.map(\.intent)
-        context.lastCandidates = candidates.map(\.intent)
-        context.fallbackStreak = 0
         let reason = best.score >= config.answerThreshold && closeCall
             ? "top two intents too close" : "not confident enough"
-        return BotReply(action: .clarify, text: messages.clarify(options), intent: best.intent,
-                        confidence: best.score, options: options, reason: reason, match: result)
+        return clarify(result, options: Array(close), reason: reason, context: &context)
+    }
+
+    private func clarify(_ result: MatchResult, options close: [Candidate], reason: String,
+                         context: inout DialogueContext) -> BotReply {
+        let options = close.enumerated().map { ReplyOption(n: $0.offset + 1, intent: $0.element.intent, title: $0.element.title) }
+        context.pendingOptions = options.map(\.intent)
+        context.lastCandidates = result.candidates.map(\.intent)
+        context.fallbackStreak = 0
+        return BotReply(action: .clarify, text: messages.clarify(options), intent: options.first?.intent,
+                        confidence: result.best?.score ?? 0, options: options, reason: reason, match: result)
+    }
+
+    /// Words that say nothing of the topic in a message of a word or two ("account help", "about my order").
+    private static let vagueFiller: Set<String> = Set(Matcher.functionWords).union([
+        "help", "question", "about", "problem", "issue", "query", "info", "information", "re", "regarding", "quick",
+    ])
+
+    /// A message of a word or two that names a topic, not a question ("prices?", "about my order", "ebike"): the
+    /// knowledge topics that share its topic word, when at least two do, to ask which one is meant.
+    private func vagueTopics(_ result: MatchResult) -> [Candidate]? {
+        let topicWords = result.tokens.filter { !Self.vagueFiller.contains($0.synonym ?? $0.word) }.map(\.stem)
+        guard result.tokens.count <= 4, (1...2).contains(topicWords.count) else { return nil }
+        let sharing = result.candidates.filter { candidate in
+            guard candidate.score >= 0.1, let intent = knowledgeBase.intent(candidate.intent), !intent.handoff,
+                  case .article = intent.response else { return false }
+            return candidate.sharedTerms.contains(where: topicWords.contains)
+        }.prefix(config.maxOptions)
+        return sharing.count >= 2 ? Array(sharing) : nil
     }
 
     private func answer(_ intentID: String, confidence: Double, result: MatchResult?, reason: String,
@@ -367,6 +500,11 @@ public struct SupportEngine: Sendable {
             return offeringPerson(BotReply(action: .clarify, text: messages.unhelpful(others),
                                            intent: others.first?.intent, options: others, reason: "answer did not help"))
         case .yes:
+            // "Just ask if you want to know how long delivery takes." — "yes".
+            if let offered = offeredTopics[last], context.answered.last == last {
+                return answer(offered, confidence: 1, result: nil, reason: "yes to the offer at the end of the answer",
+                              context: &context)
+            }
             let options = optionList(lastIntent.suggest)
             if options.isEmpty {
                 return BotReply(action: .answer, text: messages.gladToHelp, confidence: 1, reason: "yes after an answer")

@@ -443,6 +443,8 @@ final class CustomerSession: LineConnectionHandler {
         list(context.answered)
         key("offered_person")
         out.append(contentsOf: (context.offeredPerson ? "true" : "false").utf8)
+        key("topic_stems")
+        list(context.topicStems)
         key("mood")
         out.append(contentsOf: #"{"recent":["#.utf8)
         for (i, score) in context.mood.recent.enumerated() {

@@ -554,7 +554,7 @@ struct DialogueContextTests {
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(Set(object.keys) == [
             "last_intent", "pending_options", "fallback_streak", "unhelpful_streak", "last_candidates", "turns",
-            "answered", "mood", "offered_person",
+            "answered", "mood", "offered_person", "topic_stems",
         ])
         #expect(object["last_intent"] as? String == "orders.track")
         #expect(object["turns"] as? Int == 9)

@@ -18,6 +18,7 @@ import Testing
         busy.turns = 12345
         busy.answered = ["orders.track"]
         busy.offeredPerson = true
+        busy.topicStems = ["account", "lock", "\"odd\" stem"]
         busy.mood.recent = [0, 0.35, 0.1 + 0.2, 1e-7, 0.999, 123456.789]
         busy.mood.conversation = 0.1 + 0.7
         busy.mood.recentHashes = ["0123456789abcdef", ""]

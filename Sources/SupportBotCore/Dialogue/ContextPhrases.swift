@@ -81,6 +81,63 @@ enum FollowUp {
     static func looksLikeOne(_ words: [String]) -> Bool {
         words.count <= 3 || openers.contains { words.starts(with: $0) }
     }
+
+    /// Words that point back at something said before: "how long will *that* take", "can *they* go in the wash".
+    private static let pointers: Set<String> = [
+        "it", "that", "this", "they", "them", "those", "these", "there", "one", "ones", "its", "then", "though",
+        "tho", "instead", "either", "too", "else",
+    ]
+
+    /// Whether a message may lean on the question before it: short ("how long do i wait", "who do i email"), opened
+    /// like a follow-up, or pointing back ("can i get a copy of it first"). Such a message is also read together with
+    /// the earlier question.
+    static func leansOnContext(_ words: [String]) -> Bool {
+        words.count <= 5 || openers.contains { words.starts(with: $0) } || words.contains(where: pointers.contains)
+    }
+}
+
+/// A greeting in front of a question ("hi do u deliver to the states"): the question is what to answer.
+enum Greeting {
+    private static let greetings: [[String]] = [
+        ["good", "morning"], ["good", "afternoon"], ["good", "evening"], ["hi", "there"], ["hello", "there"],
+        ["hey", "there"], ["hi"], ["hello"], ["hey"], ["hiya"], ["heya"], ["hiy"], ["howdy"], ["morning"], ["evening"],
+        ["afternoon"], ["hullo"], ["yo"], ["greetings"], ["hi", "hi"], ["dear", "team"], ["hi", "team"],
+        ["hello", "team"],
+    ].sorted { $0.count > $1.count }
+
+    /// The words after a greeting that opens the message, when at least two are left; nil otherwise.
+    static func rest(after words: [String]) -> [String]? {
+        guard let greeting = greetings.first(where: { words.starts(with: $0) }) else { return nil }
+        let rest = Array(words.dropFirst(greeting.count))
+        return rest.count >= 2 ? rest : nil
+    }
+}
+
+/// A customer taking in an answer, not asking anything: "ok ill try paypal", "fair enough", "good to know",
+/// "brilliant, ordering now", "hmm ok, bit disappointing".
+enum Acknowledgement {
+    private static let openers: Set<String> = [
+        "ok", "okay", "k", "kk", "okey", "okie", "alright", "allright", "right", "ah", "ahh", "ahh", "aha", "oh", "ooh",
+        "ha", "haha", "hah", "hmm", "hm", "mm", "fair", "good", "great", "brilliant", "cool", "nice", "perfect",
+        "lovely", "shame", "noted", "understood", "sure", "fine", "grand", "gotcha", "super", "excellent", "wonderful",
+        "awesome", "sound", "sounds", "pity", "typical", "oops", "whoops", "fab", "ace", "champion", "yay", "phew",
+    ]
+    private static let endings: Set<String> = ["ok", "okay", "fine", "alright", "then"]
+    /// Words that make it a question or a complaint, not a nod.
+    private static let questionWords: Set<String> = [
+        "how", "what", "when", "where", "why", "who", "which", "whats", "wheres", "whens", "hows", "can", "could",
+        "do", "does", "is", "are", "would", "should", "help", "not", "never", "still", "but",
+    ]
+
+    static func detect(_ words: [String], text: String) -> Bool {
+        guard let first = words.first, let last = words.last, words.count <= 12, !text.contains("?") else {
+            return false
+        }
+        guard openers.contains(first) || (endings.contains(last) && words.count <= 6) else { return false }
+        // "bit annoying tbh but ok": a "but" is fine when the message ends in the nod.
+        let checked = endings.contains(last) ? words.filter { $0 != "but" } : words
+        return !checked.dropFirst().contains(where: questionWords.contains) && !questionWords.subtracting(["but"]).contains(first)
+    }
 }
 
 /// The thanks or goodbye at the end of a message ("ok found it, thanks", "no worries, night").

@@ -21,6 +21,9 @@ public struct DialogueContext: Codable, Sendable, Equatable {
     public var mood = MoodState()
     /// The last reply offered a person: "yes" now takes the offer.
     public var offeredPerson = false
+    /// The words (stems the knowledge base knows, nothing else) of the question that set the topic of the last article
+    /// answered: a follow-up ("how long do i wait") is read together with them.
+    public var topicStems: [String] = []
 
     public init() {}
 
@@ -33,12 +36,13 @@ public struct DialogueContext: Codable, Sendable, Equatable {
         answered = []
         mood = MoodState()
         offeredPerson = false
+        topicStems = []
     }
 
     enum CodingKeys: String, CodingKey {
         case lastIntent = "last_intent", pendingOptions = "pending_options", fallbackStreak = "fallback_streak"
         case unhelpfulStreak = "unhelpful_streak", lastCandidates = "last_candidates", turns, topic, answered, mood
-        case offeredPerson = "offered_person"
+        case offeredPerson = "offered_person", topicStems = "topic_stems"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -53,5 +57,6 @@ public struct DialogueContext: Codable, Sendable, Equatable {
         answered = try c.decodeIfPresent([String].self, forKey: .answered) ?? []
         mood = try c.decodeIfPresent(MoodState.self, forKey: .mood) ?? MoodState()
         offeredPerson = try c.decodeIfPresent(Bool.self, forKey: .offeredPerson) ?? false
+        topicStems = try c.decodeIfPresent([String].self, forKey: .topicStems) ?? []
     }
 }

@@ -379,10 +379,14 @@ public final class Matcher: Sendable {
     ///   - lastIntent: the intent answered just before; follow-up intents (`after:`) are only eligible right after it…
     ///   - topic: …or while the conversation is still on their parent (after a sibling follow-up).
     ///   - limit: how many candidates to return.
-    public func match(_ text: String, lastIntent: String? = nil, topic: String? = nil, limit: Int = 5) -> MatchResult {
+    ///   - earlierStems: stems of the question that set the conversation's topic (`topicStems(of:)`), read together
+    ///     with the message: "how long do i wait" after "my account is locked". Word pairs don't cross from one to
+    ///     the other.
+    public func match(_ text: String, lastIntent: String? = nil, topic: String? = nil, earlierStems: [String] = [],
+                      limit: Int = 5) -> MatchResult {
         let tokens = analyzer.analyze(text)
-        let ranked = rank(stems: tokens.map(\.stem), context: [lastIntent, topic].compactMap { $0 }, limit: limit,
-                          withEvidence: doubtModel != nil)
+        let ranked = rank(stems: tokens.map(\.stem), earlierStems: earlierStems,
+                          context: [lastIntent, topic].compactMap { $0 }, limit: limit, withEvidence: doubtModel != nil)
         var result = MatchResult(tokens: tokens, candidates: ranked.candidates)
         if let doubtModel, let evidence = ranked.evidence {
             (result.doubt, result.doubtFactors) = doubtModel.verdict(evidence)
@@ -390,9 +394,17 @@ public final class Matcher: Sendable {
         return result
     }
 
+    /// The stems of a read message that some example has, in order: what a later follow-up is read with. Words no
+    /// example has (names, numbers, addresses) are left out, so nothing a customer typed beyond the knowledge base's
+    /// own words is kept.
+    public func topicStems(of tokens: [TokenTrace]) -> [String] {
+        tokens.map(\.stem).filter { unigramIDs[$0] != nil }
+    }
+
     /// The top intent for a message asked without context, and the evidence about it (for the doubt model).
     func evidence(for text: String) -> (intent: String, evidence: MatchEvidence)? {
-        let ranked = rank(stems: analyzer.analyze(text).map(\.stem), context: [], limit: 1, withEvidence: true)
+        let ranked = rank(stems: analyzer.analyze(text).map(\.stem), earlierStems: [], context: [], limit: 1,
+                          withEvidence: true)
         guard let top = ranked.candidates.first, let evidence = ranked.evidence else { return nil }
         return (top.intent, evidence)
     }
@@ -404,29 +416,32 @@ public final class Matcher: Sendable {
 
     /// - Parameter withEvidence: also gather the evidence about the top intent (for the doubt model), unless it is a
     ///   follow-up.
-    private func rank(stems: [String], context: [String], limit: Int, withEvidence: Bool)
+    private func rank(stems: [String], earlierStems: [String], context: [String], limit: Int, withEvidence: Bool)
         -> (candidates: [Candidate], evidence: MatchEvidence?) {
         // Query features: known ones take part in the dot product; unknown ones only lower the norm.
         var queryCounts: [Int32: Int] = [:]
         var unknownNormSquared: Float = 0
-        var termIDs: [Int32?] = []
-        termIDs.reserveCapacity(stems.count)
-        for stem in stems {
-            let id = unigramIDs[stem]
-            if let id {
-                queryCounts[id, default: 0] += 1
-            } else {
-                unknownNormSquared += unknownUnigramWeight * unknownUnigramWeight
+        for part in [earlierStems, stems] where !part.isEmpty {
+            var termIDs: [Int32?] = []
+            termIDs.reserveCapacity(part.count)
+            for stem in part {
+                let id = unigramIDs[stem]
+                if let id {
+                    queryCounts[id, default: 0] += 1
+                } else {
+                    unknownNormSquared += unknownUnigramWeight * unknownUnigramWeight
+                }
+                termIDs.append(id)
             }
-            termIDs.append(id)
-        }
-        for (a, b) in zip(termIDs, termIDs.dropFirst()) {
-            if let a, let b, let id = bigramIDs[UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))] {
-                queryCounts[id, default: 0] += 1
-            } else {
-                unknownNormSquared += unknownBigramWeight * unknownBigramWeight
+            for (a, b) in zip(termIDs, termIDs.dropFirst()) {
+                if let a, let b, let id = bigramIDs[UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))] {
+                    queryCounts[id, default: 0] += 1
+                } else {
+                    unknownNormSquared += unknownBigramWeight * unknownBigramWeight
+                }
             }
         }
+        let stems = earlierStems + stems
         // Sorted, so float sums always add up in the same order: same message, same scores, to the last bit.
         var query: [(Int32, Float)] = queryCounts.sorted { $0.key < $1.key }.map {
             ($0.key, (1 + Float(log(Double($0.value)))) * idf[Int($0.key)])
