@@ -63,11 +63,11 @@ public struct SupportEngine: Sendable {
                   let last = KnowledgeLinter.wholeSentences(of: knowledgeBase.answerText(for: intent)).last else { continue }
             let sentence = last.lowercased()
             guard offerOpeners.contains(where: { sentence.contains($0) }) else { continue }
+            // The next topic the sentence is closest to; when it shares no word with any ("Just ask if you want to
+            // make one."), the first one listed, as the writing guide asks writers to order them.
             let ranked = matcher.match(last, limit: knowledgeBase.intents.count)
-            if let pick = ranked.candidates.first(where: { intent.suggest.contains($0.intent) }),
-               pick.score >= knowledgeBase.matching.clarifyThreshold {
-                offered[intent.id] = pick.intent
-            }
+            let pick = ranked.candidates.first { intent.suggest.contains($0.intent) }?.intent
+            offered[intent.id] = pick ?? intent.suggest.first { knowledgeBase.intent($0) != nil }
         }
         return offered
     }
@@ -106,6 +106,7 @@ public struct SupportEngine: Sendable {
         let words = TextNormalizer.tokens(text)
         let mood = moodDetector.read(text, words: words, state: &context.mood)
         let previous = context.lastIntent
+        let earlierStems = context.topicStems
         // "yes" (or "ok", "please") right after the bot offered a person takes the offer.
         let takesOffer = context.offeredPerson && ContextPhrase.detect(words) == .yes
         var reply: BotReply
@@ -119,7 +120,8 @@ public struct SupportEngine: Sendable {
         }
         // The same article again: a follow-up on the topic ("and to germany?") just gets its answer; the same
         // question asked again means the answer did not help, so a person is offered too.
-        if reply.repeatsEarlierAnswer && !(reply.intent == previous && FollowUp.looksLikeOne(words)) {
+        if reply.repeatsEarlierAnswer && !(reply.intent == previous && FollowUp.looksLikeOne(words))
+            && asksAgain(reply, earlierStems: earlierStems) {
             reply = offeringPerson(reply)
         }
         context.offeredPerson = reply.offersPerson
@@ -415,6 +417,19 @@ public struct SupportEngine: Sendable {
                              reason: reason, match: result)
         reply.repeatsEarlierAnswer = repeats
         return reply
+    }
+
+    /// Function words as stems, left out when two questions are compared.
+    private static let functionStems = Set(Matcher.functionWords.map(PorterStemmer.stem))
+
+    /// Whether a message that got the same article again asks the same thing again ("where is my order", then "wher
+    /// is my packge??"), rather than something new the article also covers ("where's your shop", then "can i do click
+    /// and collect then"): at least half its topic words were in the question that got the article before.
+    private func asksAgain(_ reply: BotReply, earlierStems: [String]) -> Bool {
+        guard let tokens = reply.match?.tokens, !earlierStems.isEmpty else { return true }
+        let words = Set(matcher.topicStems(of: tokens)).subtracting(Self.functionStems)
+        guard !words.isEmpty else { return true }
+        return Double(words.intersection(earlierStems).count) >= Double(words.count) / 2
     }
 
     /// Adds the offer of a person to a reply: a sentence and a "Talk to a person" quick reply. The customer

@@ -51,6 +51,21 @@ struct FollowUpTests {
         #expect(sure.say("are you open tomorrow").intent == "contact.hours")
     }
 
+    @Test("the same article for a new question is no sign that it did not help; the same question again is")
+    func sameArticleNewQuestion() throws {
+        let engine = try Self.engine.get()
+        var context = DialogueContext()
+        #expect(engine.respond(to: "where's your shop, i'm in manchester", context: &context).reply.intent == "contact.store")
+        let next = engine.respond(to: "can i do click and collect then", context: &context).reply
+        #expect(next.intent == "contact.store")
+        #expect(!next.offersPerson, "\(next.text)")
+        var again = DialogueContext()
+        _ = engine.respond(to: "where is my order", context: &again)
+        let repeated = engine.respond(to: "wher is my packge??", context: &again).reply
+        #expect(repeated.intent == "orders.track")
+        #expect(repeated.offersPerson)
+    }
+
     @Test("a greeting in front of a question: the question is answered")
     func greetingThenQuestion() throws {
         var chat = try Self.chat()
