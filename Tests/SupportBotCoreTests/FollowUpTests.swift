@@ -114,3 +114,13 @@ struct FollowUpTests {
         #expect(reply.reason == "yes to the offer at the end of the answer")
     }
 }
+
+@Suite("Text: chat spelling")
+struct ChatSpellingTests {
+    @Test("chat spellings read as the words they stand for, on both the ASCII and the Unicode path")
+    func chatSpelling() {
+        #expect(TextNormalizer.tokens("how r u") == ["how", "are", "you"])
+        #expect(TextNormalizer.tokens("whats ur phone number pls") == ["what", "is", "your", "phone", "number", "please"])
+        #expect(TextNormalizer.tokens("can u help tmrw, café") == ["can", "you", "help", "tomorrow", "cafe"])
+    }
+}

@@ -132,6 +132,12 @@ public enum TextNormalizer {
         "it's": ["it", "is"], "that's": ["that", "is"], "what's": ["what", "is"], "where's": ["where", "is"],
         "how's": ["how", "is"], "there's": ["there", "is"], "who's": ["who", "is"], "here's": ["here", "is"],
         "when's": ["when", "is"], "why's": ["why", "is"],
+        // Chat spelling: "how r u", "whats ur phone number", "can u help".
+        "u": ["you"], "ya": ["you"], "ur": ["your"], "yr": ["your"], "r": ["are"], "pls": ["please"],
+        "plz": ["please"], "wat": ["what"], "wot": ["what"], "cuz": ["because"], "coz": ["because"],
+        "b4": ["before"], "tmrw": ["tomorrow"], "tmr": ["tomorrow"], "2day": ["today"], "wanna": ["want", "to"],
+        "gonna": ["going", "to"], "dunno": ["do", "not", "know"], "thru": ["through"], "tho": ["though"],
+        "abt": ["about"], "ppl": ["people"], "msg": ["message"], "asap": ["as", "soon", "as", "possible"],
     ]
 
     private static let suffixContractions: [(String, [String])] = [
