@@ -264,7 +264,9 @@ struct HandoffPhraseTests {
     @Test("asking for a person is recognised", arguments: [
         "talk to a human", "agent please", "real person", "can I speak to someone?", "Human", "I want a real person now",
         "can a person sort this out please", "are you able to put me through to an agent?",
-        "is this live chat? i want a human agent",
+        "is this live chat? i want a human agent", "that doesn't help, can someone actually chase it",
+        "could somebody sort me a replacement before my trip", "i need someone to look at my tent",
+        "please get someone to call me", "can i leave a message for them",
     ])
     func asksForPerson(text: String) {
         #expect(PersonRequest.detect(text))
@@ -274,6 +276,8 @@ struct HandoffPhraseTests {
         "my agent number", "where is my order", "the delivery person left it outside", "",
         "are you a real person", "r u a real human?", "is this a real person or a bot",
         "do i need a person to sign for the parcel?", "can a person use two discount codes?",
+        "can someone else collect my parcel", "can anyone sign for the delivery", "will someone be in to sign for it",
+        "does anyone know if you sell stoves", "has anyone checked my return yet",
     ])
     func doesNotAskForPerson(text: String) {
         #expect(!PersonRequest.detect(text))

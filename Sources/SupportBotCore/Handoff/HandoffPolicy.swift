@@ -78,7 +78,8 @@ public enum PersonRequest {
         "a person please", "person please", "human agent", "not a bot", "not a robot", "no bots", "no more bots",
         "stop the bot", "speak to your team", "talk to your team", "call me back", "someone call me",
         "can a person help", "can a person sort", "can a person look", "could a person help", "could a person sort",
-        "could a person look", "want a person", "get a person", "is there a person",
+        "could a person look", "want a person", "get a person", "is there a person", "leave a message",
+        "leave a message for", "put me through", "pass me to", "pass this to your team", "pass it to your team",
     ].map(TextNormalizer.tokens))
 
     public static func detect(_ text: String) -> Bool { detect(words: TextNormalizer.tokens(text)) }
@@ -99,7 +100,26 @@ public enum PersonRequest {
     static func detect(words: [String]) -> Bool {
         if asksAboutTheBot(words) { return false }
         if words == ["human"] || words == ["agent"] || words == ["person"] || words == ["operator"] { return true }
-        return phrases.first(in: words) != nil
+        return phrases.first(in: words) != nil || asksSomeoneToAct(words)
+    }
+
+    private static let askers: Set<String> = ["can", "could", "would", "will", "need", "want", "get", "please", "have"]
+    private static let someone: Set<String> = ["someone", "somebody", "anyone", "anybody"]
+    /// What staff do for a customer: "can someone actually chase it", "could somebody sort me a replacement".
+    private static let staffWork: Set<String> = [
+        "sort", "chase", "check", "look", "help", "call", "ring", "phone", "contact", "email", "fix", "deal", "handle",
+        "investigate", "review", "explain", "reply", "respond", "answer", "arrange", "get", "sorting", "chasing",
+    ]
+
+    /// "can someone chase it", "i need somebody to look at this": a request for a person to do something. Not
+    /// "can someone else collect my parcel" (another customer) or "someone stole my bike".
+    static func asksSomeoneToAct(_ words: [String]) -> Bool {
+        for (i, word) in words.enumerated() where someone.contains(word) {
+            guard i > 0, askers.contains(words[i - 1]) || (i > 1 && askers.contains(words[i - 2])) else { continue }
+            if words.dropFirst(i + 1).first == "else" { continue }
+            if words.dropFirst(i + 1).prefix(3).contains(where: staffWork.contains) { return true }
+        }
+        return false
     }
 }
 
