@@ -197,6 +197,11 @@ final class CustomerSession: LineConnectionHandler {
             self.ticket = nil
             return [.queueLeft(ticket: ticket, text: messages.leftQueue)]
         }
+        // "you can reach me at jo@example.com": an address for the team's reply by e-mail.
+        if let address = PIIMasker.emailAddresses(in: text).last,
+           let reply = try await desk.leaveReplyEmail(ticket: ticket, sessionID: sessionID, text: text, address: address) {
+            return [.received(ticket: ticket, text: reply)]
+        }
         // While waiting, a question an article answers gets its answer (the customer need not wait hours for
         // "what time do you open?"); asking for a person again, anger or a topic for the team just join the ticket.
         let engine = services.engine.engine

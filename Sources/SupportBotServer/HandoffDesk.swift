@@ -221,6 +221,21 @@ public actor HandoffDesk {
         return (.waiting(position: position, waitMinutes: wait), answer != nil)
     }
 
+    /// A waiting customer left an address for the team's reply by e-mail: it is kept on the ticket (whole, for the
+    /// team; the transcript line is masked as always), agents are told, and the customer's confirmation is returned.
+    /// Nil when the ticket is no longer waiting (a person has it, or it is over).
+    func leaveReplyEmail(ticket id: Int64, sessionID: String, text: String, address: String) async throws -> String? {
+        guard try await database.setReplyEmail(ticketID: id, address: address) != nil else { return nil }
+        let reply = engine.engine.messages.replyByEmail(hint: PIIMasker.hint(ofEmail: address))
+        let now = Date()
+        try await database.append([
+            TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: text, ticketID: id),
+            TranscriptEntry(sessionID: sessionID, at: now, speaker: .bot, text: reply, ticketID: id),
+        ], sessionID: sessionID, at: now)
+        broadcast(AgentLine.make("reply_email", [("ticket", .int(Int(id))), ("address", .string(address))]))
+        return reply
+    }
+
     /// "Never mind" while waiting: the customer leaves the line and the bot answers again.
     /// Returns false when the ticket was already taken by a person (then the message goes to them instead).
     /// What the customer typed, the team's note and the bot's `reply` are stored together.
@@ -607,6 +622,7 @@ public actor HandoffDesk {
         ]
         if let skill = ticket.skill { fields.append(("skill", .string(skill))) }
         if let name = ticket.agentName { fields.append(("agent", .string(name))) }
+        if let address = ticket.replyEmail { fields.append(("reply_email", .string(address))) }
         if ticket.state == .waiting, let agent = agents[agentID]?.agent {
             fields.append(("for_you", .bool(eligible(agent, for: ticket))))
         }
@@ -649,6 +665,7 @@ public actor HandoffDesk {
             ("customer_online", .bool(customers[ticket.id] != nil)),
             ("transcript", .array(lines)),
         ]
+        if let address = ticket.replyEmail { fields.append(("reply_email", .string(address))) }
         if sticky { fields.append(("sticky", .bool(true))) }
         if let transferredFrom { fields.append(("transferred_from", .string(transferredFrom))) }
         return AgentLine.make("claimed", fields)

@@ -68,13 +68,16 @@ public struct Ticket: Sendable, Equatable {
     /// Masked.
     public var ratingComment: String?
     public var ratedAt: Date?
+    /// Where the customer asked the team to reply by e-mail (left while waiting out of hours). Whole, not masked:
+    /// the team writes to it. Never logged.
+    public var replyEmail: String?
 
     public init(
         id: Int64, sessionID: String, state: TicketState, reason: String, level: Int, tags: [String],
         skill: String? = nil, mood: Double, details: String, preview: String, agentID: Int64? = nil,
         agentName: String? = nil, previousAgentID: Int64? = nil, createdAt: Date, queuedAt: Date,
         front: Bool = false, claimedAt: Date? = nil, closedAt: Date? = nil, resolution: String? = nil,
-        rating: Int? = nil, ratingComment: String? = nil, ratedAt: Date? = nil
+        rating: Int? = nil, ratingComment: String? = nil, ratedAt: Date? = nil, replyEmail: String? = nil
     ) {
         self.id = id
         self.sessionID = sessionID
@@ -98,6 +101,7 @@ public struct Ticket: Sendable, Equatable {
         self.rating = rating
         self.ratingComment = ratingComment
         self.ratedAt = ratedAt
+        self.replyEmail = replyEmail
     }
 }
 

@@ -173,6 +173,7 @@ struct TicketRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var rating: Int?
     var ratingComment: String?
     var ratedAt: Double?
+    var replyEmail: String?
 
     enum Columns {
         static let id = Column(CodingKeys.id)
@@ -217,6 +218,7 @@ struct TicketRecord: Codable, FetchableRecord, MutablePersistableRecord {
         rating = nil
         ratingComment = nil
         ratedAt = nil
+        replyEmail = nil
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
@@ -236,7 +238,7 @@ struct TicketRecord: Codable, FetchableRecord, MutablePersistableRecord {
             createdAt: Date(storage: createdAt), queuedAt: Date(storage: queuedAt), front: front,
             claimedAt: claimedAt.map(Date.init(storage:)), closedAt: closedAt.map(Date.init(storage:)),
             resolution: resolution, rating: rating, ratingComment: ratingComment,
-            ratedAt: ratedAt.map(Date.init(storage:)))
+            ratedAt: ratedAt.map(Date.init(storage:)), replyEmail: replyEmail)
     }
 }
 

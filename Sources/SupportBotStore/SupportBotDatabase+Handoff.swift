@@ -196,6 +196,12 @@ extension SupportBotDatabase {
         }
     }
 
+    /// The address a waiting customer left for the team's reply by e-mail (the latest one counts). Nil when the
+    /// ticket is no longer waiting.
+    public func setReplyEmail(ticketID id: Int64, address: String) async throws -> Ticket? {
+        try await updateOpenTicket(id: id, onlyWaiting: true) { $0.replyEmail = address }
+    }
+
     /// Applies `change` to the ticket if it is waiting or assigned, in one transaction.
     private func updateOpenTicket(
         id: Int64, onlyWaiting: Bool = false, _ change: @escaping @Sendable (inout TicketRecord) -> Void

@@ -286,6 +286,7 @@ final class ConsoleState: @unchecked Sendable {
         var line = "  #\(id) \(ticket["priority"] as? String ?? "") \(ticket["reason"] as? String ?? "") "
             + "\(ticket["state"] as? String ?? "") \(minutes) min"
         if let agent = ticket["agent"] as? String { line += " (\(agent))" }
+        if let address = ticket["reply_email"] as? String { line += " [reply by e-mail: \(address)]" }
         if let preview = ticket["preview"] as? String { line += " \"\(preview.prefix(60))\"" }
         return line
     }

@@ -136,12 +136,13 @@ struct QueueCommand: AsyncParsableCommand {
             struct Row: Encodable {
                 var ticket: Int64, state: String, priority: String, reason: String, waiting_s: Int, tags: [String]
                 var agent: String?, preview: String, session: String, rating: Int?, resolution: String?
+                var reply_email: String?
             }
             let rows = tickets.map {
                 Row(ticket: $0.id, state: $0.state.rawValue, priority: EscalationLevel(rawValue: $0.level)?.name ?? "?",
                     reason: $0.reason, waiting_s: Int(now.timeIntervalSince($0.queuedAt)), tags: $0.tags,
                     agent: $0.agentName, preview: $0.preview, session: $0.sessionID, rating: $0.rating,
-                    resolution: $0.resolution)
+                    resolution: $0.resolution, reply_email: $0.replyEmail)
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -160,6 +161,7 @@ struct QueueCommand: AsyncParsableCommand {
             if let agent = ticket.agentName { line += "  agent: \(agent)" }
             if !ticket.tags.isEmpty { line += "  tags: \(ticket.tags.joined(separator: ","))" }
             if let rating = ticket.rating { line += "  rated \(rating)/5" }
+            if let address = ticket.replyEmail { line += "  reply by e-mail: \(address)" }
             print(line + "\n     \"\(ticket.preview)\"")
         }
     }

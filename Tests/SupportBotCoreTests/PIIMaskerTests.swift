@@ -155,3 +155,15 @@ struct PIIMaskerTests {
         #expect(masked.count <= input.count)
     }
 }
+
+@Suite("PIIMasker: e-mail addresses found")
+struct EmailAddressFindingTests {
+    @Test("the addresses mask would replace are found, in order; a hint shows the first letter and the domain")
+    func findsAddresses() {
+        #expect(PIIMasker.emailAddresses(in: "reach me at jo.bloggs@example.com or jo@work.co.uk.")
+                == ["jo.bloggs@example.com", "jo@work.co.uk"])
+        #expect(PIIMasker.emailAddresses(in: "no address @ here, nor foo@bar").isEmpty)
+        #expect(PIIMasker.hint(ofEmail: "jo.bloggs@example.com") == "j•••@example.com")
+        #expect(PIIMasker.mask(PIIMasker.hint(ofEmail: "jo@example.com")) == "j•••@example.com")
+    }
+}

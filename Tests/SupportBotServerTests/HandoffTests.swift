@@ -276,6 +276,40 @@ struct HandoffTests {
         }
     }
 
+    @Test("out of hours, a waiting customer may leave an e-mail address: kept whole on the ticket, masked in the transcript, shown to agents")
+    func leavesAnEmailAddress() async throws {
+        let running = try await HandoffFixture.start(settings: HandoffFixture.closedEveryDay)
+        let customer = try await running.connect()
+        let session = try await customer.welcomed()
+        let handoff = try await customer.handOff("can i speak to a real person")
+        let ticket = try ticketID(handoff)
+        #expect((handoff["text"] as? String ?? "").contains("type your e-mail address here"), "\(handoff)")
+        try await customer.send(json: ["type": "say", "text": "you can reach me at jo.bloggs@example.com thanks"])
+        let thanks = try await customer.next(type: "received")
+        #expect(thanks["text"] as? String
+                == "Thanks. Our team will reply to j•••@example.com by e-mail. You can close this chat if you like.")
+        #expect(try await running.database.ticket(id: ticket)?.replyEmail == "jo.bloggs@example.com")
+        let stored = try await running.database.transcript(sessionID: session)
+        #expect(!stored.contains { $0.text.contains("jo.bloggs@example.com") })
+        #expect(stored.contains { $0.speaker == .customer && $0.text.contains(PIIMasker.emailToken) })
+        // The agent who comes in sees where to reply.
+        let sam = try await running.agent("Sam")
+        try await sam.send(json: ["type": "queue"])
+        let queue = try await sam.next(type: "queue")
+        let tickets = queue["tickets"] as? [[String: Any]] ?? []
+        #expect(tickets.first { ($0["ticket"] as? Int).map(Int64.init) == ticket }?["reply_email"] as? String
+                == "jo.bloggs@example.com", "\(queue)")
+        try await sam.send(json: ["type": "claim", "ticket": ticket])
+        #expect(try await sam.next(type: "claimed")["reply_email"] as? String == "jo.bloggs@example.com")
+        // Once a person has the chat, an address is only passed on.
+        try await customer.send(json: ["type": "say", "text": "or use jo@work.example"])
+        _ = try await customer.next(type: "received")
+        #expect(try await sam.next(type: "customer")["text"] as? String == "or use jo@work.example")
+        #expect(try await running.database.ticket(id: ticket)?.replyEmail == "jo.bloggs@example.com")
+        await customer.close()
+        await running.stop()
+    }
+
     @Test("after a person closes the chat, a typed '5, thanks' rates it; a returning customer is told it was closed")
     func typedRatingAndClosedOnReturn() async throws {
         let (running, token) = try await HandoffFixture.startWithSam(agentGraceSeconds: 60)

@@ -627,7 +627,8 @@ struct HandoffStoreTests {
         }
         let database = try SupportBotDatabase.open(path: path)
         #expect(try await database.appliedMigrations() == ["v1-sessions-transcripts", "v1-knowledge-versions",
-                                                            "v2-handoff", "v3-drop-session-updatedAt-index"])
+                                                            "v2-handoff", "v3-drop-session-updatedAt-index",
+                                                            "v4-ticket-reply-email"])
         #expect(try await database.session(id: "s1")?.context == #"{"old":true}"#)
         let ticket = try await open(database, "s1", at: .fixture(10))
         #expect(try await database.transcript(sessionID: "s1").map(\.ticketID) == [ticket.id, ticket.id])

@@ -71,7 +71,7 @@ struct OpeningTests {
         let path = folder.file("empty.sqlite")
         FileManager.default.createFile(atPath: path, contents: Data())
         let database = try SupportBotDatabase.open(path: path)
-        #expect(try await database.appliedMigrations().count == 4)
+        #expect(try await database.appliedMigrations().count == 5)
     }
 
     @Test func inMemoryDatabasesAreIndependent() async throws {
@@ -82,6 +82,7 @@ struct OpeningTests {
         #expect(try await two.session(id: "s1") == nil)
         #expect(try await one.appliedMigrations() == [
             "v1-sessions-transcripts", "v1-knowledge-versions", "v2-handoff", "v3-drop-session-updatedAt-index",
+            "v4-ticket-reply-email",
         ])
     }
 }

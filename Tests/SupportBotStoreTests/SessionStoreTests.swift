@@ -9,6 +9,7 @@ struct SessionStoreTests {
         let database = try SupportBotDatabase.open(path: folder.file("bot.sqlite"))
         #expect(try await database.appliedMigrations() == [
             "v1-sessions-transcripts", "v1-knowledge-versions", "v2-handoff", "v3-drop-session-updatedAt-index",
+            "v4-ticket-reply-email",
         ])
         #expect(database.path == folder.file("bot.sqlite"))
         #expect(FileManager.default.fileExists(atPath: folder.file("bot.sqlite")))
@@ -212,7 +213,7 @@ struct SessionStoreTests {
         #expect(try await reopened.messageCount() == 2)
         #expect(try await reopened.latestKnowledgeVersion()?.contentHash == "h1")
         #expect(try await reopened.knowledgeFiles(version: 1) == ["faq.yml": "a: b"])
-        #expect(try await reopened.appliedMigrations().count == 4)
+        #expect(try await reopened.appliedMigrations().count == 5)
     }
 
     @Test func concurrentTurnsLoseNothing() async throws {

@@ -100,8 +100,10 @@ public struct BotMessages: Sendable {
         parts.append("I'm passing you to a person on our team. Your ticket number is \(ticket).")
         if away, let backAt {
             parts.append("Our team is away right now. They are back \(backAt). Your chat is saved, and they will reply then.")
+            parts.append(leaveEmail)
         } else if away {
             parts.append("Our team is away right now. Your chat is saved, and they will reply when they are back.")
+            parts.append(leaveEmail)
         } else {
             parts.append(place(position: position, waitMinutes: waitMinutes))
         }
@@ -115,6 +117,12 @@ public struct BotMessages: Sendable {
     }
 
     public let addedToTicket = "Thanks. I added that to your chat for our team."
+    /// Out of hours: the customer need not keep the chat open.
+    public let leaveEmail = "If you'd like the reply by e-mail, type your e-mail address here."
+    /// A waiting customer left an address for the reply (`hint` is shown, not the whole address).
+    public func replyByEmail(hint: String) -> String {
+        "Thanks. Our team will reply to \(hint) by e-mail. You can close this chat if you like."
+    }
     public let leftQueue = "Okay, you are out of the line. What else can I help you with?"
     public let stillWaiting = "You are still in line for a person. Say \"never mind\" to go back to the bot."
     public func agentJoined(_ name: String) -> String { "\(name) from our team has joined the chat." }
@@ -163,7 +171,8 @@ public struct BotMessages: Sendable {
                 handoffToKnownAgent(ticket: 12, agent: "Sam"),
                 handoff(reason: .internalError, upset: false, ticket: 12, position: 2, waitMinutes: 2, backAt: nil),
                 handoff(reason: .notUnderstood, upset: false, ticket: 12, position: 2, waitMinutes: 2, backAt: nil),
-                away(backAt: "tomorrow at 8 am"), away(backAt: nil), addedToTicket, leftQueue, stillWaiting, agentJoined("Sam"), agentClosed("Sam"), agentLost("Sam"),
+                away(backAt: "tomorrow at 8 am"), away(backAt: nil), addedToTicket, leaveEmail,
+                replyByEmail(hint: "j•••@example.com"), leftQueue, stillWaiting, agentJoined("Sam"), agentClosed("Sam"), agentLost("Sam"),
                 transferred("Sam"), agentAway("Sam"), ratingThanks] + Self.serverSamples
     }
 }

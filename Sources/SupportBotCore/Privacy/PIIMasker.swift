@@ -44,18 +44,45 @@ public enum PIIMasker {
     // MARK: - E-mail addresses
 
     private static func maskEmails(_ s: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        replacingSpans(in: s, with: emailToken) { k, copied in
-            guard s[k] == "@" else { return nil }
-            // Local part: never reaches back past what was already consumed.
-            var left = k
-            while left > copied, isLocalPart(s[left - 1]) { left -= 1 }
-            while left < k, s[left] == "." { left += 1 }
-            // Domain.
-            var right = k + 1
-            while right < s.count, isDomainPart(s[right]) { right += 1 }
-            while right > k + 1, s[right - 1] == "." || s[right - 1] == "-" { right -= 1 }
-            return left < k && isValidDomain(s[(k + 1)..<right]) ? left..<right : nil
+        replacingSpans(in: s, with: emailToken) { k, copied in emailSpan(in: s, at: k, copied: copied) }
+    }
+
+    /// The e-mail address whose "@" is at `k`, not reaching back before `copied`.
+    private static func emailSpan(in s: [Unicode.Scalar], at k: Int, copied: Int) -> Range<Int>? {
+        guard s[k] == "@" else { return nil }
+        // Local part: never reaches back past what was already consumed.
+        var left = k
+        while left > copied, isLocalPart(s[left - 1]) { left -= 1 }
+        while left < k, s[left] == "." { left += 1 }
+        // Domain.
+        var right = k + 1
+        while right < s.count, isDomainPart(s[right]) { right += 1 }
+        while right > k + 1, s[right - 1] == "." || s[right - 1] == "-" { right -= 1 }
+        return left < k && isValidDomain(s[(k + 1)..<right]) ? left..<right : nil
+    }
+
+    /// The e-mail addresses in a text, in order, as `mask` would find them.
+    public static func emailAddresses(in text: String) -> [String] {
+        let s = Array(text.unicodeScalars)
+        var found: [String] = []
+        var k = 0, copied = 0
+        while k < s.count {
+            guard let span = emailSpan(in: s, at: k, copied: copied) else { k += 1; continue }
+            var address = String.UnicodeScalarView()
+            address.append(contentsOf: s[span])
+            found.append(String(address))
+            copied = span.upperBound
+            k = span.upperBound
         }
+        return found
+    }
+
+    /// An address shown back to its owner without spelling it out: "j•••@example.com".
+    public static func hint(ofEmail address: String) -> String {
+        guard let at = address.firstIndex(of: "@"), let first = address.first, at != address.startIndex else {
+            return emailToken
+        }
+        return "\(first)•••\(address[at...])"
     }
 
     /// `s` with each span that `span(k, copied)` finds at position `k` replaced by `token`, scanning left to right.

@@ -202,6 +202,12 @@
         removeTicket(n);
         announce(msg.state === 'closed' ? 'Ticket ' + n + ' was closed.' : 'Ticket ' + n + ' left the line.');
         break;
+      case 'reply_email': {
+        const t = queue.find((q) => q.ticket === n);
+        if (t) { t.reply_email = str(msg.address); renderQueue(); }
+        announce('Ticket ' + n + ' wants the reply by e-mail.');
+        break;
+      }
       case 'claimed': onClaimed(msg, n); break;
       case 'customer': {
         const c = chats.get(n);
@@ -429,6 +435,7 @@
         el('span', { class: t.customer_online ? 'on' : 'off' },
           t.customer_online ? 'Customer online' : 'Customer offline'),
         t.skill ? el('span', {}, 'Needs: ' + str(t.skill)) : null,
+        t.reply_email ? el('span', {}, 'Reply by e-mail: ' + str(t.reply_email)) : null,
         who ? el('span', { class: 'who' }, who) : null),
       tagList(t.tags),
       waiting ? el('button', { type: 'button', class: 'claim', 'aria-label': 'Claim ticket ' + t.ticket }, 'Claim') : null);
@@ -540,6 +547,7 @@
     const extra = [];
     if (d.transferred_from) extra.push(str(d.transferred_from) + ' passed this chat to you.');
     if (d.sticky) extra.push('You helped this customer before.');
+    if (d.reply_email) extra.push('Wants the reply by e-mail: ' + str(d.reply_email) + '.');
     setText(ui.chatExtra, extra.join(' '));
   }
 
