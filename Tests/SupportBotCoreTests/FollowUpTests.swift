@@ -68,9 +68,11 @@ struct FollowUpTests {
 
     @Test("a greeting in front of a question: the question is answered")
     func greetingThenQuestion() throws {
+        let engine = try Self.engine.get()
+        // Read whole, the greeting wins; the question after it is what gets answered.
+        #expect(engine.matcher.match("hello there, can i return boots").best?.intent == "smalltalk.hello")
         var chat = try Self.chat()
-        let reply = chat.say("hiya, how much is delivery")
-        #expect(reply.intent == "shipping.costs")
+        #expect(chat.say("hello there, can i return boots").intent == "returns.start")
         var hello = try Self.chat()
         #expect(hello.say("hello, i have a question").intent == "smalltalk.hello")
     }

@@ -100,7 +100,7 @@ enum FollowUp {
 enum Greeting {
     private static let greetings: [[String]] = [
         ["good", "morning"], ["good", "afternoon"], ["good", "evening"], ["hi", "there"], ["hello", "there"],
-        ["hey", "there"], ["hi"], ["hello"], ["hey"], ["hiya"], ["heya"], ["hiy"], ["howdy"], ["morning"], ["evening"],
+        ["hey", "there"], ["hi"], ["hello"], ["hey"], ["hiya"], ["heya"], ["howdy"], ["morning"], ["evening"],
         ["afternoon"], ["hullo"], ["yo"], ["greetings"], ["hi", "hi"], ["dear", "team"], ["hi", "team"],
         ["hello", "team"],
     ].sorted { $0.count > $1.count }
@@ -117,7 +117,7 @@ enum Greeting {
 /// "brilliant, ordering now", "hmm ok, bit disappointing".
 enum Acknowledgement {
     private static let openers: Set<String> = [
-        "ok", "okay", "k", "kk", "okey", "okie", "alright", "allright", "right", "ah", "ahh", "ahh", "aha", "oh", "ooh",
+        "ok", "okay", "k", "kk", "okey", "okie", "alright", "allright", "right", "ah", "ahh", "aha", "oh", "ooh",
         "ha", "haha", "hah", "hmm", "hm", "mm", "fair", "good", "great", "brilliant", "cool", "nice", "perfect",
         "lovely", "shame", "noted", "understood", "sure", "fine", "grand", "gotcha", "super", "excellent", "wonderful",
         "awesome", "sound", "sounds", "pity", "typical", "oops", "whoops", "fab", "ace", "champion", "yay", "phew",
@@ -136,7 +136,7 @@ enum Acknowledgement {
         guard openers.contains(first) || (endings.contains(last) && words.count <= 6) else { return false }
         // "bit annoying tbh but ok": a "but" is fine when the message ends in the nod.
         let checked = endings.contains(last) ? words.filter { $0 != "but" } : words
-        return !checked.dropFirst().contains(where: questionWords.contains) && !questionWords.subtracting(["but"]).contains(first)
+        return !checked.contains(where: questionWords.contains)
     }
 }
 

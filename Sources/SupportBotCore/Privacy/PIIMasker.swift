@@ -64,17 +64,11 @@ public enum PIIMasker {
     /// The e-mail addresses in a text, in order, as `mask` would find them.
     public static func emailAddresses(in text: String) -> [String] {
         let s = Array(text.unicodeScalars)
-        var found: [String] = []
-        var k = 0, copied = 0
-        while k < s.count {
-            guard let span = emailSpan(in: s, at: k, copied: copied) else { k += 1; continue }
+        return spans(in: s) { k, copied in emailSpan(in: s, at: k, copied: copied) }.map { span in
             var address = String.UnicodeScalarView()
             address.append(contentsOf: s[span])
-            found.append(String(address))
-            copied = span.upperBound
-            k = span.upperBound
+            return String(address)
         }
-        return found
     }
 
     /// An address shown back to its owner without spelling it out: "j•••@example.com".
@@ -85,20 +79,31 @@ public enum PIIMasker {
         return "\(first)•••\(address[at...])"
     }
 
-    /// `s` with each span that `span(k, copied)` finds at position `k` replaced by `token`, scanning left to right.
-    /// `copied` is where the text not yet copied starts: a span may begin before `k` but not before it.
+    /// The spans that `span(k, copied)` finds in `s`, scanning left to right. `copied` is where the text after the
+    /// last span starts: a span may begin before `k` but not before it.
+    private static func spans(in s: [Unicode.Scalar], span: (_ k: Int, _ copied: Int) -> Range<Int>?) -> [Range<Int>] {
+        var found: [Range<Int>] = []
+        var copied = 0
+        var k = 0
+        while k < s.count {
+            guard let next = span(k, copied) else { k += 1; continue }
+            found.append(next)
+            copied = next.upperBound
+            k = next.upperBound
+        }
+        return found
+    }
+
+    /// `s` with each span that `spans(in:span:)` finds replaced by `token`.
     private static func replacingSpans(in s: [Unicode.Scalar], with token: String,
                                        span: (_ k: Int, _ copied: Int) -> Range<Int>?) -> [Unicode.Scalar] {
         var out: [Unicode.Scalar] = []
         out.reserveCapacity(s.count)
         var copied = 0  // s[..<copied] is already in `out`
-        var k = 0
-        while k < s.count {
-            guard let found = span(k, copied) else { k += 1; continue }
+        for found in spans(in: s, span: span) {
             out.append(contentsOf: s[copied..<found.lowerBound])
             out.append(contentsOf: token.unicodeScalars)
             copied = found.upperBound
-            k = found.upperBound
         }
         out.append(contentsOf: s[copied...])
         return out
