@@ -45,7 +45,8 @@ public struct SupportEngine: Sendable {
         self.matcher = build.run { Matcher(knowledgeBase: knowledgeBase, build: build, learned: learned) }
         self.version = version
         self.messages = BotMessages(settings: knowledgeBase.settings)
-        self.moodDetector = MoodDetector(threshold: knowledgeBase.handoff.moodThreshold)
+        self.moodDetector = MoodDetector(threshold: knowledgeBase.handoff.moodThreshold,
+                                         shopQuestions: MoodDetector.shopQuestions(of: knowledgeBase))
         self.handoffPolicy = HandoffPolicy(moodThreshold: knowledgeBase.handoff.moodThreshold)
         self.exampleOwners = Self.owners(of: knowledgeBase)
         self.personIntent = Self.personIntent(of: knowledgeBase)

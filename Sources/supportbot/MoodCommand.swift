@@ -21,8 +21,8 @@ struct Mood: ParsableCommand {
     @Option(name: .long, help: "Angry at or above this score (default: handoff.mood_threshold in _settings.yml, or 0.5).")
     var threshold: Double?
 
-    @Option(name: .long, help: "Folder with _settings.yml, for the threshold.")
-    var knowledge: String = "knowledge"
+    @OptionGroup(title: "Knowledge base (its threshold, and its questions the learned model takes as calm)")
+    var knowledge: KnowledgeOptions
 
     /// Which level `--eval` measures: the bot apologises from `upset`, hands off from `angry`.
     enum Level: String, ExpressibleByArgument, CaseIterable {
@@ -39,9 +39,24 @@ struct Mood: ParsableCommand {
     var misses = false
 
     @Option(name: .customLong("write-model"),
-            help: ArgumentHelp("Train the learned model afresh and write its weights to this Swift file.",
+            help: ArgumentHelp("Train the learned models afresh and write their weights into this folder (MoodModelWeights.swift, MoodSupportModelWeights.swift).",
                                visibility: .hidden))
     var writeModel: String?
+
+    @Option(name: .customLong("general-data"),
+            help: ArgumentHelp("With --write-model: the labelled general messages (CSV, header text,angry).",
+                               visibility: .hidden))
+    var generalData: String = "../shared/datasets/goemotions/train.csv"
+
+    @Option(name: .customLong("calm-data"),
+            help: ArgumentHelp("With --write-model: customer questions that are all calm (CSV with a text column).",
+                               visibility: .hidden))
+    var calmData: String = "../shared/datasets/banking77/train.csv"
+
+    @Option(name: .customLong("scores"),
+            help: ArgumentHelp("With --eval: write each message's label, score, rule score and learned probability to this TSV file.",
+                               visibility: .hidden))
+    var scores: String?
 
     func validate() throws {
         if let threshold, !(threshold > 0 && threshold <= 1) {
@@ -53,18 +68,32 @@ struct Mood: ParsableCommand {
 
     func run() throws {
         if let writeModel {
-            do {
-                try MoodDetector.freshModelSource().write(toFile: writeModel, atomically: true, encoding: .utf8)
-            } catch {
-                throw UserFacingError("Could not write \(writeModel): \(error.localizedDescription)")
+            let general = try labelled(file: generalData).enumerated().map { index, row -> (text: String, angry: Bool) in
+                guard row.label == "0" || row.label == "1" else {
+                    throw UserFacingError("\(generalData): row \(index + 2): angry must be 0 or 1, not '\(row.label)'.")
+                }
+                return (row.text, row.label == "1")
+            }
+            let calm = try labelled(file: calmData, labelColumn: "label").map { (text: $0.text, angry: false) }
+            let source = "GoEmotions' training split (\(generalData)) and BANKING77's (\(calmData), all calm)"
+            let folder = URL(fileURLWithPath: writeModel)
+            let sources = MoodDetector.freshModelSources(generalExamples: general + calm, source: source)
+            for (name, text) in [("MoodModelWeights.swift", sources.general),
+                                 ("MoodSupportModelWeights.swift", sources.support)] {
+                let file = folder.appendingPathComponent(name).path
+                do {
+                    try text.write(toFile: file, atomically: true, encoding: .utf8)
+                } catch {
+                    throw UserFacingError("Could not write \(file): \(error.localizedDescription)")
+                }
             }
             return
         }
-        let detector = MoodDetector(threshold: try resolvedThreshold())
+        var detector = try shopDetector()
         if let eval {
             // At the upset level a message counts as flagged from the apology threshold.
-            try evaluate(file: eval, detector: level == .upset ? MoodDetector(threshold: detector.apologyThreshold)
-                                                                 : detector)
+            if level == .upset { detector.threshold = detector.apologyThreshold }
+            try evaluate(file: eval, detector: detector)
         } else if let text {
             var state = MoodState()
             print(try format(text, detector.read(text, state: &state)))
@@ -78,14 +107,29 @@ struct Mood: ParsableCommand {
         }
     }
 
-    private func resolvedThreshold() throws -> Double {
-        if let threshold { return threshold }
-        let path = (knowledge as NSString).appendingPathComponent("_settings.yml")
-        guard let yaml = try? String(contentsOfFile: path, encoding: .utf8) else { return MoodDetector.defaultThreshold }
+    /// The detector the server would use for the knowledge base in --intents and --knowledge: its threshold, and
+    /// the learned model adapted to its questions. Without an intents folder, the general model and the default
+    /// threshold (or --threshold).
+    private func shopDetector() throws -> MoodDetector {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: knowledge.intents, isDirectory: &isFolder), isFolder.boolValue else {
+            return MoodDetector(threshold: threshold ?? MoodDetector.defaultThreshold)
+        }
+        let knowledgeBase = try knowledge.loadKnowledgeBase()
+        return MoodDetector(threshold: threshold ?? knowledgeBase.handoff.moodThreshold,
+                            shopQuestions: MoodDetector.shopQuestions(of: knowledgeBase))
+    }
+
+    private func labelled(file: String, labelColumn: String = "angry") throws -> [LabelledText] {
+        guard let content = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw UserFacingError("Can't read \(file). Check the path; the file must be UTF-8 text.")
+        }
         do {
-            return try KnowledgeLoader.handoffSettings(settingsYAML: yaml).moodThreshold
-        } catch let error as KnowledgeBaseError {
-            throw UserFacingError(error.description)
+            let examples = try LabelledCSV.parse(content, file: file, labelColumn: labelColumn)
+            guard !examples.isEmpty else { throw UserFacingError("\(file) has a header but no messages.") }
+            return examples
+        } catch let error as CSVError {
+            throw UserFacingError("\(file): \(error.description)")
         }
     }
 
@@ -104,16 +148,26 @@ struct Mood: ParsableCommand {
     }
 
     private func evaluate(file: String, detector: MoodDetector) throws {
-        guard let content = try? String(contentsOfFile: file, encoding: .utf8) else {
-            throw UserFacingError("Can't read \(file). Check the path; the file must be UTF-8 text.")
-        }
+        let examples = try labelled(file: file)
         let report: MoodEvaluation
         do {
-            let examples = try LabelledCSV.parse(content, file: file, labelColumn: "angry")
-            guard !examples.isEmpty else { throw UserFacingError("\(file) has a header but no messages.") }
             report = try MoodEvaluation.run(detector, on: examples)
         } catch let error as CSVError {
             throw UserFacingError("\(file): \(error.description)")
+        }
+        if let scores {
+            var lines = ["label\tscore\trules\tlearned"]
+            for example in examples {
+                var state = MoodState()
+                let reading = detector.read(example.text, state: &state)
+                lines.append([example.label, String(reading.message), String(detector.ruleScore(example.text)),
+                              String(detector.learnedProbability(example.text))].joined(separator: "\t"))
+            }
+            do {
+                try (lines.joined(separator: "\n") + "\n").write(toFile: scores, atomically: true, encoding: .utf8)
+            } catch {
+                throw UserFacingError("Could not write \(scores): \(error.localizedDescription)")
+            }
         }
         if json {
             print(try MoodJSON.encode(MoodEvalJSON(report)))

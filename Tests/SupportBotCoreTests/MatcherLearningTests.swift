@@ -91,18 +91,43 @@ struct MoodModelWeightsTests {
     func shippedWeightsMatchTheTrainingData() {
         #expect(MoodModelWeights.fingerprint == MoodModel.fingerprint(of: MoodTrainingData.examples),
                 "MoodModelWeights.swift is out of date: run scripts/generate-mood-model.sh")
+        #expect(MoodSupportModelWeights.fingerprint == MoodModel.fingerprint(of: MoodTrainingData.examples),
+                "MoodSupportModelWeights.swift is out of date: run scripts/generate-mood-model.sh")
         #expect(MoodDetector.shipsCurrentModel)
     }
 
-    @Test("are exactly what training afresh gives (else run scripts/generate-mood-model.sh)")
-    func freshTrainingGivesTheShippedWeights() throws {
-        let shipped = try #require(MoodModel.shipped, "MoodModelWeights.swift does not read back")
+    @Test("of the support model are exactly what training afresh gives (else run scripts/generate-mood-model.sh)")
+    func freshSupportTrainingGivesTheShippedWeights() throws {
+        let shipped = try #require(MoodModel.shippedSupport, "MoodSupportModelWeights.swift does not read back")
         let fresh = MoodModel(examples: MoodTrainingData.examples)
         #expect(fresh == shipped, "training now gives other weights: run scripts/generate-mood-model.sh")
         #expect(MoodModel(encoded: fresh.encoded.text, bias: Double(bitPattern: fresh.encoded.bias)) == fresh)
-        for text in ["so I just lose £60 then?", "where is my parcel", "ABSOLUTELY USELESS", "thanks a lot"] {
-            #expect(shipped.read(text).probability == fresh.read(text).probability, "\(text)")
-        }
+    }
+
+    @Test("read back and write out the same, bit for bit")
+    func weightsRoundTrip() throws {
+        let shipped = try #require(MoodModel.shipped, "MoodModelWeights.swift does not read back")
+        let encoded = shipped.encoded
+        #expect(encoded.bias == MoodModelWeights.bias)
+        #expect(encoded.text == MoodModelWeights.encoded.split(whereSeparator: \.isWhitespace).joined(separator: "\n"))
+        #expect(MoodModel(encoded: encoded.text, bias: Double(bitPattern: encoded.bias)) == shipped)
+    }
+
+    @Test("were learned from GoEmotions' and BANKING77's training splits, when they are here")
+    func learnedFromTheGeneralData() throws {
+        let datasets = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/datasets")
+        let file = datasets.appendingPathComponent("goemotions/train.csv")
+        guard let content = try? String(contentsOf: file, encoding: .utf8),
+              let questions = try? String(contentsOf: datasets.appendingPathComponent("banking77/train.csv"),
+                                          encoding: .utf8) else { return }
+        let rows = try LabelledCSV.parse(content, file: "train.csv", labelColumn: "angry")
+        #expect(rows.count == 43_410)
+        let calm = try LabelledCSV.parse(questions, file: "train.csv", labelColumn: "label")
+        #expect(calm.count == 10_003)
+        let examples = rows.map { (text: $0.text, angry: $0.label == "1") } + calm.map { (text: $0.text, angry: false) }
+        #expect(MoodModel.fingerprint(of: examples) == MoodModelWeights.generalFingerprint,
+                "the weights were not learned from \(file.path): run scripts/generate-mood-model.sh")
     }
 
     @Test("the fingerprint changes with any example, label or setting")

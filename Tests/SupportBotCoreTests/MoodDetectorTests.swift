@@ -13,16 +13,25 @@ enum MoodFixtures {
         return try LabelledCSV.parse(content, file: name, labelColumn: "angry")
     }
 
+    /// The detector the demo shop's engine uses: its learned models adapted to the demo's questions (intents/ and
+    /// knowledge/ at the repository root), as the sets are support chats to that shop.
+    static let demoShop: MoodDetector = {
+        let root = folder.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let knowledgeBase = try! KnowledgeLoader.load(intentsDirectory: root.appendingPathComponent("intents").path,
+                                                      knowledgeDirectory: root.appendingPathComponent("knowledge").path)
+        return MoodDetector(shopQuestions: MoodDetector.shopQuestions(of: knowledgeBase))
+    }()
+
     static func evaluate(_ name: String) throws -> MoodEvaluation {
-        let report = try MoodEvaluation.run(MoodDetector(), on: try load(name))
+        let report = try MoodEvaluation.run(demoShop, on: try load(name))
         print(String(format: "Mood detector on %@ (threshold %.2f, %d messages): precision %.3f, recall %.3f, F1 %.3f",
                      name, report.threshold, report.total, report.precision, report.recall, report.f1))
         return report
     }
 }
 
-/// Reads one message in a fresh conversation.
-private func reading(_ text: String, detector: MoodDetector = MoodDetector()) -> MoodReading {
+/// Reads one message in a fresh conversation, as the demo shop's engine would.
+private func reading(_ text: String, detector: MoodDetector = MoodFixtures.demoShop) -> MoodReading {
     var state = MoodState()
     return detector.read(text, state: &state)
 }
@@ -63,13 +72,12 @@ struct MoodDetectorLabelledSetTests {
     @Test("the generated training data starts with the CSV files it is made from")
     func trainingDataIsCurrent() throws {
         let expected = try MoodFixtures.load("messages.csv") + MoodFixtures.load("holdout.csv")
-        #expect(MoodTrainingData.examples.count > expected.count, "run python3 scripts/generate-mood-training-data.py")
         for (example, labelled) in zip(MoodTrainingData.examples, expected) {
             #expect(example.text == labelled.text && example.angry == (labelled.label == "1"),
                     "run python3 scripts/generate-mood-training-data.py")
         }
-        // After them come the demo shop's calm intent examples.
-        #expect(MoodTrainingData.examples.dropFirst(expected.count).allSatisfy { !$0.angry })
+        // Nothing else: a shop's questions are taught by its own engine (MoodDetector.shopQuestions).
+        #expect(MoodTrainingData.examples.count == expected.count, "run python3 scripts/generate-mood-training-data.py")
         // Three short messages ("thanks!", "do gift cards expire?", "absolute joke of a company") were written
         // independently into fresh.csv as well; no other fresh message may appear in the training data.
         let fresh = Set(try MoodFixtures.load("fresh.csv").map(\.text))
@@ -185,11 +193,12 @@ struct MoodDetectorMessageTests {
             #expect(reading(text) == first)
             #expect(MoodDetector().score(text) == MoodDetector().score(text))
         }
-        // Training the learned model twice from the same data gives the same model.
-        let retrained = MoodModel(examples: MoodTrainingData.examples)
-        for text in ["where is my refund?! it's been 3 weeks", "so I just lose £60 then? great."] {
-            #expect(retrained.read(text).probability == MoodModel.shared.read(text).probability)
-        }
+        // Training (and adapting) twice from the same data gives the same model.
+        let trained = MoodModel(examples: MoodTrainingData.examples, iterations: 40)
+        #expect(MoodModel(examples: MoodTrainingData.examples, iterations: 40) == trained)
+        let calm = ["how much is a bike service", "do you fix punctures"]
+        #expect(trained.adapted(calm: calm, anchor: MoodTrainingData.examples)
+                == trained.adapted(calm: calm, anchor: MoodTrainingData.examples))
     }
 
     @Test("the lexicon lists no phrase twice")
@@ -278,17 +287,76 @@ struct MoodDetectorConversationTests {
     }
 }
 
-@Suite("MoodDetector: the learned model only backs up evidence")
+@Suite("MoodDetector: the learned model alone never hands off")
 struct MoodModelGateTests {
     @Test("plain questions stay calm whatever the model thinks", arguments: [
         "i want to send something back", "what are your opening hours", "is this a bot i'm chatting with",
         "remove me from your mailing list", "how is your day going",
     ])
     func plainQuestionsStayCalm(text: String) {
-        var state = MoodState()
-        let reading = MoodDetector().read(text, state: &state)
+        let reading = reading(text)
         #expect(!reading.isAngry, "\(reading)")
-        #expect(!reading.reasons.contains { $0.kind == .learned })
+        #expect(!reading.isUpset, "\(reading)")
+    }
+
+    @Test("the general model alone can make the bot say sorry, never hand off", arguments: [
+        "I paid for next day delivery. It's day 4. Explain.", "so I just lose £60 then? great.",
+    ])
+    func aloneItOnlyApologises(text: String) {
+        // No anger cue the rules know: only the general model hears it.
+        let detector = MoodDetector()
+        #expect(detector.ruleScore(text) == 0)
+        #expect(detector.learnedProbability(text) >= MoodDetector.upsetProbability)
+        let read = reading(text, detector: detector)
+        #expect(read.isUpset && !read.isAngry, "\(read)")
+        #expect(read.reasons.contains { $0.kind == .learned })
+        #expect(read.message <= 0.45)
+    }
+
+    @Test("capitals or a weak cue are taken down when the general model hears no upset", arguments: [
+        "HI THERE CAN I ORDER A REPLACEMENT LID FOR THE BLUE TEAPOT",
+        "the gift card code isn't working at checkout, did I type it wrong? PPG 2290 KA",
+    ])
+    func calmModelTakesEmphasisDown(text: String) {
+        let detector = MoodFixtures.demoShop
+        #expect(detector.ruleScore(text) >= detector.apologyThreshold)
+        let read = reading(text, detector: detector)
+        #expect(!read.isUpset, "\(read)")
+        #expect(read.reasons.contains { $0.kind == .learnedCalm }, "\(read.reasons)")
+    }
+
+    @Test("cues aimed at the shop stand whatever the general model hears")
+    func pointedCuesStand() {
+        let threat = reading("If this isn't sorted by Friday you'll be hearing from my solicitor.")
+        #expect(threat.isUpset, "\(threat)")
+        #expect(!threat.reasons.contains { $0.kind == .learnedCalm }, "\(threat.reasons)")
+        let notHappy = reading("i am not happy at all with this")
+        #expect(notHappy.isAngry, "\(notHappy)")
+    }
+
+    @Test("a placeholder for masked text is not shouting", arguments: [
+        "[NAME] is right, thanks [NAME]", "I sent it to [email] last week", "call me on [phone] please",
+    ])
+    func placeholdersAreNotShouting(text: String) {
+        #expect(!reading(text).reasons.contains { $0.kind == .shouting }, "\(reading(text).reasons)")
+        #expect(MoodDetector.withoutPlaceholders(text).contains("[") == false)
+    }
+
+    @Test("ordinary questions with complaint-like words stay calm", arguments: [
+        "When should I expect my card?", "how do I top up my money automatically", "my card was stolen, what do I do",
+        "how do I fix this error on the app", "how do i close my account", "I want to dispute a charge",
+        "can you explain the exchange rate",
+    ])
+    func ordinaryQuestionsStayCalm(text: String) {
+        #expect(!reading(text).isUpset, "\(reading(text))")
+    }
+
+    @Test("the demands those words were for still count", arguments: [
+        "I want my money back", "where is my money", "you stole my money", "I expect a refund today",
+        "fix this now, it's the third time",
+    ])
+    func demandsStillCount(text: String) {
+        #expect(reading(text).isUpset, "\(reading(text))")
     }
 
     @Test("shouting evidence never quotes an e-mail address or a phone number (D5)")
@@ -304,3 +372,52 @@ struct MoodModelGateTests {
     }
 }
 
+
+@Suite("MoodDetector: learns the questions of the shop it serves")
+struct MoodShopAdaptationTests {
+    static let bikes = MoodFixtures.folder.deletingLastPathComponent().appendingPathComponent("shops")
+        .appendingPathComponent("bikes")
+
+    static func bikeShop() throws -> KnowledgeBase {
+        try KnowledgeLoader.load(intentsDirectory: bikes.appendingPathComponent("intents").path,
+                                 knowledgeDirectory: bikes.appendingPathComponent("knowledge").path)
+    }
+
+    @Test("a bike shop's question reads as upset to the general model and calm to the shop's")
+    func bikeShopQuestionIsCalm() throws {
+        let shop = try Self.bikeShop()
+        let questions = MoodDetector.shopQuestions(of: shop)
+        let text = "what time do you shut on saturday"
+        #expect(questions.contains(text))
+        let general = MoodDetector()
+        #expect(general.learnedProbability(text) >= MoodDetector.upsetProbability)
+        #expect(reading(text, detector: general).isUpset)
+        let adapted = MoodDetector(shopQuestions: questions)
+        #expect(adapted.learnedProbability(text) < general.learnedProbability(text))
+        #expect(!reading(text, detector: adapted).isUpset)
+        // Anger in the same shop is still heard.
+        for angry in ["this is the third time my bike came back worse, absolutely useless",
+                      "you damaged my frame and nobody replies to my emails. I want a refund now"] {
+            #expect(reading(angry, detector: adapted).isAngry, "\(reading(angry, detector: adapted))")
+        }
+        // The engine uses the adapted model.
+        let engine = SupportEngine(knowledgeBase: shop, version: 1)
+        #expect(engine.moodDetector.learnedProbability(text) == adapted.learnedProbability(text))
+    }
+
+    @Test("the questions taught as calm leave out handoff topics and examples the rules hear as upset")
+    func shopQuestionsLeaveOutComplaints() {
+        let knowledgeBase = KnowledgeBase(intents: [
+            Intent(id: "shop.hours", title: "Opening hours", examples: ["when are you open", "what time do you close"],
+                   response: .reply("ok")),
+            Intent(id: "feedback.complaint", title: "Make a complaint",
+                   examples: ["this is not good enough", "i want to complain"], response: .reply("ok")),
+            Intent(id: "contact.human", title: "Talk to a person", examples: ["talk to a person"],
+                   response: .reply("ok"), handoff: true),
+        ])
+        let questions = MoodDetector.shopQuestions(of: knowledgeBase)
+        #expect(questions.contains("when are you open") && questions.contains("i want to complain"))
+        #expect(!questions.contains("this is not good enough"))
+        #expect(!questions.contains("talk to a person"))
+    }
+}

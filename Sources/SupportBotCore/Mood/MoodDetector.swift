@@ -1,3 +1,5 @@
+import Foundation
+
 /// One thing the mood detector noticed, with how much it added.
 public struct MoodReason: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable {
@@ -16,6 +18,8 @@ public struct MoodReason: Codable, Sendable, Equatable {
         case emoji
         /// The learned model, trained on labelled support chats.
         case learned = "sounds like angry chats we have seen"
+        /// The learned model hears no upset: a middling score from the rules is taken down (negative weight).
+        case learnedCalm = "sounds like calm chats we have seen"
         // Calming cues: their weight is negative, the share of the score they took away.
         case calming = "calming words"
         case friendly = "friendly words"
@@ -98,33 +102,75 @@ public struct MoodDetector: Sendable {
 
     public static let defaultThreshold = 0.5
 
+    /// The learned models (general and support), adapted to a shop's questions or not.
+    let models: MoodModels
+
+    /// A detector with the general learned model, for no shop in particular.
     public init(threshold: Double = MoodDetector.defaultThreshold, apologyThreshold: Double? = nil) {
-        self.threshold = threshold
-        self.apologyThreshold = apologyThreshold ?? min(threshold, 0.3)
+        self.init(threshold: threshold, apologyThreshold: apologyThreshold,
+                  models: MoodModels(general: .general, support: .support))
     }
 
-    /// Reads the learned model's weights now (once per process, on first use), so the first customer does not wait
-    /// for them. Returns how many labelled messages it learned from.
+    /// A detector whose learned model has been taught `shopQuestions` (see `shopQuestions(of:)`) as calm: the
+    /// questions this shop's customers ask. Adapting takes a moment; the result is kept for the process, so a
+    /// knowledge base published again with the same examples does not adapt again.
+    public init(threshold: Double = MoodDetector.defaultThreshold, apologyThreshold: Double? = nil,
+                shopQuestions: [String]) {
+        self.init(threshold: threshold, apologyThreshold: apologyThreshold,
+                  models: AdaptedModels.shared.models(for: shopQuestions))
+    }
+
+    init(threshold: Double, apologyThreshold: Double?, models: MoodModels) {
+        self.threshold = threshold
+        self.apologyThreshold = apologyThreshold ?? min(threshold, 0.3)
+        self.models = models
+    }
+
+    /// The example questions of a knowledge base that teach the learned model what calm reads like in this shop:
+    /// every example of a topic that is not a handoff topic, unless the rules alone already hear it as upset
+    /// (a shop's "complaint" topic has examples like "this is not good enough").
+    public static func shopQuestions(of knowledgeBase: KnowledgeBase) -> [String] {
+        let rules = MoodDetector()
+        var seen = Set<String>()
+        return knowledgeBase.intents.filter { !$0.handoff }.flatMap(\.examples).filter { example in
+            seen.insert(example).inserted && rules.ruleScore(example) < rules.apologyThreshold
+        }
+    }
+
+    /// Reads the general model's weights now (once per process, on first use), so the first customer does not wait
+    /// for them. Returns how many labelled support chats it learned from.
     @discardableResult
     public static func prepare() -> Int {
-        _ = MoodModel.shared
+        _ = MoodModel.general
+        _ = MoodModel.support
         return MoodTrainingData.examples.count
     }
 
-    /// Whether the shipped weights were learned from the training data compiled in (if not, every process trains
-    /// the model at first use, which takes seconds: write them again with `scripts/generate-mood-model.sh`).
-    public static var shipsCurrentModel: Bool { MoodModel.shipped != nil }
+    /// Whether the shipped weights were learned with the training data compiled in (if not, every process trains
+    /// the model at first use, from the support chats alone: write them again with `scripts/generate-mood-model.sh`).
+    public static var shipsCurrentModel: Bool { MoodModel.shipped != nil && MoodModel.shippedSupport != nil }
 
-    /// Trains the learned model afresh and returns the Swift source of `MoodModelWeights.swift` for it.
-    public static func freshModelSource() -> String {
-        MoodModel.weightsSource(for: MoodModel(examples: MoodTrainingData.examples), examples: MoodTrainingData.examples)
+    /// Trains both learned models afresh: the general one on `generalExamples` (GoEmotions' and BANKING77's
+    /// training splits, from `source`) and the support chats, the support one on the support chats alone. Returns
+    /// the Swift sources of `MoodModelWeights.swift` and `MoodSupportModelWeights.swift`.
+    public static func freshModelSources(generalExamples: [(text: String, angry: Bool)], source: String)
+        -> (general: String, support: String) {
+        (MoodModel.trainGeneral(on: generalExamples).generalWeightsSource(generalExamples: generalExamples,
+                                                                          source: source),
+         MoodModel(examples: MoodTrainingData.examples).supportWeightsSource())
     }
 
     /// Scores one message on its own.
     public func score(_ text: String) -> MessageMood { score(text, words: TextNormalizer.tokens(text)) }
 
+    /// How likely the learned model alone thinks the message is upset (0 to 1), whatever the rules say.
+    public func learnedProbability(_ text: String) -> Double { models.general.read(PIIMasker.mask(text)).probability }
+
+    /// The score from the word rules alone, without the learned model.
+    public func ruleScore(_ text: String) -> Double { score(text, words: TextNormalizer.tokens(text), learned: false).score }
+
     /// `words` are `TextNormalizer.tokens(text)`, when the caller has them already.
-    func score(_ text: String, words: [String]) -> MessageMood {
+    func score(_ text: String, words: [String], learned useModel: Bool = true) -> MessageMood {
         let wordSet = Set(words)
         var (reasons, calming, used, calmPhrase) = cues(in: words)
         let trouble = !wordSet.isDisjoint(with: MoodLexicon.trouble)
@@ -134,7 +180,7 @@ public struct MoodDetector: Sendable {
         }
         let hasPraise = !wordSet.isDisjoint(with: MoodLexicon.praise)
         if hasPraise && trouble && !reasons.contains(where: { $0.kind == .sarcasm }) {
-            reasons.append(MoodReason(kind: .sarcasm, evidence: "praise next to a complaint", weight: 0.5))
+            reasons.append(MoodReason(kind: .sarcasm, evidence: Self.praiseNextToComplaint, weight: 0.5))
         }
         // "great service, NOT" — but not a question like "are the boots good or not?".
         if let last = words.last, last == "not", words.count >= 3, words[words.count - 2] != "or", !text.contains("?"),
@@ -142,7 +188,8 @@ public struct MoodDetector: Sendable {
             reasons.append(MoodReason(kind: .sarcasm, evidence: "… not", weight: 0.55))
         }
         reasons += emoji(text)
-        reasons += typography(text, demanding: trouble || !wordSet.isDisjoint(with: MoodLexicon.demanding)
+        // "[NAME]", "[email]": a placeholder for masked text, not shouting.
+        reasons += typography(text.contains("[") ? Self.withoutPlaceholders(text) : text, demanding: trouble || !wordSet.isDisjoint(with: MoodLexicon.demanding)
                               || reasons.contains { $0.weight >= 0.3 })
 
         var calm = 1.0
@@ -172,30 +219,71 @@ public struct MoodDetector: Sendable {
             // "sick of plastic, do you have bamboo storage?": a question about the shop, not a complaint.
             soften(0.5, .question, question)
         }
-        // The learned model hears anger the rules only half see. It backs up evidence, never invents it: it counts
-        // only when some anger cue fired already (a plain question like "what are your opening hours" stays calm
-        // whatever the model thinks), when no calm cue fired, on messages of a few words or more, and when it is
-        // very sure.
+        // The learned models hear what the rules only half see. They speak only on messages of a few words.
+        // - When an anger cue fired and the support model is very sure, it can raise the score as far as a handoff
+        //   ("I'm not going to ask again nicely.").
+        // - The general model alone (a plain-worded complaint, "so I just lose £60 then?"), when no calm cue fired,
+        //   can only make the bot say sorry: from `upsetProbability` the score is between 0.3 and 0.45.
+        // - When the general model hears no upset at all, an upset-but-not-angry rule score from words that are
+        //   often just emphasis (swearing, capitals, insults, "hate", "still") is taken down to mild ("damn these
+        //   towels are thick"). Cues aimed at the shop and strong ones (`isPointed`) stand whatever it thinks.
         let calmCue = reasons.contains { $0.weight < 0 } || calmPhrase
-        let angerCue = reasons.contains { $0.weight > 0 }
-        if angerCue && !calmCue && words.count >= Self.modelMinimumWords {
-            let learned = MoodModel.shared.read(text, explainingFrom: Self.modelMinimumProbability)
-            let fromModel = Self.modelShare * learned.probability
-            if learned.probability >= Self.modelMinimumProbability && fromModel > score {
-                let evidence = learned.words.isEmpty ? "the whole message" : learned.words.joined(separator: ", ")
+        if useModel && words.count >= Self.modelMinimumWords {
+            let angerCue = reasons.contains { $0.weight > 0 }
+            let support = angerCue ? models.support.read(text, explainingFrom: Self.modelMinimumProbability)
+                                   : (probability: 0, words: [])
+            let general = models.general.read(text, explainingFrom: Self.upsetProbability)
+            var fromModel = 0.0
+            var heard = general.words
+            if support.probability >= Self.modelMinimumProbability {
+                fromModel = Self.modelShare * support.probability
+                heard = support.words
+            } else if !calmCue && general.probability >= Self.upsetProbability {
+                fromModel = 0.3 + 0.15 * (general.probability - Self.upsetProbability) / (1 - Self.upsetProbability)
+            }
+            if fromModel > score {
+                let evidence = heard.isEmpty ? "the whole message" : heard.joined(separator: ", ")
                 reasons.append(MoodReason(kind: .learned, evidence: evidence,
                                           weight: Self.rounded(fromModel - max(0, score))))
                 score = fromModel
+            } else if general.probability < Self.calmProbability && score > Self.mildScore
+                        && score < Self.standsAnyway && !reasons.contains(where: Self.isPointed) {
+                reasons.append(MoodReason(kind: .learnedCalm, evidence: "the whole message",
+                                          weight: Self.rounded(Self.mildScore - score)))
+                score = Self.mildScore
             }
         }
         return MessageMood(score: Self.rounded(max(0, score)), reasons: reasons)
     }
 
-    /// How far the learned model alone can raise a message's score (its probability times this).
+    /// How far the support model can raise a message's score next to an anger cue (its probability times this)…
     static let modelShare = 0.9
-    /// The model speaks only when at least this sure…
+    /// …when it is at least this sure.
     static let modelMinimumProbability = 0.8
-    /// …and the message has at least this many words.
+    /// Alone, it makes a message upset from this probability. This and `calmProbability` were chosen on GoEmotions'
+    /// dev split, with BANKING77's training questions (all calm) for false alarms.
+    static let upsetProbability = 0.8
+    /// Below this probability the general model takes a middling rule score (under `standsAnyway`, the default
+    /// handoff threshold) down to `mildScore`.
+    static let calmProbability = 0.4
+    /// Cues aimed at the shop (threats, asking for a manager, blame, sarcastic phrases), strong anger words ("not
+    /// happy", "furious") and having to repeat ("third time"): the learned model does not take these down. Swearing,
+    /// insult words ("stupid"), milder anger words ("hate") and praise next to a complaint are as often about
+    /// something else, or just emphasis.
+    static func isPointed(_ reason: MoodReason) -> Bool {
+        switch reason.kind {
+        case .threat, .escalation, .blame: true
+        case .sarcasm: reason.evidence != praiseNextToComplaint
+        case .angerWord: reason.weight >= 0.45
+        case .repetition: reason.weight >= 0.5
+        default: false
+        }
+    }
+
+    static let praiseNextToComplaint = "praise next to a complaint"
+    static let standsAnyway = 0.5
+    static let mildScore = 0.25
+    /// It speaks only on messages of at least this many words.
     static let modelMinimumWords = 4
 
     /// Scores a message in its conversation and moves the conversation's mood on.
@@ -408,11 +496,68 @@ public struct MoodDetector: Sendable {
         return (letters, upper, shouted, runs)
     }
 
+    /// The text with every bracketed word ("[NAME]", "[email]") taken out.
+    static func withoutPlaceholders(_ text: String) -> String {
+        var result = ""
+        var pending = ""
+        var inside = false
+        for character in text {
+            if character == "[" {
+                result += pending
+                pending = "["
+                inside = true
+            } else if inside && character == "]" {
+                pending = ""
+                inside = false
+                result.append(" ")
+            } else if inside {
+                pending.append(character)
+                if !character.isLetter {
+                    result += pending
+                    pending = ""
+                    inside = false
+                }
+            } else {
+                result.append(character)
+            }
+        }
+        return result + pending
+    }
+
     public static func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 
     /// A short hash of the message's words; empty for an empty message.
     static func fingerprint(_ words: [String]) -> String {
         guard words.count >= 2 else { return "" }
         return String(SHA256.hex(Array(words.joined(separator: " ").utf8)).prefix(16))
+    }
+}
+
+/// The general and the support model, as one detector uses them.
+struct MoodModels: Sendable, Equatable {
+    var general: MoodModel
+    var support: MoodModel
+}
+
+/// Models adapted to a shop's questions, by a fingerprint of the questions: an engine is built for every version
+/// of a knowledge base, and most versions keep the examples.
+private final class AdaptedModels: @unchecked Sendable {
+    static let shared = AdaptedModels()
+    private static let angryChats = MoodTrainingData.examples.filter(\.angry)
+    private let lock = NSLock()
+    private var models: [String: MoodModels] = [:]
+
+    func models(for questions: [String]) -> MoodModels {
+        guard !questions.isEmpty else { return MoodModels(general: .general, support: .support) }
+        let key = MoodModel.fingerprint(of: questions.map { ($0, false) })
+        if let known = lock.withLock({ models[key] }) { return known }
+        // The angry support chats keep them from unlearning what anger looks like.
+        let model = MoodModels(general: MoodModel.general.adapted(calm: questions, anchor: Self.angryChats),
+                               support: MoodModel.support.adapted(calm: questions, anchor: Self.angryChats))
+        lock.withLock {
+            if models.count >= 64 { models.removeAll() }
+            models[key] = model
+        }
+        return model
     }
 }

@@ -1,35 +1,70 @@
 import Foundation
 
-/// A small learned model of angry support messages, next to the word rules: logistic regression over
-/// TF-IDF character n-grams (2 to 5 letters, inside words, punctuation kept), trained at first use on the labelled
-/// messages in `MoodTrainingData`. It catches anger written without the usual words ("so I just lose £60 then?").
-/// Deterministic: the same training data always gives the same weights.
+/// A learned model of upset and angry messages, next to the word rules: logistic regression over TF-IDF character
+/// n-grams (2 to 5 letters, inside words, punctuation kept). It hears anger written without the usual words ("so I
+/// just lose £60 then?").
 ///
-/// Training takes seconds in a debug build, so it is not done in every process: the weights are generated with
-/// the training data (`MoodModelWeights.swift`, written by `scripts/generate-mood-model.sh`) and read at first use.
-/// They carry the fingerprint of the data and settings they were learned from; if the two differ (the data changed
-/// and the weights were not written again) the model is trained at first use instead, and a test fails until the
-/// weights are written again. Another test trains afresh and checks that it gives the shipped weights to the last bit.
+/// Two steps. The **general model** learns from many messages written and labelled by people: the GoEmotions comments
+/// (43,410, anger or annoyance marked; `../shared/datasets/goemotions/train.csv`), BANKING77's training questions
+/// (10,003 real customers' questions to a bank, all taken as calm; `../shared/datasets/banking77/train.csv`) and the
+/// labelled support chats in `MoodTrainingData`. It takes a while to train, so it is trained once by `scripts/generate-mood-model.sh` and its
+/// weights ship in `MoodModelWeights.swift`. It decides whether the bot says sorry. The **support model** learns from
+/// the support chats alone (`MoodSupportModelWeights.swift`); it backs up the rules when they hear anger, and so
+/// helps decide a handoff. Each engine **adapts** both to the shop it serves (`adapted`): the shop's own example
+/// questions are taught as calm, so "what do you charge for a bike service" in a bike shop is a question, not a
+/// complaint. Deterministic: the same data always gives the same weights.
+///
+/// The shipped weights carry the fingerprint of the support chats they were learned with; if that differs (the
+/// chats changed and the weights were not written again), the general model is trained at first use from the chats
+/// alone, and a test fails until the weights are written again.
 struct MoodModel: Sendable, Equatable {
     private let vocabulary: [UInt64: Int]
     private let idf: [Double]
     private let weights: [Double]
     private let bias: Double
 
-    /// Read from the shipped weights once per process, on first use (trained only if they are out of date).
-    static let shared = shipped ?? MoodModel(examples: MoodTrainingData.examples)
+    /// The general model: read from the shipped weights once per process, on first use (trained from the support
+    /// chats alone only if they are out of date).
+    static let general = shipped ?? MoodModel(examples: MoodTrainingData.examples)
 
-    /// The generated weights, when they were learned from the training data compiled in now.
+    /// The generated weights, when they were learned with the support chats compiled in now.
     static var shipped: MoodModel? {
         guard MoodModelWeights.fingerprint == fingerprint(of: MoodTrainingData.examples) else { return nil }
         return MoodModel(encoded: MoodModelWeights.encoded, bias: Double(bitPattern: MoodModelWeights.bias))
     }
 
+    /// The support model: learned from the labelled support chats alone, so it knows their kind of anger best
+    /// ("I'm not going to ask again nicely."). Read from `MoodSupportModelWeights.swift` (trained at first use if
+    /// those are out of date).
+    static let support = shippedSupport ?? MoodModel(examples: MoodTrainingData.examples)
+
+    static var shippedSupport: MoodModel? {
+        guard MoodSupportModelWeights.fingerprint == fingerprint(of: MoodTrainingData.examples) else { return nil }
+        return MoodModel(encoded: MoodSupportModelWeights.encoded,
+                         bias: Double(bitPattern: MoodSupportModelWeights.bias))
+    }
+
+    /// Trains the general model from `generalExamples` (GoEmotions' training split, then BANKING77's questions as
+    /// calm) and the support chats.
+    static func trainGeneral(on generalExamples: [(text: String, angry: Bool)]) -> MoodModel {
+        let support = MoodTrainingData.examples
+        return MoodModel(examples: generalExamples + support,
+                         sampleWeights: [Double](repeating: 1, count: generalExamples.count)
+                            + [Double](repeating: supportWeight, count: support.count),
+                         minimumDocuments: generalMinimumDocuments)
+    }
+
+    /// In the general model a support chat counts as much as this many general messages: they are few, and they
+    /// are the kind of message the bot reads.
+    static let supportWeight = 10.0
+
     static let gramSizes = 2...5
     static let iterations = 300
     static let c = 4.0
+    /// In the general model, n-grams in fewer messages than this are left out.
+    static let generalMinimumDocuments = 10
     /// Changes whenever training changes in a way the data and settings above do not show.
-    static let trainingRevision = 1
+    static let trainingRevision = 2
 
     /// FNV-1a (64 bits) over the settings and every example: which data the weights were learned from.
     static func fingerprint(of examples: [(text: String, angry: Bool)]) -> String {
@@ -38,16 +73,27 @@ struct MoodModel: Sendable, Equatable {
             for byte in text.utf8 { value = (value ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
             value = (value ^ 0xFF) &* 0x0000_0100_0000_01b3
         }
-        add("revision \(trainingRevision) grams \(gramSizes) iterations \(iterations) c \(c) count \(examples.count)")
+        add("revision \(trainingRevision) grams \(gramSizes) iterations \(iterations) c \(c) "
+            + "minimum \(generalMinimumDocuments) support \(supportWeight) count \(examples.count)")
         for example in examples { add((example.angry ? "1 " : "0 ") + example.text) }
         return String(value, radix: 16)
     }
 
-    init(examples: [(text: String, angry: Bool)], iterations: Int = MoodModel.iterations, c: Double = MoodModel.c) {
+    /// Trains on `examples`: n-grams seen in fewer than `minimumDocuments` of them are left out of the vocabulary
+    /// (a large general set has many n-grams too rare to learn from).
+    init(examples: [(text: String, angry: Bool)], sampleWeights: [Double]? = nil,
+         iterations: Int = MoodModel.iterations, c: Double = MoodModel.c, minimumDocuments: Int = 1) {
         // Vocabulary and document frequencies.
+        var frequency: [UInt64: Int] = [:]
+        if minimumDocuments > 1 {
+            for example in examples {
+                for gram in Set(Self.wordGrams(example.text).flatMap(\.1)) { frequency[gram, default: 0] += 1 }
+            }
+        }
         var vocabulary: [UInt64: Int] = [:]
         var documentFrequency: [Int] = []
         var documents: [[Int: Int]] = []
+        documents.reserveCapacity(examples.count)
         for example in examples {
             var counts: [Int: Int] = [:]
             for (_, grams) in Self.wordGrams(example.text) {
@@ -56,6 +102,7 @@ struct MoodModel: Sendable, Equatable {
                     if let known = vocabulary[gram] {
                         index = known
                     } else {
+                        guard minimumDocuments <= 1 || frequency[gram, default: 0] >= minimumDocuments else { continue }
                         index = vocabulary.count
                         vocabulary[gram] = index
                         documentFrequency.append(0)
@@ -69,27 +116,83 @@ struct MoodModel: Sendable, Equatable {
         let n = Double(examples.count)
         let idf = documentFrequency.map { log((1 + n) / (1 + Double($0))) + 1 }
         let rows = documents.map { Self.vector($0, idf: idf) }
-        let labels = examples.map { $0.angry ? 1.0 : 0.0 }
-        let positives = max(1, labels.filter { $0 == 1 }.count)
-        let negatives = max(1, labels.count - positives)
-        // Balanced classes: each class counts as much as the other.
-        let classWeight = labels.map { $0 == 1 ? n / (2 * Double(positives)) : n / (2 * Double(negatives)) }
+        let (w, b) = Self.fit(rows: rows, labels: examples.map(\.angry), sampleWeights: sampleWeights,
+                              features: vocabulary.count, start: ([Double](repeating: 0, count: vocabulary.count), 0),
+                              prior: nil, lambda: 1 / (c * (sampleWeights?.reduce(0, +) ?? n)),
+                              iterations: iterations)
+        self.vocabulary = vocabulary
+        self.idf = idf
+        self.weights = w
+        self.bias = b
+    }
 
-        // Regularised logistic loss, minimised by Nesterov-accelerated gradient descent (rows are unit length,
-        // so a fixed step is safe).
-        let features = vocabulary.count
-        let lambda = 1 / (c * n)
-        var w = [Double](repeating: 0, count: features)
-        var b = 0.0
+    private init(vocabulary: [UInt64: Int], idf: [Double], weights: [Double], bias: Double) {
+        self.vocabulary = vocabulary
+        self.idf = idf
+        self.weights = weights
+        self.bias = bias
+    }
+
+    /// This model taught the messages of one shop: `calm` are questions its customers ask (its knowledge base's
+    /// examples), `anchor` labelled support chats, so it does not forget what anger in a support chat looks like.
+    /// The vocabulary stays; the weights move from these ones only as far as the new messages need (a penalty
+    /// pulls them back), so the general sense of anger learned from many messages stays.
+    func adapted(calm: [String], anchor: [(text: String, angry: Bool)]) -> MoodModel {
+        guard !calm.isEmpty else { return self }
+        let examples = anchor + calm.map { ($0, false) }
+        // Only the features these messages have can move (the penalty holds the others where they are), so the
+        // fit runs over those alone.
+        var compact: [Int: Int] = [:]
+        var active: [Int] = []
+        let rows = examples.map { example -> [(Int, Double)] in
+            var counts: [Int: Int] = [:]
+            for (_, grams) in Self.wordGrams(example.text) {
+                for gram in grams { if let index = vocabulary[gram] { counts[index, default: 0] += 1 } }
+            }
+            return Self.vector(counts, idf: idf).map { index, x in
+                if let known = compact[index] { return (known, x) }
+                compact[index] = active.count
+                active.append(index)
+                return (active.count - 1, x)
+            }
+        }
+        let prior = active.map { weights[$0] }
+        let (w, b) = Self.fit(rows: rows, labels: examples.map(\.angry), features: active.count,
+                              start: (prior, bias), prior: prior, lambda: Self.adaptationPull,
+                              iterations: Self.adaptationIterations)
+        var adapted = weights
+        for (compactIndex, index) in active.enumerated() { adapted[index] = w[compactIndex] }
+        return MoodModel(vocabulary: vocabulary, idf: idf, weights: adapted, bias: b)
+    }
+
+    /// How hard adapting pulls the weights back to the general ones, and how long it runs.
+    static let adaptationPull = 0.002
+    static let adaptationIterations = 60
+
+    /// Regularised logistic loss with balanced classes (each class counts as much as the other), minimised by
+    /// Nesterov-accelerated gradient descent from `start`; rows are unit length, so a fixed step is safe. The
+    /// penalty pulls the weights towards `prior` (towards zero without one).
+    private static func fit(rows: [[(Int, Double)]], labels angry: [Bool], sampleWeights: [Double]? = nil,
+                            features: Int, start: (weights: [Double], bias: Double), prior: [Double]?,
+                            lambda: Double, iterations: Int) -> ([Double], Double) {
+        let sample = sampleWeights ?? [Double](repeating: 1, count: rows.count)
+        let n = sample.reduce(0, +)
+        let labels = angry.map { $0 ? 1.0 : 0.0 }
+        let positives = max(1, zip(labels, sample).reduce(0) { $0 + ($1.0 == 1 ? $1.1 : 0) })
+        let negatives = max(1, n - positives)
+        let classWeight = zip(labels, sample).map { $0 == 1 ? $1 * n / (2 * positives) : $1 * n / (2 * negatives) }
+        var w = start.weights
+        var b = start.bias
         var previousW = w
         var previousB = b
         let step = 2.0
+        var lookW = w
+        var gradient = [Double](repeating: 0, count: features)
         for iteration in 0..<iterations {
             let momentum = Double(iteration) / Double(iteration + 3)
-            var lookW = w
-            for j in 0..<features { lookW[j] += momentum * (w[j] - previousW[j]) }
+            for j in 0..<features { lookW[j] = w[j] + momentum * (w[j] - previousW[j]) }
             let lookB = b + momentum * (b - previousB)
-            var gradient = [Double](repeating: 0, count: features)
+            for j in 0..<features { gradient[j] = 0 }
             var gradientB = 0.0
             for (i, row) in rows.enumerated() {
                 var z = lookB
@@ -100,13 +203,14 @@ struct MoodModel: Sendable, Equatable {
             }
             previousW = w
             previousB = b
-            for j in 0..<features { w[j] = lookW[j] - step * (gradient[j] + lambda * lookW[j]) }
+            if let prior {
+                for j in 0..<features { w[j] = lookW[j] - step * (gradient[j] + lambda * (lookW[j] - prior[j])) }
+            } else {
+                for j in 0..<features { w[j] = lookW[j] - step * (gradient[j] + lambda * lookW[j]) }
+            }
             b = lookB - step * gradientB
         }
-        self.vocabulary = vocabulary
-        self.idf = idf
-        self.weights = w
-        self.bias = b
+        return (w, b)
     }
 
     /// Reads weights written by `encoded`: per feature, its n-gram hash, IDF and weight (little-endian bit patterns).
@@ -160,22 +264,40 @@ struct MoodModel: Sendable, Equatable {
         return (lines.joined(separator: "\n"), bias.bitPattern)
     }
 
-    /// The Swift source of `MoodModelWeights.swift` for these weights, learned from `examples`.
-    static func weightsSource(for model: MoodModel, examples: [(text: String, angry: Bool)]) -> String {
-        let (text, bias) = model.encoded
+    /// The Swift source of `MoodModelWeights.swift` for this general model, learned from `generalExamples`
+    /// (described by `source`) and the support chats.
+    func generalWeightsSource(generalExamples: [(text: String, angry: Bool)], source: String) -> String {
+        let positives = generalExamples.filter(\.angry).count
+        return weightsSource(
+            name: "MoodModelWeights", summary: "The general mood model's weights (see `MoodModel.general`).",
+            from: "\(source)\n// (\(generalExamples.count) messages, \(positives) upset) and MoodTrainingData.swift.",
+            extra: ["    /// `MoodModel.fingerprint(of:)` of the general messages they were learned from.",
+                    "    static let generalFingerprint = \"\(Self.fingerprint(of: generalExamples))\""])
+    }
+
+    /// The Swift source of `MoodSupportModelWeights.swift` for this support model.
+    func supportWeightsSource() -> String {
+        weightsSource(name: "MoodSupportModelWeights",
+                      summary: "The support mood model's weights (see `MoodModel.support`).",
+                      from: "MoodTrainingData.swift alone.", extra: [])
+    }
+
+    private func weightsSource(name: String, summary: String, from: String, extra: [String]) -> String {
+        let (text, bias) = encoded
         let quotes = String(repeating: "\"", count: 3)
-        return [
-            "// Generated by scripts/generate-mood-model.sh (supportbot mood --write-model) from MoodTrainingData.swift.",
-            "// Do not edit by hand: change the training data and run the script again.",
+        return ([
+            "// Generated by scripts/generate-mood-model.sh (supportbot mood --write-model) from \(from)",
+            "// Do not edit by hand: run the script again.",
             "",
-            "/// The mood model's weights, learned from `MoodTrainingData` (see `MoodModel`).",
-            "enum MoodModelWeights {",
-            "    /// `MoodModel.fingerprint(of:)` of the data and settings these weights were learned from.",
-            "    static let fingerprint = \"\(fingerprint(of: examples))\"",
+            "/// \(summary)",
+            "enum \(name) {",
+            "    /// `MoodModel.fingerprint(of:)` of the support chats and settings these weights were learned with.",
+            "    static let fingerprint = \"\(Self.fingerprint(of: MoodTrainingData.examples))\"",
+        ] + extra + [
             "    static let bias: UInt64 = 0x\(String(bias, radix: 16))",
-            "    /// \(model.vocabulary.count) features: n-gram hash, IDF and weight, 24 bytes each, in base64.",
+            "    /// \(vocabulary.count) features: n-gram hash, IDF and weight, 24 bytes each, in base64.",
             "    static let encoded = " + quotes,
-        ].joined(separator: "\n") + "\n"
+        ]).joined(separator: "\n") + "\n"
             + text.split(separator: "\n").map { "        " + $0 }.joined(separator: "\n")
             + "\n        " + quotes + "\n}\n"
     }
