@@ -46,7 +46,7 @@ public struct SupportEngine: Sendable {
         self.version = version
         self.messages = BotMessages(settings: knowledgeBase.settings)
         self.moodDetector = MoodDetector(threshold: knowledgeBase.handoff.moodThreshold,
-                                         shopQuestions: MoodDetector.shopQuestions(of: knowledgeBase))
+                                         servingShopOf: knowledgeBase)
         self.handoffPolicy = HandoffPolicy(moodThreshold: knowledgeBase.handoff.moodThreshold)
         self.exampleOwners = Self.owners(of: knowledgeBase)
         self.personIntent = Self.personIntent(of: knowledgeBase)

@@ -82,7 +82,11 @@ public final class KnowledgeWatcher: Service, Sendable {
     private static func buildBesideChats(files: [String: String], version: Int) async throws -> SupportEngine {
         try await LiveEngine.offPool {
             try EngineBuild.oneCore.run {
-                LearningFolder.engine(for: try KnowledgeLoader.load(files: files), version: version, build: .oneCore)
+                let engine = LearningFolder.engine(for: try KnowledgeLoader.load(files: files), version: version,
+                                                   build: .oneCore)
+                // Adapted here, beside the chats, not at the first customer's message.
+                engine.moodDetector.prepareModels()
+                return engine
             }
         }
     }

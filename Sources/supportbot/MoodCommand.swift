@@ -116,8 +116,7 @@ struct Mood: ParsableCommand {
             return MoodDetector(threshold: threshold ?? MoodDetector.defaultThreshold)
         }
         let knowledgeBase = try knowledge.loadKnowledgeBase()
-        return MoodDetector(threshold: threshold ?? knowledgeBase.handoff.moodThreshold,
-                            shopQuestions: MoodDetector.shopQuestions(of: knowledgeBase))
+        return MoodDetector(threshold: threshold ?? knowledgeBase.handoff.moodThreshold, servingShopOf: knowledgeBase)
     }
 
     private func labelled(file: String, labelColumn: String = "angry") throws -> [LabelledText] {

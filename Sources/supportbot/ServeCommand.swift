@@ -164,6 +164,7 @@ struct Serve: AsyncParsableCommand {
         }
         try await desk.start()
         MoodDetector.prepare()
+        live.engine.moodDetector.prepareModels()
         logger.info("SupportBot is listening", metadata: [
             "chat": .string("\(host):\(server.port)"),
             "agents": .string("\(host):\(agentServer.port)"),

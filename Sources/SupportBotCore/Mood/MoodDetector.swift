@@ -102,28 +102,38 @@ public struct MoodDetector: Sendable {
 
     public static let defaultThreshold = 0.5
 
-    /// The learned models (general and support), adapted to a shop's questions or not.
-    let models: MoodModels
+    /// The learned models (general and support), adapted to a shop's questions or not: adapted at first use, so a
+    /// process that never reads a message of a few words (`supportbot ask hi`) does not pay for it.
+    private let learned: LearnedMoodModels
+    var models: MoodModels { learned.models }
 
     /// A detector with the general learned model, for no shop in particular.
     public init(threshold: Double = MoodDetector.defaultThreshold, apologyThreshold: Double? = nil) {
         self.init(threshold: threshold, apologyThreshold: apologyThreshold,
-                  models: MoodModels(general: .general, support: .support))
+                  learned: LearnedMoodModels { [] })
     }
 
-    /// A detector whose learned model has been taught `shopQuestions` (see `shopQuestions(of:)`) as calm: the
-    /// questions this shop's customers ask. Adapting takes a moment; the result is kept for the process, so a
-    /// knowledge base published again with the same examples does not adapt again.
+    /// A detector whose learned models are taught `shopQuestions` (see `shopQuestions(of:)`) as calm: the
+    /// questions this shop's customers ask. Adapting takes a moment, at the first message that needs the models; the
+    /// result is kept for the process, so a knowledge base published again with the same examples does not adapt
+    /// again. `prepareModels()` does it now.
     public init(threshold: Double = MoodDetector.defaultThreshold, apologyThreshold: Double? = nil,
                 shopQuestions: [String]) {
         self.init(threshold: threshold, apologyThreshold: apologyThreshold,
-                  models: AdaptedModels.shared.models(for: shopQuestions))
+                  learned: LearnedMoodModels { shopQuestions })
     }
 
-    init(threshold: Double, apologyThreshold: Double?, models: MoodModels) {
+    /// A detector for the shop of `knowledgeBase`: its learned models are taught `shopQuestions(of:)` at first use.
+    public init(threshold: Double = MoodDetector.defaultThreshold, apologyThreshold: Double? = nil,
+                servingShopOf knowledgeBase: KnowledgeBase) {
+        self.init(threshold: threshold, apologyThreshold: apologyThreshold,
+                  learned: LearnedMoodModels { MoodDetector.shopQuestions(of: knowledgeBase) })
+    }
+
+    private init(threshold: Double, apologyThreshold: Double?, learned: LearnedMoodModels) {
         self.threshold = threshold
         self.apologyThreshold = apologyThreshold ?? min(threshold, 0.3)
-        self.models = models
+        self.learned = learned
     }
 
     /// The example questions of a knowledge base that teach the learned model what calm reads like in this shop:
@@ -136,6 +146,9 @@ public struct MoodDetector: Sendable {
             seen.insert(example).inserted && rules.ruleScore(example) < rules.apologyThreshold
         }
     }
+
+    /// Adapts the learned models now, if they are not yet (a server does this before its first customer).
+    public func prepareModels() { _ = learned.models }
 
     /// Reads the general model's weights now (once per process, on first use), so the first customer does not wait
     /// for them. Returns how many labelled support chats it learned from.
@@ -539,11 +552,30 @@ struct MoodModels: Sendable, Equatable {
     var support: MoodModel
 }
 
+/// A detector's learned models, adapted to its shop's questions at first use. Copies of the detector share it.
+private final class LearnedMoodModels: @unchecked Sendable {
+    private let lock = NSLock()
+    private let shopQuestions: @Sendable () -> [String]
+    private var ready: MoodModels?
+
+    init(shopQuestions: @escaping @Sendable () -> [String]) { self.shopQuestions = shopQuestions }
+
+    var models: MoodModels {
+        lock.withLock {
+            if let ready { return ready }
+            let models = AdaptedModels.shared.models(for: shopQuestions())
+            ready = models
+            return models
+        }
+    }
+}
+
 /// Models adapted to a shop's questions, by a fingerprint of the questions: an engine is built for every version
 /// of a knowledge base, and most versions keep the examples.
 private final class AdaptedModels: @unchecked Sendable {
     static let shared = AdaptedModels()
     private static let angryChats = MoodTrainingData.examples.filter(\.angry)
+        .map { (grams: MoodModel.gramHashes($0.text), angry: true) }
     private let lock = NSLock()
     private var models: [String: MoodModels] = [:]
 
@@ -552,8 +584,9 @@ private final class AdaptedModels: @unchecked Sendable {
         let key = MoodModel.fingerprint(of: questions.map { ($0, false) })
         if let known = lock.withLock({ models[key] }) { return known }
         // The angry support chats keep them from unlearning what anger looks like.
-        let model = MoodModels(general: MoodModel.general.adapted(calm: questions, anchor: Self.angryChats),
-                               support: MoodModel.support.adapted(calm: questions, anchor: Self.angryChats))
+        let examples = Self.angryChats + questions.map { (grams: MoodModel.gramHashes($0), angry: false) }
+        let model = MoodModels(general: MoodModel.general.adapted(examples: examples),
+                               support: MoodModel.support.adapted(examples: examples))
         lock.withLock {
             if models.count >= 64 { models.removeAll() }
             models[key] = model

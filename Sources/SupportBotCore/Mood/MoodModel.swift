@@ -138,17 +138,19 @@ struct MoodModel: Sendable, Equatable {
     /// The vocabulary stays; the weights move from these ones only as far as the new messages need (a penalty
     /// pulls them back), so the general sense of anger learned from many messages stays.
     func adapted(calm: [String], anchor: [(text: String, angry: Bool)]) -> MoodModel {
-        guard !calm.isEmpty else { return self }
-        let examples = anchor + calm.map { ($0, false) }
+        adapted(examples: anchor.map { (Self.gramHashes($0.text), $0.angry) } + calm.map { (Self.gramHashes($0), false) })
+    }
+
+    /// `adapted(calm:anchor:)` for messages already split into n-gram hashes (`gramHashes`), the anchor first.
+    func adapted(examples: [(grams: [UInt64], angry: Bool)]) -> MoodModel {
+        guard examples.contains(where: { !$0.angry }) else { return self }
         // Only the features these messages have can move (the penalty holds the others where they are), so the
         // fit runs over those alone.
         var compact: [Int: Int] = [:]
         var active: [Int] = []
         let rows = examples.map { example -> [(Int, Double)] in
             var counts: [Int: Int] = [:]
-            for (_, grams) in Self.wordGrams(example.text) {
-                for gram in grams { if let index = vocabulary[gram] { counts[index, default: 0] += 1 } }
-            }
+            for gram in example.grams { if let index = vocabulary[gram] { counts[index, default: 0] += 1 } }
             return Self.vector(counts, idf: idf).map { index, x in
                 if let known = compact[index] { return (known, x) }
                 compact[index] = active.count
@@ -181,6 +183,20 @@ struct MoodModel: Sendable, Equatable {
         let positives = max(1, zip(labels, sample).reduce(0) { $0 + ($1.0 == 1 ? $1.1 : 0) })
         let negatives = max(1, n - positives)
         let classWeight = zip(labels, sample).map { $0 == 1 ? $1 * n / (2 * positives) : $1 * n / (2 * negatives) }
+        let hasPrior = prior != nil
+        // Rows laid out flat (the same order of terms, so the same sums to the last bit), read through unsafe
+        // buffers: this loop is most of the time an engine takes to adapt the models, and it runs in debug builds too.
+        var offsets = [0]
+        offsets.reserveCapacity(rows.count + 1)
+        var columns: [Int] = []
+        var values: [Double] = []
+        for row in rows {
+            for (j, x) in row {
+                columns.append(j)
+                values.append(x)
+            }
+            offsets.append(columns.count)
+        }
         var w = start.weights
         var b = start.bias
         var previousW = w
@@ -188,27 +204,56 @@ struct MoodModel: Sendable, Equatable {
         let step = 2.0
         var lookW = w
         var gradient = [Double](repeating: 0, count: features)
-        for iteration in 0..<iterations {
-            let momentum = Double(iteration) / Double(iteration + 3)
-            for j in 0..<features { lookW[j] = w[j] + momentum * (w[j] - previousW[j]) }
-            let lookB = b + momentum * (b - previousB)
-            for j in 0..<features { gradient[j] = 0 }
-            var gradientB = 0.0
-            for (i, row) in rows.enumerated() {
-                var z = lookB
-                for (j, x) in row { z += lookW[j] * x }
-                let error = classWeight[i] * (Self.sigmoid(z) - labels[i]) / n
-                for (j, x) in row { gradient[j] += error * x }
-                gradientB += error
+        let priorWeights = prior ?? [Double](repeating: 0, count: features)
+        columns.withUnsafeBufferPointer { columns in
+        values.withUnsafeBufferPointer { values in
+        offsets.withUnsafeBufferPointer { offsets in
+        classWeight.withUnsafeBufferPointer { classWeight in
+        labels.withUnsafeBufferPointer { labels in
+        priorWeights.withUnsafeBufferPointer { prior in
+            for iteration in 0..<iterations {
+                let momentum = Double(iteration) / Double(iteration + 3)
+                let lookB = b + momentum * (b - previousB)
+                var gradientB = 0.0
+                w.withUnsafeBufferPointer { w in
+                previousW.withUnsafeBufferPointer { previousW in
+                lookW.withUnsafeMutableBufferPointer { lookW in
+                gradient.withUnsafeMutableBufferPointer { gradient in
+                    for j in 0..<features { lookW[j] = w[j] + momentum * (w[j] - previousW[j]) }
+                    for j in 0..<features { gradient[j] = 0 }
+                    for i in 0..<(offsets.count - 1) {
+                        var z = lookB
+                        for k in offsets[i]..<offsets[i + 1] { z += lookW[columns[k]] * values[k] }
+                        let error = classWeight[i] * (Self.sigmoid(z) - labels[i]) / n
+                        for k in offsets[i]..<offsets[i + 1] { gradient[columns[k]] += error * values[k] }
+                        gradientB += error
+                    }
+                }
+                }
+                }
+                }
+                swap(&previousW, &w)
+                previousB = b
+                w.withUnsafeMutableBufferPointer { w in
+                lookW.withUnsafeBufferPointer { lookW in
+                gradient.withUnsafeBufferPointer { gradient in
+                    if hasPrior {
+                        for j in 0..<features {
+                            w[j] = lookW[j] - step * (gradient[j] + lambda * (lookW[j] - prior[j]))
+                        }
+                    } else {
+                        for j in 0..<features { w[j] = lookW[j] - step * (gradient[j] + lambda * lookW[j]) }
+                    }
+                }
+                }
+                }
+                b = lookB - step * gradientB
             }
-            previousW = w
-            previousB = b
-            if let prior {
-                for j in 0..<features { w[j] = lookW[j] - step * (gradient[j] + lambda * (lookW[j] - prior[j])) }
-            } else {
-                for j in 0..<features { w[j] = lookW[j] - step * (gradient[j] + lambda * lookW[j]) }
-            }
-            b = lookB - step * gradientB
+        }
+        }
+        }
+        }
+        }
         }
         return (w, b)
     }
@@ -352,6 +397,36 @@ struct MoodModel: Sendable, Equatable {
             }
             return (String(word), grams)
         }
+    }
+
+    /// The n-gram hashes of `wordGrams`, in the same order, without the words: what adapting needs.
+    static func gramHashes(_ text: String) -> [UInt64] {
+        var grams: [UInt64] = []
+        var padded: [UInt32] = []
+        for word in text.lowercased().split(whereSeparator: { $0.isWhitespace }) {
+            padded.removeAll(keepingCapacity: true)
+            padded.append(32)
+            for scalar in word.unicodeScalars { padded.append(scalar.value) }
+            padded.append(32)
+            padded.withUnsafeBufferPointer { padded in
+                for size in gramSizes {
+                    if padded.count < size {
+                        if size == gramSizes.lowerBound { grams.append(hash(padded[...])) }
+                        continue
+                    }
+                    for start in 0...(padded.count - size) { grams.append(hash(padded[start..<(start + size)])) }
+                }
+            }
+        }
+        return grams
+    }
+
+    private static func hash(_ scalars: Slice<UnsafeBufferPointer<UInt32>>) -> UInt64 {
+        var value: UInt64 = 0xcbf2_9ce4_8422_2325
+        for scalar in scalars {
+            value = (value ^ UInt64(scalar)) &* 0x0000_0100_0000_01b3
+        }
+        return value
     }
 
     private static func hash(_ scalars: ArraySlice<UInt32>) -> UInt64 {
