@@ -240,9 +240,14 @@ final class CustomerSession: LineConnectionHandler {
     private func finish(_ turn: BotTurn, customerText: String, engine: SupportEngine,
                         context next: DialogueContext) async throws -> [ServerMessage] {
         guard let decision = turn.handoff, let desk = services.desk else {
-            try await store(customerText: customerText, reply: turn.reply, engine: engine, context: next)
+            var reply = turn.reply
+            // Offering a person out of hours says when people are back, so the customer can choose knowing it.
+            if reply.offersPerson, let desk = services.desk, let backAt = await desk.awayUntil() {
+                reply.text += " " + engine.messages.awayBeforeOffer(backAt: backAt)
+            }
+            try await store(customerText: customerText, reply: reply, engine: engine, context: next)
             context = next
-            return [.reply(turn.reply, kbVersion: engine.version)]
+            return [.reply(reply, kbVersion: engine.version)]
         }
         var handedOff = next
         handedOff.handOff()

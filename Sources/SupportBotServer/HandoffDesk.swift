@@ -260,6 +260,13 @@ public actor HandoffDesk {
     /// Whether the team is away now (out of hours, nobody online).
     func teamIsAway() -> Bool { isAway(at: Date()) }
 
+    /// Out of hours with nobody online, when people are back ("tomorrow at 9 am", or nil when the hours don't say);
+    /// `nil` when the team is there.
+    func awayUntil() -> String?? {
+        let now = Date()
+        return isAway(at: now) ? .some(backText(at: now)) : .none
+    }
+
     func customerDisconnected(ticket id: Int64, outbox: Outbox, saidBye: Bool) async {
         guard customers[id] === outbox else { return }
         customers[id] = nil

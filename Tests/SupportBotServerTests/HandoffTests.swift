@@ -310,6 +310,34 @@ struct HandoffTests {
         await running.stop()
     }
 
+    @Test("offering a person out of hours says the team is away, before the customer chooses; in hours it does not")
+    func offerSaysWhenTeamIsAway() async throws {
+        for away in [true, false] {
+            let running = try await HandoffFixture.start(settings: away ? HandoffFixture.closedEveryDay : nil)
+            if !away {
+                // Someone online: the team is there whatever the hours say.
+                let token = AgentToken.generate()
+                _ = try await running.database.addAgent(name: "Sam", skills: [], tokenHash: AgentToken.hash(token),
+                                                        at: Date())
+                let sam = try await running.login(token: token)
+                try await sam.send(json: ["type": "status", "status": "online"])
+                _ = try await sam.next(type: "status")
+            }
+            let customer = try await running.connect()
+            _ = try await customer.welcomed()
+            let answer = try await customer.ask("where is my order")
+            #expect(answer["type"] as? String == "reply", "\(answer)")
+            let offer = try await customer.ask("that did not help")
+            let text = offer["text"] as? String ?? ""
+            #expect(text.contains("talk to a person"), "\(offer)")
+            #expect(text.contains("Our team is away right now") == away, "\(offer)")
+            #expect((offer["suggestions"] as? [[String: Any]] ?? []).contains { $0["title"] as? String == "Talk to a person" }
+                    || "\(offer)".contains("Talk to a person"), "\(offer)")
+            await customer.close()
+            await running.stop()
+        }
+    }
+
     @Test("after a person closes the chat, a typed '5, thanks' rates it; a returning customer is told it was closed")
     func typedRatingAndClosedOnReturn() async throws {
         let (running, token) = try await HandoffFixture.startWithSam(agentGraceSeconds: 60)

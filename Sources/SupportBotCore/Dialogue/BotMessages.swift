@@ -76,6 +76,12 @@ public struct BotMessages: Sendable {
     }
 
     /// A waiting customer's place while the team is away.
+    /// Added to the offer of a person out of hours, so the customer knows before they choose.
+    public func awayBeforeOffer(backAt: String?) -> String {
+        if let backAt { return "Our team is away right now. They are back \(backAt)." }
+        return "Our team is away right now, and will reply when they are back."
+    }
+
     public func away(backAt: String?) -> String {
         if let backAt { return "Our team is away right now. They are back \(backAt). Your chat is saved." }
         return "Our team is away right now. Your chat is saved, and they will reply when they are back."
@@ -172,6 +178,7 @@ public struct BotMessages: Sendable {
                 handoff(reason: .internalError, upset: false, ticket: 12, position: 2, waitMinutes: 2, backAt: nil),
                 handoff(reason: .notUnderstood, upset: false, ticket: 12, position: 2, waitMinutes: 2, backAt: nil),
                 away(backAt: "tomorrow at 8 am"), away(backAt: nil), addedToTicket, leaveEmail,
+                awayBeforeOffer(backAt: "tomorrow at 9 am"), awayBeforeOffer(backAt: nil),
                 replyByEmail(hint: "j•••@example.com"), leftQueue, stillWaiting, agentJoined("Sam"), agentClosed("Sam"), agentLost("Sam"),
                 transferred("Sam"), agentAway("Sam"), ratingThanks] + Self.serverSamples
     }
