@@ -345,7 +345,7 @@ struct MoodModelGateTests {
     @Test("ordinary questions with complaint-like words stay calm", arguments: [
         "When should I expect my card?", "how do I top up my money automatically", "my card was stolen, what do I do",
         "how do I fix this error on the app", "how do i close my account", "I want to dispute a charge",
-        "can you explain the exchange rate",
+        "can you explain the exchange rate", "stop sending me emails", "stupid me, i put the wrong postcode in",
     ])
     func ordinaryQuestionsStayCalm(text: String) {
         #expect(!reading(text).isUpset, "\(reading(text))")
@@ -353,7 +353,7 @@ struct MoodModelGateTests {
 
     @Test("the demands those words were for still count", arguments: [
         "I want my money back", "where is my money", "you stole my money", "I expect a refund today",
-        "fix this now, it's the third time",
+        "fix this now, it's the third time", "stop sending me the same useless answer", "you are stupid",
     ])
     func demandsStillCount(text: String) {
         #expect(reading(text).isUpset, "\(reading(text))")
