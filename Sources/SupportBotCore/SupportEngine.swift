@@ -54,16 +54,22 @@ public struct SupportEngine: Sendable {
     }
 
     /// Words that make an article's last sentence an offer of more: "Just ask if you want to know…".
-    private static let offerOpeners = ["just ask", "want to know", "would you like", "do you want", "ask me"]
+    static let offerOpeners = ["just ask", "want to know", "would you like", "do you want", "ask me"]
+
+    /// Whether an answer's last sentence offers more ("Just ask if you want to know how long delivery takes."), so
+    /// that "yes" right after it means that next topic.
+    static func endsWithOffer(_ answer: String) -> String? {
+        guard let last = KnowledgeLinter.wholeSentences(of: answer).last else { return nil }
+        let sentence = last.lowercased()
+        return offerOpeners.contains(where: { sentence.contains($0) }) ? last : nil
+    }
 
     /// Each article intent whose last sentence offers more, with the `suggest:` topic that sentence matches best.
     static func offeredTopics(of knowledgeBase: KnowledgeBase, matcher: Matcher) -> [String: String] {
         var offered: [String: String] = [:]
         for intent in knowledgeBase.intents where !intent.suggest.isEmpty {
             guard case .article = intent.response,
-                  let last = KnowledgeLinter.wholeSentences(of: knowledgeBase.answerText(for: intent)).last else { continue }
-            let sentence = last.lowercased()
-            guard offerOpeners.contains(where: { sentence.contains($0) }) else { continue }
+                  let last = endsWithOffer(knowledgeBase.answerText(for: intent)) else { continue }
             // The next topic the sentence is closest to; when it shares no word with any ("Just ask if you want to
             // make one."), the first one listed, as the writing guide asks writers to order them.
             let ranked = matcher.match(last, limit: knowledgeBase.intents.count)

@@ -62,6 +62,31 @@ struct KnowledgeLinterTests {
         return try KnowledgeLoader.load(files: files)
     }
 
+    @Test("an answer that ends by offering more, with no `suggest:` topic for 'yes', is a warning at its intent")
+    func offerWithoutSuggest() throws {
+        func offerWarnings(suggest: String) throws -> [String] {
+            let intents = Self.intents.replacingOccurrences(of: "  answer: refunds/status\n",
+                                                            with: "  answer: refunds/status\n" + suggest)
+            let knowledgeBase = try Self.knowledgeBase(extraFiles: [
+                "intents/refunds.yml": intents,
+                "knowledge/refunds/status.md": """
+                    ---
+                    title: Refund status
+                    ---
+                    We send refunds within five days. Just ask if you want to know what to do when it is late.
+                    """,
+            ])
+            return KnowledgeLinter.lint(knowledgeBase).filter { $0.message.contains("ends with an offer") }
+                .map(\.description)
+        }
+        let warnings = try offerWarnings(suggest: "")
+        #expect(warnings.count == 1, "\(warnings)")
+        #expect(warnings.first?.hasPrefix("intents/refunds.yml:1: warning: the answer of refunds.status") == true,
+                "\(warnings)")
+        #expect(warnings.first?.contains("`suggest:`") == true)
+        #expect(try offerWarnings(suggest: "  suggest: [refunds.late]\n").isEmpty)
+    }
+
     @Test("a hard article is an error at the line of its hardest sentence, with the grade")
     func hardArticle() throws {
         let issues = KnowledgeLinter.lint(try Self.knowledgeBase())

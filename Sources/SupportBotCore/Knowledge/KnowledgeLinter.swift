@@ -80,6 +80,17 @@ public enum KnowledgeLinter {
                                         + "to an intent, or remove the file"))
         }
 
+        // An answer that ends by offering more, with no topic for "yes" to pick.
+        for intent in knowledgeBase.intents where intent.suggest.isEmpty && !intent.handoff {
+            guard case .article(let id) = intent.response, let article = knowledgeBase.articles[id],
+                  let offer = SupportEngine.endsWithOffer(article.body) else { continue }
+            issues.append(LintIssue(
+                severity: .warning, location: intent.location,
+                message: "the answer of \(intent.id) ends with an offer (\"\(offer)\"), but \(intent.id) has no "
+                    + "`suggest:` topics, so a customer who says \"yes\" gets nothing; list the topic it offers under "
+                    + "`suggest:`, or end the answer without the offer"))
+        }
+
         // Thin intents, and examples two intents share.
         let analyzer = TextAnalyzer(synonyms: knowledgeBase.synonyms, speller: nil)
         var owners: [String: (intent: String, example: String)] = [:]
