@@ -427,14 +427,13 @@ public struct SupportEngine: Sendable {
     }
 
     /// Function words as stems, left out when two questions are compared.
-    private static let functionStems = Set(Matcher.functionWords.map(PorterStemmer.stem))
 
     /// Whether a message that got the same article again asks the same thing again ("where is my order", then "wher
     /// is my packge??"), rather than something new the article also covers ("where's your shop", then "can i do click
     /// and collect then"): at least half its topic words were in the question that got the article before.
     private func asksAgain(_ reply: BotReply, earlierStems: [String]) -> Bool {
         guard let tokens = reply.match?.tokens, !earlierStems.isEmpty else { return true }
-        let words = Set(matcher.topicStems(of: tokens)).subtracting(Self.functionStems)
+        let words = Set(matcher.topicStems(of: tokens)).subtracting(Matcher.functionStems)
         guard !words.isEmpty else { return true }
         return Double(words.intersection(earlierStems).count) >= Double(words.count) / 2
     }

@@ -338,6 +338,45 @@ struct SupportEngineContextTests {
         #expect(chat.say("how long does it take").intent != "returns.how_long")
     }
 
+    @Test("out of its context a follow-up is reached when the message says enough: topic words, not a question's shape")
+    func followUpThatSaysEnough() throws {
+        let knowledgeBase = try KnowledgeLoader.load(files: [
+            "intents/orders.yml": """
+                - id: orders.track
+                  title: Track my order
+                  answer: orders/track
+                  examples: [where is my order, track my order, tracking number please, has my parcel shipped,
+                             where is my parcel]
+                - id: orders.delivered_not_received
+                  title: Says delivered but not here
+                  after: orders.track
+                  answer: orders/missing
+                  examples: [tracking shows delivered but nothing arrived, it says delivered but i don't have it,
+                             marked as delivered but it's not here]
+                - id: orders.how_long
+                  title: How long delivery takes
+                  after: orders.track
+                  answer: orders/missing
+                  examples: [how long does it take, how long will that take]
+                - id: shipping.costs
+                  title: Delivery costs
+                  answer: orders/track
+                  examples: [how much is delivery, what does shipping cost, is delivery free, delivery price]
+                """,
+            "knowledge/orders/track.md": "---\ntitle: Track\n---\nUse the link in your e-mail.\n",
+            "knowledge/orders/missing.md": "---\ntitle: Missing\n---\nLook around the house first.\n",
+        ])
+        let engine = SupportEngine(knowledgeBase: knowledgeBase, version: 1)
+        var context = DialogueContext()
+        let turn = engine.respond(to: "tracking says delivered but nothing arrived", context: &context)
+        #expect(turn.reply.intent == "orders.delivered_not_received", "\(turn.reply)")
+        // The bonus for a follow-up in its context is not given out of it.
+        var fresh = DialogueContext()
+        let shape = engine.respond(to: "how long does it take", context: &fresh)
+        #expect(shape.reply.intent != "orders.how_long", "\(shape.reply)")
+        #expect(shape.reply.match?.candidates.contains { $0.intent == "orders.how_long" } == false)
+    }
+
     @Test("'that didn't help' offers the other candidates of the last question")
     func unhelpful() throws {
         var chat = Conversation()

@@ -89,6 +89,18 @@ public final class Matcher: Sendable {
     private let intentTypicalLinear: [Double]
 
     static let followUpBonus = 0.05
+    /// A follow-up out of its context is eligible when the message is at least this close to one of its examples…
+    static let standaloneFollowUpSimilarity = 0.5
+    /// …and shares at least this many topic words with it (`topicWordsShared`).
+    static let standaloneFollowUpWords = 2
+    static let functionStems = Set(functionWords.map(PorterStemmer.stem))
+    /// Words that give a question its shape, not its topic: "how long does it take", "how much is it", "what
+    /// happens then". A follow-up needs more than these to be reached out of its context.
+    static let questionShapeStems = Set(["how", "long", "take", "much", "many", "soon", "often", "time", "when", "where",
+                                         "why", "which", "who", "happen", "mean", "work", "go", "come", "back", "again",
+                                         "wait", "ago", "day", "week", "next", "after", "before", "first", "last",
+                                         "more", "less", "other", "same", "not", "no", "don't", "do", "cost", "pay"]
+        .map(PorterStemmer.stem))
 
     /// The cosine between a message (or example) and an intent's centroid: its dot product with the sum of the
     /// intent's unit example vectors, over that sum's length (0 for an intent with no words).
@@ -472,12 +484,27 @@ public final class Matcher: Sendable {
 
         // Per intent: the closest example (the first one on a tie), and the cosine with the sum of all its examples.
         // An intent's examples are stored together, so this is one pass over the dot products, in order.
-        let isEligible = intents.map { eligible($0, context: context) }
+        let byContext = intents.map { eligible($0, context: context) }
+        var isEligible = byContext
         var best = [Float](repeating: 0, count: intents.count)
         var sum = [Float](repeating: 0, count: intents.count)
         var bestExample = [Int32](repeating: -1, count: intents.count)
         var hitIntents: [Int32] = []
+        // A follow-up (`after:`) out of its context is still reached when the message says enough on its own: close
+        // to one of its examples, with topic words in common ("tracking says delivered but theres nothing here"),
+        // not only the shape of a question ("how long does it take").
+        let queryIDs = query.map(\.0)
         dot.withUnsafeBufferPointer { dot in
+            for i in intents.indices where !isEligible[i] {
+                var top: Float = 0, topExample = -1
+                for e in Int(intentExampleStart[i])..<Int(intentExampleStart[i + 1]) where dot[e] > top {
+                    top = dot[e]
+                    topExample = e
+                }
+                guard Double(top) >= Self.standaloneFollowUpSimilarity else { continue }
+                isEligible[i] = queryIDs.withUnsafeBufferPointer { topicWordsShared(example: topExample, query: $0) }
+                    >= Self.standaloneFollowUpWords
+            }
             for i in intents.indices where isEligible[i] {
                 // Without branches (most dot products are 0 and the rest come in no order a CPU can guess).
                 var top: Float = 0, total: Float = 0, topExample = -1
@@ -530,7 +557,7 @@ public final class Matcher: Sendable {
             let similarity = exampleWeight * Double(best[i]) + (1 - exampleWeight) * centroid
             let chance = classifierWeight > 0 ? Double(probability[Int(intent)]) : 0
             var score = (1 - classifierWeight) * similarity + classifierWeight * chance
-            if !intents[Int(intent)].after.isEmpty { score += Self.followUpBonus }
+            if !intents[Int(intent)].after.isEmpty && byContext[Int(intent)] { score += Self.followUpBonus }
             return (intent, min(1, max(0, score)), bestExample[i], similarity, chance, Double(best[i]))
         }
         // Only the best `limit` are needed, in order: keep them in a short sorted list instead of sorting all.
@@ -607,6 +634,14 @@ public final class Matcher: Sendable {
 
     /// The features an example shares with the message, in the order they appear in the example.
     /// - Parameter query: the message's feature ids, sorted and distinct.
+    /// How many topic words the example shares with the message: single words (not word pairs) that are neither
+    /// function words nor the shape of a question (`questionShapeStems`: "how long does it take" has none).
+    private func topicWordsShared(example: Int, query: UnsafeBufferPointer<Int32>) -> Int {
+        sharedTerms(example: example, query: query).filter {
+            !$0.utf8.contains(UInt8(ascii: " ")) && !Self.functionStems.contains($0) && !Self.questionShapeStems.contains($0)
+        }.count
+    }
+
     private func sharedTerms(example: Int, query: UnsafeBufferPointer<Int32>) -> [String] {
         var shared: [(order: Int32, feature: Int32)] = []
         var t = Int(termStart[example]), q = 0
