@@ -213,11 +213,13 @@ public struct SupportEngine: Sendable {
             readAlone = false
         }
         // A writer's own example, typed exactly, gets its intent whatever the scores and the doubt say; a follow-up
-        // intent's only right after its parent ("how long does it take" means nothing on its own). Judged on the
-        // context as it was before the decision, which is then undone.
+        // intent's only right after its parent ("how long does it take" means nothing on its own), or when the
+        // matcher let it take part because it says enough on its own. Judged on the context as it was before the
+        // decision, which is then undone.
         if let owner = exampleOwners[words.joined(separator: " ")], decided.action != .answer || decided.intent != owner,
            let intent = knowledgeBase.intent(owner),
-           intent.after.isEmpty || intent.after.contains(before.topic ?? "") || intent.after.contains(before.lastIntent ?? "") {
+           intent.after.isEmpty || intent.after.contains(before.topic ?? "") || intent.after.contains(before.lastIntent ?? "")
+            || result.candidates.contains(where: { $0.intent == owner }) {
             context = before
             let confidence = result.candidates.first { $0.intent == owner }?.score ?? 1
             decided = answer(owner, confidence: confidence, result: result,

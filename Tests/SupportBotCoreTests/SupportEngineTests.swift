@@ -634,7 +634,7 @@ struct DialogueContextTests {
 
 @Suite("A writer's own examples")
 struct OwnExamplesTests {
-    @Test("typed exactly, an example is answered with its intent, however strict the thresholds; a follow-up's after its parent")
+    @Test("typed exactly, an example is answered with its intent, however strict the thresholds; a follow-up's after its parent or when it says enough")
     func exactExampleIsAnswered() throws {
         var matching = MatchingConfig()
         matching.answerThreshold = 0.99
@@ -644,8 +644,8 @@ struct OwnExamplesTests {
             Intent(id: "pay", title: "Ways to pay", examples: ["do you take cash", "can i pay by card"],
                    response: .reply("Cash and cards.")),
             Intent(id: "rent", title: "Rent a bike", examples: ["can i rent a bike"], response: .reply("Yes.")),
-            Intent(id: "helmet", title: "Helmets", examples: ["is a helmet included"], response: .reply("Yes."),
-                   after: ["rent"]),
+            Intent(id: "helmet", title: "Helmets", examples: ["is a helmet included", "is that included"],
+                   response: .reply("Yes."), after: ["rent"]),
         ], matching: matching)
         let engine = SupportEngine(knowledgeBase: kb, version: 1)
         var chat = DialogueContext()
@@ -653,9 +653,11 @@ struct OwnExamplesTests {
             let reply = engine.respond(to: text, context: &chat).reply
             #expect(reply.action == .answer && reply.intent == intent, "\(text): \(reply)")
         }
-        // A follow-up's example means something only after its parent.
+        // Out of its context, a follow-up's example counts only when it says enough on its own.
         var fresh = DialogueContext()
-        #expect(engine.respond(to: "is a helmet included", context: &fresh).reply.intent != "helmet")
+        #expect(engine.respond(to: "is that included", context: &fresh).reply.intent != "helmet")
+        var saysEnough = DialogueContext()
+        #expect(engine.respond(to: "is a helmet included", context: &saysEnough).reply.intent == "helmet")
         // Not the example word for word: the strict thresholds decide.
         var context = DialogueContext()
         #expect(engine.respond(to: "do you take cash or cheques", context: &context).reply.action != .answer)
