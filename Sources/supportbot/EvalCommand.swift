@@ -24,7 +24,12 @@ struct Eval: ParsableCommand {
     @Option(help: "Leave this many training labels out (picked with --seed), so their test rows are out of scope.")
     var holdout: Int = 0
 
-    @Option(help: "Seed for --holdout.")
+    @Option(name: .customLong("per-intent"),
+            help: ArgumentHelp("Train on at most this many rows per label, picked with --seed: how the engine does with few examples.",
+                               valueName: "n"))
+    var perIntent: Int?
+
+    @Option(help: "Seed for --holdout and --per-intent.")
     var seed: UInt64 = 1
 
     @Flag(help: "Always answer the top intent (no clarify, no fallback): pure classification accuracy.")
@@ -54,8 +59,9 @@ struct Eval: ParsableCommand {
         if train != nil && outOfScope != nil {
             throw ValidationError("--out-of-scope is for the knowledge base; with --train and --test, out-of-scope rows come from the test file.")
         }
-        if train == nil && (holdout > 0 || noFallback) {
-            throw ValidationError("--holdout and --no-fallback need --train and --test.")
+        if let perIntent, perIntent < 1 { throw ValidationError("--per-intent must be 1 or more.") }
+        if train == nil && (holdout > 0 || noFallback || perIntent != nil) {
+            throw ValidationError("--holdout, --per-intent and --no-fallback need --train and --test.")
         }
     }
 
@@ -191,7 +197,8 @@ struct Eval: ParsableCommand {
     }
 
     private func runDataset(train trainPath: String, test testPath: String) throws {
-        let trainRows = try LabelledFile.read(trainPath)
+        var trainRows = try LabelledFile.read(trainPath)
+        if let perIntent { trainRows = DatasetEvaluation.sample(trainRows, perLabel: perIntent, seed: seed) }
         let testRows = try LabelledFile.read(testPath)
         // The same thresholds the server uses: the `matching:` part of the knowledge base's settings, if any.
         var matching = MatchingConfig()
@@ -226,7 +233,7 @@ struct Eval: ParsableCommand {
                 "clarify_hit_rate": report.clarifyHitRate, "fallback_rate": report.fallbackRate,
                 "build_ms": report.buildMilliseconds, "p50_us": report.p50Microseconds,
                 "p99_us": report.p99Microseconds, "max_us": report.maxMicroseconds,
-                "no_fallback": noFallback,
+                "no_fallback": noFallback, "per_intent": perIntent.map { $0 as Any } ?? NSNull(), "seed": seed,
             ]
             object["confused_pairs"] = report.confusedPairs.map { ["expected": $0.expected, "got": $0.got, "count": $0.count] }
             object["worst_intents"] = report.worstIntents.map { ["intent": $0.intent, "accuracy": $0.accuracy, "count": $0.count] }
@@ -236,6 +243,7 @@ struct Eval: ParsableCommand {
         func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }
         print("Engine: \(report.intents) intents from \(report.trainExamples) examples, built in "
             + String(format: "%.0f ms", report.buildMilliseconds)
+            + (perIntent.map { " (at most \($0) per label, seed \(seed))" } ?? "")
             + (report.heldOut.isEmpty ? "" : "; held out \(report.heldOut.count) labels: \(report.heldOut.joined(separator: ", "))"))
         print("Test: \(report.testRows) rows, \(report.inScopeRows) in scope, \(report.outOfScopeRows) out of scope"
             + (noFallback ? " (always answering the top intent)" : ""))

@@ -255,6 +255,34 @@ struct CommandLineTests {
         #expect(executable.lastPathComponent == "supportbot")
     }
 
+    @Test("eval --per-intent trains on that many rows per label, picked with --seed, and says so")
+    func evalPerIntent() async throws {
+        let folder = try TemporaryDirectory()
+        var rows = "text,label\n"
+        for (label, words) in [("card_lost", ["lost my card", "card is gone", "cannot find my card", "card missing",
+                                               "i lost the card"]),
+                               ("top_up", ["top up my account", "add money", "how to top up", "put money in",
+                                           "top up failed"])] {
+            for text in words { rows += "\(text),\(label)\n" }
+        }
+        try folder.write("train.csv", rows)
+        try folder.write("test.csv", "text,label\nwhere is my card,card_lost\nadd some money,top_up\n")
+        let train = folder.url.appendingPathComponent("train.csv").path
+        let test = folder.url.appendingPathComponent("test.csv").path
+        let result = try await SupportBotCLI.run(["eval", "--train", train, "--test", test,
+                                                  "--per-intent", "2", "--seed", "3", "--json"], folder: folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+                                  "not JSON: \(result.stdout)")
+        #expect(object["train_examples"] as? Int == 4)
+        #expect(object["per_intent"] as? Int == 2)
+        #expect(object["seed"] as? Int == 3)
+        let text = try await SupportBotCLI.run(["eval", "--train", train, "--test", test,
+                                                "--per-intent", "2", "--seed", "3"], folder: folder)
+        #expect(text.stdout.contains("2 intents from 4 examples"), "\(text.stdout)")
+        #expect(text.stdout.contains("(at most 2 per label, seed 3)"), "\(text.stdout)")
+    }
+
     @Test("ask --json answers a question with typos from the demo knowledge base")
     func askJSON() async throws {
         let folder = try TemporaryDirectory()

@@ -76,6 +76,23 @@ public enum DatasetEvaluation {
         }
     }
 
+    /// At most `perLabel` rows of each label, picked with `seed` (the same rows on every machine), in the order the
+    /// rows came: a few-shot training set ("a shop writes 10 examples per topic"). `oos` rows are kept whole.
+    public static func sample(_ rows: [LabelledText], perLabel: Int, seed: UInt64) -> [LabelledText] {
+        var positions: [String: [Int]] = [:]
+        for (index, row) in rows.enumerated() where row.label != outOfScopeLabel {
+            positions[row.label, default: []].append(index)
+        }
+        var generator = SplitMix64(seed: seed)
+        var keep = Set(rows.indices.filter { rows[$0].label == outOfScopeLabel })
+        for label in positions.keys.sorted() {
+            var picked = positions[label]!
+            generator.shuffle(&picked)
+            keep.formUnion(picked.prefix(max(0, perLabel)))
+        }
+        return rows.indices.filter(keep.contains).map { rows[$0] }
+    }
+
     /// - Parameters:
     ///   - holdout: this many training labels (picked with `seed`) are removed, so their test rows become
     ///     out of scope.
