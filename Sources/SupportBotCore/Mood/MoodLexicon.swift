@@ -114,11 +114,13 @@ enum MoodLexicon {
             "nobody answers", "nobody replies", "nobody has", "no one answers", "no one replies",
             "no one has", "no reply", "no response", "no answer", "ignored", "ignoring me", "ignoring my",
             "same answer", "nobody did", "no one did", "said that already", "asked already", "already asked", "going in circles",
-            "every time", "yet again", "once again",
+            "yet again", "once again",
         ])
         // Saying it is not there yet: upset only next to another cue ("still not here after 3 weeks?!").
         add(.repetition, 0.28, ["still no", "still not", "still nothing", "still waiting", "still have not"])
         add(.repetition, 0.25, ["keep getting", "what is going on"])
+        // "error every time" describes the error; "every time I order something goes wrong" gets other cues too.
+        add(.repetition, 0.35, ["every time"])
         add(.repetition, 0.25, ["again", "second time", "2nd time", "been waiting", "weeks", "for days", "a month",
                                 "still", "three times", "3 times", "twice", "every day", "days now", "weeks now",
                                 "nothing"])
