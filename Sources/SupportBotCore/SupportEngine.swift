@@ -428,8 +428,6 @@ public struct SupportEngine: Sendable {
         return reply
     }
 
-    /// Function words as stems, left out when two questions are compared.
-
     /// Whether a message that got the same article again asks the same thing again ("where is my order", then "wher
     /// is my packge??"), rather than something new the article also covers ("where's your shop", then "can i do click
     /// and collect then"): at least half its topic words were in the question that got the article before.

@@ -100,6 +100,8 @@ struct BenchMatch: ParsableCommand {
         let build = clock.measure {
             let base = knowledgeBase ?? KnowledgeBase(intents: intents)
             engine = SupportEngine(knowledgeBase: base, version: 1)
+            // As `serve` does before its first customer: the mood models learn the shop's questions.
+            engine?.moodDetector.prepareModels()
         }
         let after = ProcessMemory.residentKiB() ?? 0
         guard let engine else { return }

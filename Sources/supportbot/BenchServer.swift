@@ -62,6 +62,7 @@ struct BenchServer: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: folder) }
         MoodDetector.prepare()
         let live = LiveEngine(SupportEngine(knowledgeBase: knowledgeBase, version: 1))
+        live.engine.moodDetector.prepareModels()
         // Before any load: the engine alone and the store alone, to show what bounds the ratio. Only for a closed
         // loop, where both servers keep the cores busy and the ratio follows CPU per message.
         let budget = thinkMs > 0 ? nil : try await CPUBudget.measure(
@@ -99,7 +100,11 @@ struct BenchServer: AsyncParsableCommand {
                 // As the server's knowledge watcher does: on one thread of its own that steps aside for chats.
                 let version = live.engine.version + 1
                 guard let next = try? await LiveEngine.offPool({
-                    SupportEngine(knowledgeBase: knowledgeBase, version: version, build: .oneCore)
+                    EngineBuild.oneCore.run {
+                        let engine = SupportEngine(knowledgeBase: knowledgeBase, version: version, build: .oneCore)
+                        engine.moodDetector.prepareModels()
+                        return engine
+                    }
                 }) else { break }
                 live.swap(to: next)
                 windows.append(began...ContinuousClock.now)

@@ -24,13 +24,8 @@ struct Mood: ParsableCommand {
     @OptionGroup(title: "Knowledge base (its threshold, and its questions the learned model takes as calm)")
     var knowledge: KnowledgeOptions
 
-    /// Which level `--eval` measures: the bot apologises from `upset`, hands off from `angry`.
-    enum Level: String, ExpressibleByArgument, CaseIterable {
-        case upset, angry
-    }
-
     @Option(help: "With --eval: the level a labelled 1 means: upset (the bot apologises, at the apology threshold) or angry (it hands off, at the mood threshold).")
-    var level: Level = .angry
+    var level: MoodEvaluation.Level = .angry
 
     @Flag(help: "Print JSON.")
     var json = false
@@ -89,10 +84,8 @@ struct Mood: ParsableCommand {
             }
             return
         }
-        var detector = try shopDetector()
+        let detector = try shopDetector()
         if let eval {
-            // At the upset level a message counts as flagged from the apology threshold.
-            if level == .upset { detector.threshold = detector.apologyThreshold }
             try evaluate(file: eval, detector: detector)
         } else if let text {
             var state = MoodState()
@@ -108,15 +101,26 @@ struct Mood: ParsableCommand {
     }
 
     /// The detector the server would use for the knowledge base in --intents and --knowledge: its threshold, and
-    /// the learned model adapted to its questions. Without an intents folder, the general model and the default
-    /// threshold (or --threshold).
+    /// the learned model adapted to its questions. Without an intents folder, the general model, with the threshold
+    /// of --threshold, or of the _settings.yml in --knowledge, or the default.
     private func shopDetector() throws -> MoodDetector {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: knowledge.intents, isDirectory: &isFolder), isFolder.boolValue else {
-            return MoodDetector(threshold: threshold ?? MoodDetector.defaultThreshold)
+            return MoodDetector(threshold: try threshold ?? settingsThreshold())
         }
         let knowledgeBase = try knowledge.loadKnowledgeBase()
         return MoodDetector(threshold: threshold ?? knowledgeBase.handoff.moodThreshold, servingShopOf: knowledgeBase)
+    }
+
+    /// handoff.mood_threshold in the _settings.yml of --knowledge, if there is one.
+    private func settingsThreshold() throws -> Double {
+        let path = (knowledge.knowledge as NSString).appendingPathComponent("_settings.yml")
+        guard let yaml = try? String(contentsOfFile: path, encoding: .utf8) else { return MoodDetector.defaultThreshold }
+        do {
+            return try KnowledgeLoader.handoffSettings(settingsYAML: yaml).moodThreshold
+        } catch let error as KnowledgeBaseError {
+            throw UserFacingError("\(path): \(error.description)")
+        }
     }
 
     private func labelled(file: String, labelColumn: String = "angry") throws -> [LabelledText] {
@@ -150,7 +154,7 @@ struct Mood: ParsableCommand {
         let examples = try labelled(file: file)
         let report: MoodEvaluation
         do {
-            report = try MoodEvaluation.run(detector, on: examples)
+            report = try MoodEvaluation.run(detector, on: examples, level: level)
         } catch let error as CSVError {
             throw UserFacingError("\(file): \(error.description)")
         }
@@ -245,3 +249,6 @@ private struct MoodEvalJSON: Encodable {
         trueNegatives = report.trueNegatives
     }
 }
+
+/// `--level upset|angry`.
+extension MoodEvaluation.Level: ExpressibleByArgument {}

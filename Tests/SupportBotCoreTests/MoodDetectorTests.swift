@@ -287,7 +287,7 @@ struct MoodDetectorConversationTests {
     }
 }
 
-@Suite("MoodDetector: the learned model alone never hands off")
+@Suite("MoodDetector: the learned model alone never hands off on one message")
 struct MoodModelGateTests {
     @Test("plain questions stay calm whatever the model thinks", arguments: [
         "i want to send something back", "what are your opening hours", "is this a bot i'm chatting with",
@@ -311,6 +311,38 @@ struct MoodModelGateTests {
         #expect(read.isUpset && !read.isAngry, "\(read)")
         #expect(read.reasons.contains { $0.kind == .learned })
         #expect(read.message <= 0.45)
+    }
+
+    @Test("a shop's lower handoff threshold: the general model alone still stays under it")
+    func aloneStaysUnderALowThreshold() {
+        let text = "I paid for next day delivery. It's day 4. Explain."
+        for threshold in [0.4, 0.45] {
+            let detector = MoodDetector(threshold: threshold)
+            let read = reading(text, detector: detector)
+            #expect(read.isUpset && !read.isAngry, "\(threshold): \(read)")
+            #expect(read.message <= threshold - MoodDetector.belowThreshold, "\(threshold): \(read)")
+        }
+        // So low that the bot says sorry from the threshold itself: the general model alone does not speak.
+        let touchy = MoodDetector(threshold: 0.3)
+        #expect(!reading(text, detector: touchy).isAngry)
+    }
+
+    @Test("plain complaints that keep coming add up to a handoff, as complaints the rules hear do")
+    func plainComplaintsAddUp() throws {
+        let detector = MoodDetector()
+        let complaints = ["I paid for next day delivery. It's day 4. Explain.",
+                          "I paid for next day delivery and it is day 5 now. Explain.",
+                          "I paid for next day delivery. Now it is day 6. Explain."]
+        var state = MoodState()
+        var readings: [MoodReading] = []
+        for text in complaints {
+            #expect(detector.ruleScore(text) == 0, "\(text)")
+            readings.append(detector.read(text, state: &state))
+        }
+        #expect(readings.allSatisfy { $0.isUpset && $0.message < detector.threshold }, "\(readings)")
+        #expect(!readings[0].isAngry && !readings[1].isAngry, "\(readings)")
+        #expect(readings[2].isAngry, "\(readings[2])")
+        #expect(readings[2].reasons.contains { $0.kind == .risingComplaints }, "\(readings[2].reasons)")
     }
 
     @Test("capitals or a weak cue are taken down when the general model hears no upset", arguments: [
@@ -346,6 +378,7 @@ struct MoodModelGateTests {
         "When should I expect my card?", "how do I top up my money automatically", "my card was stolen, what do I do",
         "how do I fix this error on the app", "how do i close my account", "I want to dispute a charge",
         "can you explain the exchange rate", "stop sending me emails", "stupid me, i put the wrong postcode in",
+        "how many times can i use the code", "the refund is not on my statement", "when can I expect to get it",
     ])
     func ordinaryQuestionsStayCalm(text: String) {
         #expect(!reading(text).isUpset, "\(reading(text))")
@@ -354,6 +387,8 @@ struct MoodModelGateTests {
     @Test("the demands those words were for still count", arguments: [
         "I want my money back", "where is my money", "you stole my money", "I expect a refund today",
         "fix this now, it's the third time", "stop sending me the same useless answer", "you are stupid",
+        // Longer than the calm phrases inside them ("how many times can i …", "not on the …", "expect to").
+        "how many times can I tell you, it is broken", "that's not on. the courier lied", "i expect to be refunded today",
     ])
     func demandsStillCount(text: String) {
         #expect(reading(text).isUpset, "\(reading(text))")

@@ -375,6 +375,12 @@ struct SupportEngineContextTests {
         let shape = engine.respond(to: "how long does it take", context: &fresh)
         #expect(shape.reply.intent != "orders.how_long", "\(shape.reply)")
         #expect(shape.reply.match?.candidates.contains { $0.intent == "orders.how_long" } == false)
+        // Read with an earlier question's words, only the message itself may say enough: "how long does it take"
+        // says nothing of a missing parcel, whatever the question before it said.
+        let earlier = engine.matcher.topicStems(of: engine.matcher.analyzer.analyze("tracking shows delivered but nothing arrived"))
+        let withEarlier = engine.matcher.match("how long does it take", earlierStems: earlier)
+        #expect(!withEarlier.candidates.contains { $0.intent == "orders.delivered_not_received" }, "\(withEarlier.candidates)")
+        #expect(!withEarlier.candidates.contains { $0.intent == "orders.how_long" }, "\(withEarlier.candidates)")
     }
 
     @Test("'that didn't help' offers the other candidates of the last question")

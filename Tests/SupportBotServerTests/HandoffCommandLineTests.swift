@@ -114,6 +114,23 @@ struct MoodCommandLineTests {
         #expect(!result.stdout.contains("precision"), "\(result.stdout)")
     }
 
+    @Test("with no intents folder, the threshold comes from knowledge/_settings.yml; a bad one is named")
+    func thresholdFromSettings() async throws {
+        let folder = try TemporaryDirectory()
+        try folder.write("knowledge/_settings.yml", "handoff:\n  mood_threshold: 0.95\n")
+        let text = "this is a joke, where is my refund?!"
+        let calmer = try await SupportBotCLI.run(["mood", text], in: folder.url, folder: folder)
+        #expect(calmer.status == 0, "\(calmer.stderr)")
+        #expect(calmer.stdout.split(separator: "\n").first?.contains(" upset ") == true, "\(calmer.stdout)")
+        let flag = try await SupportBotCLI.run(["mood", "--threshold", "0.5", text], in: folder.url, folder: folder)
+        #expect(flag.stdout.split(separator: "\n").first?.contains("angry") == true, "\(flag.stdout)")
+
+        try folder.write("knowledge/_settings.yml", "handoff:\n  mood_threshold: 7\n")
+        let bad = try await SupportBotCLI.run(["mood", text], in: folder.url, folder: folder)
+        #expect(bad.status != 0 && bad.exitedNormally)
+        #expect(errorLine(bad).contains("_settings.yml"), "\(bad.stderr)")
+    }
+
     @Test("--threshold must be above 0 and at most 1", arguments: ["0", "1.5", "-0.2"])
     func badThreshold(threshold: String) async throws {
         let folder = try TemporaryDirectory()

@@ -75,17 +75,20 @@ public struct BotMessages: Sendable {
         return place + " " + wait
     }
 
-    /// A waiting customer's place while the team is away.
     /// Added to the offer of a person out of hours, so the customer knows before they choose.
     public func awayBeforeOffer(backAt: String?) -> String {
-        if let backAt { return "Our team is away right now. They are back \(backAt)." }
+        if let backAt { return "\(Self.teamAway) They are back \(backAt)." }
         return "Our team is away right now, and will reply when they are back."
     }
 
+    /// A waiting customer's place while the team is away.
     public func away(backAt: String?) -> String {
-        if let backAt { return "Our team is away right now. They are back \(backAt). Your chat is saved." }
-        return "Our team is away right now. Your chat is saved, and they will reply when they are back."
+        if let backAt { return "\(Self.teamAway) They are back \(backAt). Your chat is saved." }
+        return "\(Self.teamAway) Your chat is saved, and they will reply when they are back."
     }
+
+    private static let teamAway = "Our team is away right now."
+
 
     /// The first message of a handoff.
     /// - Parameters:

@@ -115,6 +115,8 @@ public enum DatasetEvaluation {
         var engine: SupportEngine?
         let buildTime = clock.measure {
             engine = SupportEngine(knowledgeBase: KnowledgeBase(intents: intents, matching: matching), version: 1)
+            // As `serve` does before its first customer: the mood models learn the shop's questions.
+            engine?.moodDetector.prepareModels()
         }
         report.buildMilliseconds = buildTime.milliseconds
         guard let engine else { return report }

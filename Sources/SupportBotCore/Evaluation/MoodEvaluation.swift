@@ -23,22 +23,30 @@ public struct MoodEvaluation: Sendable {
 
     private static func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : Double(a) / Double(b) }
 
-    /// Scores every message on its own (a fresh conversation each) and compares with its label.
-    public static func run(_ detector: MoodDetector, on examples: [LabelledText]) throws -> MoodEvaluation {
-        var result = MoodEvaluation(threshold: detector.threshold)
+    /// What a labelled 1 means: the bot should say sorry (`upset`, from the apology threshold) or hand off (`angry`,
+    /// from the mood threshold).
+    public enum Level: String, Sendable, CaseIterable {
+        case upset, angry
+    }
+
+    /// Scores every message on its own (a fresh conversation each) and compares with its label at `level`.
+    public static func run(_ detector: MoodDetector, on examples: [LabelledText],
+                           level: Level = .angry) throws -> MoodEvaluation {
+        var result = MoodEvaluation(threshold: level == .upset ? detector.apologyThreshold : detector.threshold)
         for (index, example) in examples.enumerated() {
             guard let angry = Self.label(example.label) else {
                 throw CSVError(description: "row \(index + 2): the angry column must be 0 or 1, not '\(example.label)'")
             }
             var state = MoodState()
             let reading = detector.read(example.text, state: &state)
-            switch (reading.isAngry, angry) {
+            let flagged = level == .upset ? reading.isUpset : reading.isAngry
+            switch (flagged, angry) {
             case (true, true): result.truePositives += 1
             case (true, false): result.falsePositives += 1
             case (false, true): result.falseNegatives += 1
             case (false, false): result.trueNegatives += 1
             }
-            if reading.isAngry != angry {
+            if flagged != angry {
                 result.misses.append(Miss(text: example.text, angry: angry, score: reading.conversation,
                                           reasons: reading.reasons))
             }

@@ -492,10 +492,12 @@ public final class Matcher: Sendable {
         var hitIntents: [Int32] = []
         // A follow-up (`after:`) out of its context is still reached when the message says enough on its own: close
         // to one of its examples, with topic words in common ("tracking says delivered but theres nothing here"),
-        // not only the shape of a question ("how long does it take").
+        // not only the shape of a question ("how long does it take"). Only the message itself can say so: read with an
+        // earlier question's words (`earlierStems`), those words would count too.
         let queryIDs = query.map(\.0)
+        let mayStandAlone = earlierStems.isEmpty
         dot.withUnsafeBufferPointer { dot in
-            for i in intents.indices where !isEligible[i] {
+            for i in intents.indices where mayStandAlone && !isEligible[i] {
                 var top: Float = 0, topExample = -1
                 for e in Int(intentExampleStart[i])..<Int(intentExampleStart[i + 1]) where dot[e] > top {
                     top = dot[e]
@@ -632,8 +634,6 @@ public final class Matcher: Sendable {
         info.after.isEmpty || context.contains(where: info.after.contains)
     }
 
-    /// The features an example shares with the message, in the order they appear in the example.
-    /// - Parameter query: the message's feature ids, sorted and distinct.
     /// How many topic words the example shares with the message: single words (not word pairs) that are neither
     /// function words nor the shape of a question (`questionShapeStems`: "how long does it take" has none).
     private func topicWordsShared(example: Int, query: UnsafeBufferPointer<Int32>) -> Int {
@@ -642,6 +642,8 @@ public final class Matcher: Sendable {
         }.count
     }
 
+    /// The features an example shares with the message, in the order they appear in the example.
+    /// - Parameter query: the message's feature ids, sorted and distinct.
     private func sharedTerms(example: Int, query: UnsafeBufferPointer<Int32>) -> [String] {
         var shared: [(order: Int32, feature: Int32)] = []
         var t = Int(termStart[example]), q = 0

@@ -16,9 +16,10 @@ public struct MoodReason: Codable, Sendable, Equatable {
         case repeatedMessage = "same message again"
         case blame = "blames or demands"
         case emoji
-        /// The learned model, trained on labelled support chats.
+        /// A learned model raised the score: the support model next to an anger cue, or the general model (people's
+        /// labelled messages) alone, as far as an apology.
         case learned = "sounds like angry chats we have seen"
-        /// The learned model hears no upset: a middling score from the rules is taken down (negative weight).
+        /// The general model hears no upset: a middling score from the rules is taken down (negative weight).
         case learnedCalm = "sounds like calm chats we have seen"
         // Calming cues: their weight is negative, the share of the score they took away.
         case calming = "calming words"
@@ -142,7 +143,8 @@ public struct MoodDetector: Sendable {
     public static func shopQuestions(of knowledgeBase: KnowledgeBase) -> [String] {
         let rules = MoodDetector()
         var seen = Set<String>()
-        return knowledgeBase.intents.filter { !$0.handoff }.flatMap(\.examples).filter { example in
+        // Masked as a customer's message is before the models read it.
+        return knowledgeBase.intents.filter { !$0.handoff }.flatMap(\.examples).map(PIIMasker.mask).filter { example in
             seen.insert(example).inserted && rules.ruleScore(example) < rules.apologyThreshold
         }
     }
@@ -180,7 +182,9 @@ public struct MoodDetector: Sendable {
     public func learnedProbability(_ text: String) -> Double { models.general.read(PIIMasker.mask(text)).probability }
 
     /// The score from the word rules alone, without the learned model.
-    public func ruleScore(_ text: String) -> Double { score(text, words: TextNormalizer.tokens(text), learned: false).score }
+    public func ruleScore(_ text: String) -> Double {
+        score(PIIMasker.mask(text), words: TextNormalizer.tokens(text), learned: false).score
+    }
 
     /// `words` are `TextNormalizer.tokens(text)`, when the caller has them already.
     func score(_ text: String, words: [String], learned useModel: Bool = true) -> MessageMood {
@@ -236,7 +240,8 @@ public struct MoodDetector: Sendable {
         // - When an anger cue fired and the support model is very sure, it can raise the score as far as a handoff
         //   ("I'm not going to ask again nicely.").
         // - The general model alone (a plain-worded complaint, "so I just lose £60 then?"), when no calm cue fired,
-        //   can only make the bot say sorry: from `upsetProbability` the score is between 0.3 and 0.45.
+        //   can only make the bot say sorry: from `upsetProbability` the score is between 0.3 and 0.45, and always
+        //   under the handoff threshold (complaints that keep coming can still add up to one, as any others do).
         // - When the general model hears no upset at all, an upset-but-not-angry rule score from words that are
         //   often just emphasis (swearing, capitals, insults, "hate", "still") is taken down to mild ("damn these
         //   towels are thick"). Cues aimed at the shop and strong ones (`isPointed`) stand whatever it thinks.
@@ -252,7 +257,10 @@ public struct MoodDetector: Sendable {
                 fromModel = Self.modelShare * support.probability
                 heard = support.words
             } else if !calmCue && general.probability >= Self.upsetProbability {
-                fromModel = 0.3 + 0.15 * (general.probability - Self.upsetProbability) / (1 - Self.upsetProbability)
+                // Never as far as this detector's handoff threshold, whatever the shop set it to.
+                let upset = 0.3 + 0.15 * (general.probability - Self.upsetProbability) / (1 - Self.upsetProbability)
+                let ceiling = threshold - Self.belowThreshold
+                if ceiling + 1e-9 >= apologyThreshold { fromModel = min(upset, ceiling) }
             }
             if fromModel > score {
                 let evidence = heard.isEmpty ? "the whole message" : heard.joined(separator: ", ")
@@ -260,7 +268,7 @@ public struct MoodDetector: Sendable {
                                           weight: Self.rounded(fromModel - max(0, score))))
                 score = fromModel
             } else if general.probability < Self.calmProbability && score > Self.mildScore
-                        && score < Self.standsAnyway && !reasons.contains(where: Self.isPointed) {
+                        && score < threshold && !reasons.contains(where: Self.isPointed) {
                 reasons.append(MoodReason(kind: .learnedCalm, evidence: "the whole message",
                                           weight: Self.rounded(Self.mildScore - score)))
                 score = Self.mildScore
@@ -276,8 +284,8 @@ public struct MoodDetector: Sendable {
     /// Alone, it makes a message upset from this probability. This and `calmProbability` were chosen on GoEmotions'
     /// dev split, with BANKING77's training questions (all calm) for false alarms.
     static let upsetProbability = 0.8
-    /// Below this probability the general model takes a middling rule score (under `standsAnyway`, the default
-    /// handoff threshold) down to `mildScore`.
+    /// Below this probability the general model takes a middling rule score (one under the handoff threshold, so
+    /// the message alone would not hand off anyway) down to `mildScore`.
     static let calmProbability = 0.4
     /// Cues aimed at the shop (threats, asking for a manager, blame, sarcastic phrases), strong anger words ("not
     /// happy", "furious") and having to repeat ("third time"): the learned model does not take these down. Swearing,
@@ -294,7 +302,8 @@ public struct MoodDetector: Sendable {
     }
 
     static let praiseNextToComplaint = "praise next to a complaint"
-    static let standsAnyway = 0.5
+    /// How far under the handoff threshold the general model alone can take a message.
+    static let belowThreshold = 0.05
     static let mildScore = 0.25
     /// It speaks only on messages of at least this many words.
     static let modelMinimumWords = 4

@@ -32,6 +32,8 @@ enum MoodLexicon {
             "waste of time", "waste of money", "worst", "absurd", "insulting", "disrespectful", "shameful",
             "beyond a joke", "this is a joke", "what a joke", "a joke", "unbelievable", "fobbed off", "ripped off",
             "rip off", "ripoff", "not good enough", "not acceptable", "not on", "how dare", "what the hell",
+            // Before "not on the …" (calm: "not on the statement") can take the words.
+            "that is not on", "this is not on", "it is not on", "its not on", "that is just not on",
         ])
         add(.angerWord, 0.35, [
             "terrible", "horrible", "awful", "annoyed", "annoying", "frustrated", "frustrating", "shocking", "nonsense",
@@ -109,7 +111,8 @@ enum MoodLexicon {
                              "slightly", "a little", "kinda", "kind of", "somewhat"])
         add(.repetition, 0.5, [
             "told you", "not asking again", "third time", "3rd time", "fourth time", "4th time", "fifth time", "5th time", "times now",
-            "how many times", "already told you", "i told you", "told you already", "keep asking", "keep telling",
+            "how many times", "how many times can i tell you", "how many times can i say", "how many times can i ask",
+            "how many times can i explain", "how many times can i repeat", "already told you", "i told you", "told you already", "keep asking", "keep telling",
             "again and again", "over and over",
             "nobody answers", "nobody replies", "nobody has", "no one answers", "no one replies",
             "no one has", "no reply", "no response", "no answer", "ignored", "ignoring me", "ignoring my",
@@ -137,8 +140,8 @@ enum MoodLexicon {
             "still good", "still valid", "still work", "still works", "still deliver", "still get", "still use",
             "stop sending me emails", "stop sending me texts", "stop sending me newsletters",
             "stop sending me offers", "stop sending emails", "stupid me", "silly me", "dumb me", "i am so stupid",
-            "i was stupid", "i feel stupid", "i feel so stupid", "i am an idiot", "i am such an idiot", "someone stole", "somebody stole", "how many times can", "not on my", "not on the", "not on your",
-            "not on it", "should i expect", "can i expect", "could i expect", "i expect to", "how do i fix", "how can i fix",
+            "i was stupid", "i feel stupid", "i feel so stupid", "i am an idiot", "i am such an idiot", "someone stole", "somebody stole", "how many times can i", "not on my", "not on the", "not on your",
+            "not on it", "should i expect", "can i expect", "could i expect", "how do i fix", "how can i fix",
             "how to fix", "can you fix", "can i fix", "was stolen", "been stolen", "got stolen", "is stolen",
             "were stolen", "lost or stolen", "stolen card", "stolen phone", "card stolen", "phone stolen",
             "again please", "try again", "order again", "buy again", "shop again", "once again thank", "can you explain", "explain that", "explain how", "please explain",

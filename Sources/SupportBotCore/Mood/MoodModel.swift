@@ -372,7 +372,8 @@ struct MoodModel: Sendable, Equatable {
         for (j, x) in row { contribution[j] = weights[j] * x }
         var byWord: [String: Double] = [:]
         for (word, indices) in perWord {
-            for index in Set(indices) { byWord[word, default: 0] += contribution[index] ?? 0 }
+            // Sorted, so the sums (and so the order of close words) are the same in every process.
+            for index in Set(indices).sorted() { byWord[word, default: 0] += contribution[index] ?? 0 }
         }
         let top = byWord.filter { $0.value > 0 }.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
             .prefix(3).map(\.key)
@@ -382,19 +383,11 @@ struct MoodModel: Sendable, Equatable {
     /// Each whitespace-separated word (lower case, punctuation kept) with its padded character n-grams, each
     /// n-gram as a 64-bit FNV-1a hash of its scalars (no string is built per n-gram).
     static func wordGrams(_ text: String) -> [(String, [UInt64])] {
-        text.lowercased().split(whereSeparator: { $0.isWhitespace }).map { word in
-            var padded: [UInt32] = [32]
-            for scalar in word.unicodeScalars { padded.append(scalar.value) }
-            padded.append(32)
+        var padded: [UInt32] = []
+        return text.lowercased().split(whereSeparator: { $0.isWhitespace }).map { word in
             var grams: [UInt64] = []
-            grams.reserveCapacity(padded.count * gramSizes.count)
-            for size in gramSizes {
-                if padded.count < size {
-                    if size == gramSizes.lowerBound { grams.append(hash(padded[...])) }
-                    continue
-                }
-                for start in 0...(padded.count - size) { grams.append(hash(padded[start..<(start + size)])) }
-            }
+            grams.reserveCapacity((word.unicodeScalars.count + 2) * gramSizes.count)
+            appendGrams(of: word, to: &grams, padded: &padded)
             return (String(word), grams)
         }
     }
@@ -404,32 +397,29 @@ struct MoodModel: Sendable, Equatable {
         var grams: [UInt64] = []
         var padded: [UInt32] = []
         for word in text.lowercased().split(whereSeparator: { $0.isWhitespace }) {
-            padded.removeAll(keepingCapacity: true)
-            padded.append(32)
-            for scalar in word.unicodeScalars { padded.append(scalar.value) }
-            padded.append(32)
-            padded.withUnsafeBufferPointer { padded in
-                for size in gramSizes {
-                    if padded.count < size {
-                        if size == gramSizes.lowerBound { grams.append(hash(padded[...])) }
-                        continue
-                    }
-                    for start in 0...(padded.count - size) { grams.append(hash(padded[start..<(start + size)])) }
-                }
-            }
+            appendGrams(of: word, to: &grams, padded: &padded)
         }
         return grams
     }
 
-    private static func hash(_ scalars: Slice<UnsafeBufferPointer<UInt32>>) -> UInt64 {
-        var value: UInt64 = 0xcbf2_9ce4_8422_2325
-        for scalar in scalars {
-            value = (value ^ UInt64(scalar)) &* 0x0000_0100_0000_01b3
+    /// One word's n-gram hashes, padded with a space each side; `padded` is scratch space kept between words.
+    private static func appendGrams(of word: Substring, to grams: inout [UInt64], padded: inout [UInt32]) {
+        padded.removeAll(keepingCapacity: true)
+        padded.append(32)
+        for scalar in word.unicodeScalars { padded.append(scalar.value) }
+        padded.append(32)
+        padded.withUnsafeBufferPointer { padded in
+            for size in gramSizes {
+                if padded.count < size {
+                    if size == gramSizes.lowerBound { grams.append(hash(padded[...])) }
+                    continue
+                }
+                for start in 0...(padded.count - size) { grams.append(hash(padded[start..<(start + size)])) }
+            }
         }
-        return value
     }
 
-    private static func hash(_ scalars: ArraySlice<UInt32>) -> UInt64 {
+    private static func hash(_ scalars: Slice<UnsafeBufferPointer<UInt32>>) -> UInt64 {
         var value: UInt64 = 0xcbf2_9ce4_8422_2325
         for scalar in scalars {
             value = (value ^ UInt64(scalar)) &* 0x0000_0100_0000_01b3
