@@ -233,8 +233,10 @@ public struct SupportEngine: Sendable {
             let sameTopic = !readAlone || before.answered.last == intent
             context.topicStems = sameTopic ? Array((before.topicStems + stems).suffix(Self.topicStemLimit)) : stems
         }
-        // "ok ill try paypal", "fair enough", "good to know": the customer took in the answer; nothing to match.
-        if decided.action == .fallback, Acknowledgement.detect(words, text: text),
+        // "ok ill try paypal", "fair enough", "good to know": the customer took in the answer; nothing to match (nor a
+        // topic to ask about: "brilliant, ordering now").
+        let unsure = decided.action == .fallback || (decided.action == .clarify && decided.reason == Self.vagueTopicReason)
+        if unsure, Acknowledgement.detect(words, text: text),
            Set(words).isDisjoint(with: MoodLexicon.trouble) {
             context = before
             return BotReply(action: .answer, text: messages.anythingElse, confidence: 1, reason: "took in the answer")
@@ -256,6 +258,8 @@ public struct SupportEngine: Sendable {
         }
         return decided
     }
+
+    static let vagueTopicReason = "a topic in a word or two: which part of it?"
 
     /// A message answered alone with less doubt than this ("are you open tomorrow" after the phone number) is a
     /// question of its own, however short.
@@ -332,8 +336,7 @@ public struct SupportEngine: Sendable {
         if let doubt = result.doubt {
             if doubt >= config.doubtThreshold {
                 if let options = vagueTopics(result) {
-                    return clarify(result, options: options, reason: "a topic in a word or two: which part of it?",
-                                   context: &context)
+                    return clarify(result, options: options, reason: Self.vagueTopicReason, context: &context)
                 }
                 return fallback(result, context: &context,
                                 reason: "probably not covered, or the wrong topic (doubt \(doubt))")

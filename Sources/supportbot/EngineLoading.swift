@@ -30,6 +30,11 @@ enum Explanation {
             }
             lines.append("words:      " + words.joined(separator: " | "))
             lines.append("stems:      " + match.tokens.map(\.stem).joined(separator: " "))
+            if !match.relatedWords.isEmpty {
+                lines.append("related:    " + match.relatedWords.map {
+                    String(format: "%@ ≈ %@ (WordNet %@, weight %.2f)", $0.word, $0.related, $0.kind.rawValue, $0.weight)
+                }.joined(separator: " | "))
+            }
             lines.append("candidates:")
             if match.candidates.isEmpty { lines.append("  (none: no word of the message is known)") }
             for (i, candidate) in match.candidates.enumerated() {

@@ -146,6 +146,10 @@ enum Closing {
     private static let closings: [[String]] = [
         ["thank", "you"], ["thanks"], ["thank", "u"], ["thx"], ["ty"], ["cheers"], ["ta"], ["bye"], ["goodbye"],
         ["night"], ["good", "night"], ["many", "thanks"],
+        // "bye, have a good day": a farewell, not a follow-up on the last topic.
+        ["have", "a", "good", "day"], ["have", "a", "nice", "day"], ["have", "a", "great", "day"],
+        ["have", "a", "good", "one"], ["have", "a", "good", "evening"], ["have", "a", "good", "weekend"],
+        ["have", "a", "nice", "evening"], ["have", "a", "nice", "weekend"], ["have", "a", "lovely", "day"],
     ].sorted { $0.count > $1.count }
 
     /// The closing words the message ends with (or starts with, before a comma-free rest of at most three words).

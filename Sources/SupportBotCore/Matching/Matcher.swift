@@ -18,6 +18,16 @@ public struct Candidate: Sendable, Equatable, Codable {
     public var sharedTerms: [String]
 }
 
+/// A word of the message that counted as a word of the examples that means the same or nearly.
+public struct RelatedWordUse: Sendable, Equatable, Codable {
+    /// The message's word, and the examples' word it counted as.
+    public var word: String
+    public var related: String
+    public var kind: WordRelations.Kind
+    /// The relation's weight (0.25 to 1) times the share it counts with (`relatedWordWeight`).
+    public var weight: Double
+}
+
 /// The matcher's verdict on one message: how it read the words, and the intents ranked best first.
 public struct MatchResult: Sendable, Equatable, Codable {
     public var tokens: [TokenTrace]
@@ -34,6 +44,8 @@ public struct MatchResult: Sendable, Equatable, Codable {
     public var doubt: Double?
     /// The inputs that pushed the doubt up or down most, for `--explain`.
     public var doubtFactors: [DoubtFactor] = []
+    /// The examples' words that the message's words stood for (`WordRelations`), for `--explain`.
+    public var relatedWords: [RelatedWordUse] = []
 
     public var best: Candidate? { candidates.first }
 
@@ -70,6 +82,16 @@ public final class Matcher: Sendable {
     private let termFeature: [Int32]
     private let termOrder: [Int32]
     private let unigramIDs: [String: Int32]
+    /// For a stem, the examples' content stems that English says mean the same or nearly (`WordRelations`), with
+    /// the relation's weight: "coupon" finds the examples that say "voucher".
+    private let relatedFeatures: [String: [RelatedFeature]]
+    private struct RelatedFeature: Sendable {
+        var feature: Int32
+        var weight: Float
+        var kind: WordRelations.Kind
+        /// The examples' word, as the table has it.
+        var word: String
+    }
     private let bigramIDs: [UInt64: Int32]
     private let featureNames: [String]
     private let idf: [Float]
@@ -89,6 +111,11 @@ public final class Matcher: Sendable {
     private let intentTypicalLinear: [Double]
 
     static let followUpBonus = 0.05
+    /// A word some example has also counts as its related words, at this share of `relatedWordWeight` (a word no
+    /// example has counts at the whole of it). Chosen on the same split (0, 0.3, 0.6 and 1 tried).
+    static let knownRelatedShare: Float = 0.3
+    /// A related word that would count less than this does not count at all (nor clutter `--explain`).
+    static let minimumRelatedWeight: Float = 0.05
     /// A follow-up out of its context is eligible when the message is at least this close to one of its examples…
     static let standaloneFollowUpSimilarity = 0.5
     /// …and shares at least this many topic words with it (`topicWordsShared`).
@@ -291,6 +318,19 @@ public final class Matcher: Sendable {
             maxIDF = max(maxIDF, value)
         }
         self.unknownUnigramWeight = maxIDF
+        var relatedFeatures: [String: [RelatedFeature]] = [:]
+        if config.relatedWordWeight > 0 {
+            for (stem, id) in unigramIDs.sorted(by: { $0.value < $1.value })
+            where contentStems.contains(stem) && !Self.questionShapeStems.contains(stem) {
+                guard let entry = WordRelations.english.related(toStem: stem) else { continue }
+                for relation in entry.relations where !Self.functionStems.contains(relation.stem)
+                    && !Self.questionShapeStems.contains(relation.stem) {
+                    relatedFeatures[relation.stem, default: []].append(
+                        RelatedFeature(feature: id, weight: relation.weight, kind: relation.kind, word: entry.word))
+                }
+            }
+        }
+        self.relatedFeatures = relatedFeatures
         self.unknownBigramWeight = maxIDF * Float(config.bigramWeight) * 0.5
 
         var rows = [[(Int32, Float)]](repeating: [], count: featureNames.count)
@@ -400,10 +440,30 @@ public final class Matcher: Sendable {
         let ranked = rank(stems: tokens.map(\.stem), earlierStems: earlierStems,
                           context: [lastIntent, topic].compactMap { $0 }, limit: limit, withEvidence: doubtModel != nil)
         var result = MatchResult(tokens: tokens, candidates: ranked.candidates)
+        result.relatedWords = relatedUses(of: tokens)
         if let doubtModel, let evidence = ranked.evidence {
             (result.doubt, result.doubtFactors) = doubtModel.verdict(evidence)
         }
         return result
+    }
+
+    /// What each word of the message counted as, beside itself (as `rank` widens it).
+    private func relatedUses(of tokens: [TokenTrace]) -> [RelatedWordUse] {
+        guard !relatedFeatures.isEmpty else { return [] }
+        var uses: [RelatedWordUse] = []
+        var seen = Set<String>()
+        for token in tokens where seen.insert(token.stem).inserted {
+            guard let related = relatedFeatures[token.stem] else { continue }
+            let share = Double(config.relatedWordWeight) * (unigramIDs[token.stem] == nil ? 1 : Double(Self.knownRelatedShare))
+            guard share > 0 else { continue }
+            for relation in related.sorted(by: { $0.weight > $1.weight || ($0.weight == $1.weight && $0.word < $1.word) })
+            where Float(share) * relation.weight >= Self.minimumRelatedWeight {
+                uses.append(RelatedWordUse(word: token.synonym ?? token.corrected ?? token.word,
+                                           related: relation.word, kind: relation.kind,
+                                           weight: (Double(relation.weight) * share * 1000).rounded() / 1000))
+            }
+        }
+        return uses
     }
 
     /// The stems of a read message that some example has, in order: what a later follow-up is read with. Words no
@@ -433,15 +493,28 @@ public final class Matcher: Sendable {
         // Query features: known ones take part in the dot product; unknown ones only lower the norm.
         var queryCounts: [Int32: Int] = [:]
         var unknownNormSquared: Float = 0
+        // Examples' words related to the message's words: the strongest relation for each, times the setting.
+        var relatedWeights: [Int32: Float] = [:]
+        let relatedShare = Float(config.relatedWordWeight)
         for part in [earlierStems, stems] where !part.isEmpty {
             var termIDs: [Int32?] = []
             termIDs.reserveCapacity(part.count)
             for stem in part {
                 let id = unigramIDs[stem]
+                var covered: Float = 0
+                if !relatedFeatures.isEmpty, let related = relatedFeatures[stem] {
+                    let share = id == nil ? relatedShare : relatedShare * Self.knownRelatedShare
+                    for relation in related where share * relation.weight >= Self.minimumRelatedWeight {
+                        relatedWeights[relation.feature] = max(relatedWeights[relation.feature] ?? 0, share * relation.weight)
+                        covered = max(covered, share * relation.weight)
+                    }
+                }
                 if let id {
                     queryCounts[id, default: 0] += 1
                 } else {
-                    unknownNormSquared += unknownUnigramWeight * unknownUnigramWeight
+                    // An unknown word lowers the score less when related words stood in for it.
+                    let left = unknownUnigramWeight * (1 - covered)
+                    unknownNormSquared += left * left
                 }
                 termIDs.append(id)
             }
@@ -455,8 +528,12 @@ public final class Matcher: Sendable {
         }
         let stems = earlierStems + stems
         // Sorted, so float sums always add up in the same order: same message, same scores, to the last bit.
+        for (feature, weight) in relatedWeights where queryCounts[feature] == nil {
+            queryCounts[feature] = 0  // a placeholder: its weight is set below
+        }
         var query: [(Int32, Float)] = queryCounts.sorted { $0.key < $1.key }.map {
-            ($0.key, (1 + Float(log(Double($0.value)))) * idf[Int($0.key)])
+            let weight = $0.value > 0 ? (1 + Float(log(Double($0.value)))) : relatedWeights[$0.key] ?? 0
+            return ($0.key, weight * idf[Int($0.key)])
         }
         let norm = sqrt(query.reduce(unknownNormSquared) { $0 + $1.1 * $1.1 })
         guard norm > 0, !query.isEmpty else { return ([], nil) }

@@ -33,12 +33,16 @@ public struct MatchingConfig: Sendable, Equatable, Codable {
     public var classifierTemperature: Double = 0.3
     /// Training passes over the examples.
     public var classifierEpochs: Int = 10
+    /// How much a word that means the same or nearly (from WordNet, `WordRelations`) counts, for a word of the
+    /// message that no example has, times the relation's own weight (0.25 to 1). 0 turns them off.
+    public var relatedWordWeight: Double = 0.5
 
     public init() {}
 
     static let settingNames = [
         "answer_threshold", "ambiguity_margin", "clarify_threshold", "ask_threshold", "doubt_threshold", "option_window", "max_options", "bigram_weight",
         "example_weight", "function_word_weight", "classifier_weight", "classifier_temperature", "classifier_epochs",
+        "related_word_weight",
     ]
 
     /// Sets one value by its settings name; returns a problem description when the name or value is wrong.
@@ -63,6 +67,7 @@ public struct MatchingConfig: Sendable, Equatable, Codable {
             guard value > 0 else { return "matching.function_word_weight must be above 0 and at most 1" }
             return fraction { $0.functionWordWeight = $1 }
         case "classifier_weight": return fraction { $0.classifierWeight = $1 }
+        case "related_word_weight": return fraction { $0.relatedWordWeight = $1 }
         case "classifier_temperature":
             guard value > 0, value <= 10 else { return "matching.classifier_temperature must be above 0 and at most 10" }
             classifierTemperature = value
