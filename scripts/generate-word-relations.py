@@ -33,37 +33,39 @@ def pos_of(tag):
     return "a" if tag == "s" else tag
 
 
+def entries(kind):
+    """(pos, line) for each entry of WordNet's data.* or index.* files; the licence lines at the top start with
+    spaces."""
+    for pos, name in FILES.items():
+        with open(os.path.join(WORDNET, kind + "." + name), encoding="latin-1") as f:
+            for line in f:
+                if not line.startswith(" "):
+                    yield pos, line
+
+
 def read_synsets():
     """(pos, offset) -> (words, pointers); a pointer is (symbol, offset, pos, source/target)."""
     synsets = {}
-    for pos, name in FILES.items():
-        with open(os.path.join(WORDNET, "data." + name), encoding="latin-1") as f:
-            for line in f:
-                if line.startswith("  "):
-                    continue
-                fields = line.partition("|")[0].split()
-                count = int(fields[3], 16)
-                words = [re.sub(r"\(.*\)$", "", fields[4 + 2 * i]).lower() for i in range(count)]
-                i = 4 + 2 * count
-                pointers = []
-                for _ in range(int(fields[i])):
-                    pointers.append((fields[i + 1], fields[i + 2], pos_of(fields[i + 3]), fields[i + 4]))
-                    i += 4
-                synsets[(pos, fields[0])] = (words, pointers)
+    for pos, line in entries("data"):
+        fields = line.partition("|")[0].split()
+        count = int(fields[3], 16)
+        words = [re.sub(r"\(.*\)$", "", fields[4 + 2 * i]).lower() for i in range(count)]
+        i = 4 + 2 * count
+        pointers = []
+        for _ in range(int(fields[i])):
+            pointers.append((fields[i + 1], fields[i + 2], pos_of(fields[i + 3]), fields[i + 4]))
+            i += 4
+        synsets[(pos, fields[0])] = (words, pointers)
     return synsets
 
 
 def read_senses():
     """(lemma, pos) -> synset offsets, most common sense first."""
     senses = {}
-    for pos, name in FILES.items():
-        with open(os.path.join(WORDNET, "index." + name), encoding="latin-1") as f:
-            for line in f:
-                if line.startswith(" "):
-                    continue
-                fields = line.split()
-                pointer_count = int(fields[3])
-                senses[(fields[0], pos)] = fields[4 + pointer_count + 2:]
+    for pos, line in entries("index"):
+        fields = line.split()
+        pointer_count = int(fields[3])
+        senses[(fields[0], pos)] = fields[4 + pointer_count + 2:]
     return senses
 
 
