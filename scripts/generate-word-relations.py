@@ -144,9 +144,11 @@ def main():
             line = line.strip()
             f.write(("// " + ("" if line == "." else line)).rstrip() + "\n")
         f.write("\n/// English words that mean the same or nearly, one word per line: the word, then each related word\n")
-        f.write("/// with its weight in hundredths and its kind (s: synonym, d: derived form).\n")
+        f.write("/// with its weight in hundredths and its kind (s: synonym, d: derived form). The most common words come first.\n")
         f.write("enum WordRelationsData {\n    static let table = \"\"\"\n")
-        for word in sorted(by_word):
+        # The most common words first: of the words that share a stem ("account", "accountant"), the program keeps
+        # the relations of the first only.
+        for word in sorted(by_word, key=lambda w: (-zipf[w], w)):
             related = sorted(by_word[word], key=lambda r: (-r[1], r[0]))
             f.write("        " + word + " " + " ".join(f"{b} {round(w * 100)}{k}" for b, w, k in related) + "\n")
         f.write("        \"\"\"\n}\n")

@@ -233,9 +233,11 @@ public struct SupportEngine: Sendable {
             let sameTopic = !readAlone || before.answered.last == intent
             context.topicStems = sameTopic ? Array((before.topicStems + stems).suffix(Self.topicStemLimit)) : stems
         }
-        // "ok ill try paypal", "fair enough", "good to know": the customer took in the answer; nothing to match (nor a
-        // topic to ask about: "brilliant, ordering now").
-        let unsure = decided.action == .fallback || (decided.action == .clarify && decided.reason == Self.vagueTopicReason)
+        // "ok ill try paypal", "fair enough", "good to know": the customer took in the answer; nothing to match (nor,
+        // right after an answer, a topic to ask about: "brilliant, ordering now"; a first "ok servicing" is asked about).
+        let vagueAfterAnswer = decided.action == .clarify && decided.reason == Self.vagueTopicReason
+            && before.answered.last != nil && before.lastIntent == before.answered.last
+        let unsure = decided.action == .fallback || vagueAfterAnswer
         if unsure, Acknowledgement.detect(words, text: text),
            Set(words).isDisjoint(with: MoodLexicon.trouble) {
             context = before

@@ -49,6 +49,12 @@ struct FollowUpTests {
         var sure = try Self.chat()
         #expect(sure.say("number to call?").intent == "contact.phone")
         #expect(sure.say("are you open tomorrow").intent == "contact.hours")
+        // A farewell is not a follow-up on the last topic.
+        var bye = try Self.chat()
+        #expect(bye.say("how much is delivery").intent == "shipping.costs")
+        #expect(bye.say("bye, have a good day").intent == "smalltalk.bye")
+        #expect(Closing.words(in: TextNormalizer.tokens("bye, have a nice day")) == ["have", "a", "nice", "day"])
+        #expect(Closing.words(in: TextNormalizer.tokens("have a good day out in the hills")) == nil)
     }
 
     @Test("the same article for a new question is no sign that it did not help; the same question again is")
@@ -86,6 +92,15 @@ struct FollowUpTests {
             #expect(reply.action == .answer, "\(text): \(reply.text)")
             #expect(reply.reason == "took in the answer", "\(text): \(reply.reason)")
         }
+        // A nod with a topic word, as the first message, is a topic to ask about, not a nod to an answer; right after
+        // an answer, it is a nod (the bike shop of Tests/Fixtures/shops/bikes).
+        let bikes = SupportEngine(knowledgeBase: try MoodShopAdaptationTests.bikeShop(), version: 1)
+        var first = Conversation(engine: bikes)
+        let topic = first.say("ok servicing")
+        #expect(topic.action == .clarify && topic.reason == SupportEngine.vagueTopicReason, "\(topic.reason)")
+        var afterAnswer = Conversation(engine: bikes)
+        #expect(afterAnswer.say("how much is a basic service").action == .answer)
+        #expect(afterAnswer.say("ok servicing").reason == "took in the answer")
         var missed = try Self.chat()
         #expect(missed.say("zxqv blorp").action == .fallback)
         #expect(missed.say("fair enough").reason == "took in the answer")

@@ -327,6 +327,29 @@ struct MoodModelGateTests {
         #expect(!reading(text, detector: touchy).isAngry)
     }
 
+    @Test("a lenient threshold keeps the apology for a loud message the general model hears as calm")
+    func lenientThresholdKeepsApology() {
+        let text = "CAN I GET THE DAMN BLUE TEAPOT IN A LARGER SIZE"
+        let detector = MoodDetector(threshold: 0.8)
+        #expect(detector.ruleScore(text) >= MoodDetector.standsAnyway, "\(detector.ruleScore(text))")
+        let read = reading(text, detector: detector)
+        #expect(read.isUpset && !read.isAngry, "\(read)")
+        #expect(!read.reasons.contains { $0.kind == .learnedCalm }, "\(read.reasons)")
+    }
+
+    @Test("mood --eval's levels: a plain complaint counts at the upset level, not at the angry one")
+    func evaluationLevels() throws {
+        let rows = [LabelledText(text: "I paid for next day delivery. It's day 4. Explain.", label: "1"),
+                    LabelledText(text: "what are your opening hours", label: "0")]
+        let detector = MoodDetector()
+        let upset = try MoodEvaluation.run(detector, on: rows, level: .upset)
+        #expect(upset.truePositives == 1 && upset.trueNegatives == 1, "\(upset)")
+        #expect(upset.threshold == detector.apologyThreshold)
+        let angry = try MoodEvaluation.run(detector, on: rows, level: .angry)
+        #expect(angry.falseNegatives == 1 && angry.trueNegatives == 1, "\(angry)")
+        #expect(angry.threshold == detector.threshold)
+    }
+
     @Test("plain complaints that keep coming add up to a handoff, as complaints the rules hear do")
     func plainComplaintsAddUp() throws {
         let detector = MoodDetector()

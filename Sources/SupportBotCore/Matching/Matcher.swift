@@ -116,6 +116,8 @@ public final class Matcher: Sendable {
     static let knownRelatedShare: Float = 0.3
     /// A related word that would count less than this does not count at all (nor clutter `--explain`).
     static let minimumRelatedWeight: Float = 0.05
+    /// At most this many related words count for one word of the message.
+    static let relatedPerWord = 3
     /// A follow-up out of its context is eligible when the message is at least this close to one of its examples…
     static let standaloneFollowUpSimilarity = 0.5
     /// …and shares at least this many topic words with it (`topicWordsShared`).
@@ -330,7 +332,11 @@ public final class Matcher: Sendable {
                 }
             }
         }
-        self.relatedFeatures = relatedFeatures
+        // The strongest few for each word: each one is another posting list to visit.
+        self.relatedFeatures = relatedFeatures.mapValues { related in
+            Array(related.sorted { $0.weight > $1.weight || ($0.weight == $1.weight && $0.feature < $1.feature) }
+                .prefix(Self.relatedPerWord))
+        }
         self.unknownBigramWeight = maxIDF * Float(config.bigramWeight) * 0.5
 
         var rows = [[(Int32, Float)]](repeating: [], count: featureNames.count)
@@ -447,6 +453,13 @@ public final class Matcher: Sendable {
         return result
     }
 
+    /// How much a related word counts for a word of the message (0: not at all): the relation's weight times
+    /// `relatedWordWeight`, times `knownRelatedShare` when some example has the message's word.
+    private func relatedCount(_ relation: RelatedFeature, wordIsKnown: Bool) -> Float {
+        let counted = Float(config.relatedWordWeight) * relation.weight * (wordIsKnown ? Self.knownRelatedShare : 1)
+        return counted >= Self.minimumRelatedWeight ? counted : 0
+    }
+
     /// What each word of the message counted as, beside itself (as `rank` widens it).
     private func relatedUses(of tokens: [TokenTrace]) -> [RelatedWordUse] {
         guard !relatedFeatures.isEmpty else { return [] }
@@ -454,13 +467,13 @@ public final class Matcher: Sendable {
         var seen = Set<String>()
         for token in tokens where seen.insert(token.stem).inserted {
             guard let related = relatedFeatures[token.stem] else { continue }
-            let share = Double(config.relatedWordWeight) * (unigramIDs[token.stem] == nil ? 1 : Double(Self.knownRelatedShare))
-            guard share > 0 else { continue }
-            for relation in related.sorted(by: { $0.weight > $1.weight || ($0.weight == $1.weight && $0.word < $1.word) })
-            where Float(share) * relation.weight >= Self.minimumRelatedWeight {
+            let known = unigramIDs[token.stem] != nil
+            for relation in related {
+                let counted = relatedCount(relation, wordIsKnown: known)
+                guard counted > 0 else { continue }
                 uses.append(RelatedWordUse(word: token.synonym ?? token.corrected ?? token.word,
                                            related: relation.word, kind: relation.kind,
-                                           weight: (Double(relation.weight) * share * 1000).rounded() / 1000))
+                                           weight: (Double(counted) * 1000).rounded() / 1000))
             }
         }
         return uses
@@ -493,9 +506,9 @@ public final class Matcher: Sendable {
         // Query features: known ones take part in the dot product; unknown ones only lower the norm.
         var queryCounts: [Int32: Int] = [:]
         var unknownNormSquared: Float = 0
-        // Examples' words related to the message's words: the strongest relation for each, times the setting.
+        // Examples' words related to the message's words, as weights in the query: the strongest relation for each,
+        // times its share, and never weighing more than the message's own word would (its idf, or an unknown word's).
         var relatedWeights: [Int32: Float] = [:]
-        let relatedShare = Float(config.relatedWordWeight)
         for part in [earlierStems, stems] where !part.isEmpty {
             var termIDs: [Int32?] = []
             termIDs.reserveCapacity(part.count)
@@ -503,10 +516,13 @@ public final class Matcher: Sendable {
                 let id = unigramIDs[stem]
                 var covered: Float = 0
                 if !relatedFeatures.isEmpty, let related = relatedFeatures[stem] {
-                    let share = id == nil ? relatedShare : relatedShare * Self.knownRelatedShare
-                    for relation in related where share * relation.weight >= Self.minimumRelatedWeight {
-                        relatedWeights[relation.feature] = max(relatedWeights[relation.feature] ?? 0, share * relation.weight)
-                        covered = max(covered, share * relation.weight)
+                    let own = id.map { idf[Int($0)] } ?? unknownUnigramWeight
+                    for relation in related {
+                        let counted = relatedCount(relation, wordIsKnown: id != nil)
+                        guard counted > 0 else { continue }
+                        let weight = counted * min(idf[Int(relation.feature)], own)
+                        relatedWeights[relation.feature] = max(relatedWeights[relation.feature] ?? 0, weight)
+                        covered = max(covered, counted)
                     }
                 }
                 if let id {
@@ -528,12 +544,13 @@ public final class Matcher: Sendable {
         }
         let stems = earlierStems + stems
         // Sorted, so float sums always add up in the same order: same message, same scores, to the last bit.
-        for (feature, weight) in relatedWeights where queryCounts[feature] == nil {
+        // The message's own features, sorted: the follow-up check and the shared terms look at these only.
+        let ownFeatures = queryCounts.keys.sorted()
+        for feature in relatedWeights.keys where queryCounts[feature] == nil {
             queryCounts[feature] = 0  // a placeholder: its weight is set below
         }
         var query: [(Int32, Float)] = queryCounts.sorted { $0.key < $1.key }.map {
-            let weight = $0.value > 0 ? (1 + Float(log(Double($0.value)))) : relatedWeights[$0.key] ?? 0
-            return ($0.key, weight * idf[Int($0.key)])
+            $0.value > 0 ? ($0.key, (1 + Float(log(Double($0.value)))) * idf[Int($0.key)]) : ($0.key, relatedWeights[$0.key] ?? 0)
         }
         let norm = sqrt(query.reduce(unknownNormSquared) { $0 + $1.1 * $1.1 })
         guard norm > 0, !query.isEmpty else { return ([], nil) }
@@ -571,7 +588,6 @@ public final class Matcher: Sendable {
         // to one of its examples, with topic words in common ("tracking says delivered but theres nothing here"),
         // not only the shape of a question ("how long does it take"). Only the message itself can say so: read with an
         // earlier question's words (`earlierStems`), those words would count too.
-        let queryIDs = query.map(\.0)
         let mayStandAlone = earlierStems.isEmpty
         dot.withUnsafeBufferPointer { dot in
             for i in intents.indices where mayStandAlone && !isEligible[i] {
@@ -581,7 +597,7 @@ public final class Matcher: Sendable {
                     topExample = e
                 }
                 guard Double(top) >= Self.standaloneFollowUpSimilarity else { continue }
-                isEligible[i] = queryIDs.withUnsafeBufferPointer { topicWordsShared(example: topExample, query: $0) }
+                isEligible[i] = ownFeatures.withUnsafeBufferPointer { topicWordsShared(example: topExample, query: $0) }
                     >= Self.standaloneFollowUpWords
             }
             for i in intents.indices where isEligible[i] {
@@ -691,8 +707,7 @@ public final class Matcher: Sendable {
             ])
         }
 
-        let queryFeatures = query.map(\.0)  // sorted
-        let candidates = queryFeatures.withUnsafeBufferPointer { queryFeatures in
+        let candidates = ownFeatures.withUnsafeBufferPointer { queryFeatures in
             scored.prefix(limit).map { item in
                 let info = intents[Int(item.intent)]
                 return Candidate(intent: info.id, title: info.title, score: (item.score * 1000).rounded() / 1000,

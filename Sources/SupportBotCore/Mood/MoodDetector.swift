@@ -268,7 +268,7 @@ public struct MoodDetector: Sendable {
                                           weight: Self.rounded(fromModel - max(0, score))))
                 score = fromModel
             } else if general.probability < Self.calmProbability && score > Self.mildScore
-                        && score < threshold && !reasons.contains(where: Self.isPointed) {
+                        && score < min(threshold, Self.standsAnyway) && !reasons.contains(where: Self.isPointed) {
                 reasons.append(MoodReason(kind: .learnedCalm, evidence: "the whole message",
                                           weight: Self.rounded(Self.mildScore - score)))
                 score = Self.mildScore
@@ -284,8 +284,8 @@ public struct MoodDetector: Sendable {
     /// Alone, it makes a message upset from this probability. This and `calmProbability` were chosen on GoEmotions'
     /// dev split, with BANKING77's training questions (all calm) for false alarms.
     static let upsetProbability = 0.8
-    /// Below this probability the general model takes a middling rule score (one under the handoff threshold, so
-    /// the message alone would not hand off anyway) down to `mildScore`.
+    /// Below this probability the general model takes a middling rule score (under `standsAnyway` and the handoff
+    /// threshold, so the message alone would not hand off anyway) down to `mildScore`.
     static let calmProbability = 0.4
     /// Cues aimed at the shop (threats, asking for a manager, blame, sarcastic phrases), strong anger words ("not
     /// happy", "furious") and having to repeat ("third time"): the learned model does not take these down. Swearing,
@@ -302,6 +302,9 @@ public struct MoodDetector: Sendable {
     }
 
     static let praiseNextToComplaint = "praise next to a complaint"
+    /// The general model takes down only scores under this (and under the handoff threshold): a shop with a lenient
+    /// threshold still gets an apology for "CAN I GET THE DAMN BLUE TEAPOT IN A LARGER SIZE".
+    static let standsAnyway = 0.5
     /// How far under the handoff threshold the general model alone can take a message.
     static let belowThreshold = 0.05
     static let mildScore = 0.25

@@ -43,7 +43,10 @@ public struct WordRelations: Sendable {
             guard fields.count >= 3, fields.count % 2 == 1 else { continue }
             let word = fields[0]
             let from = stem(word)
-            var entry = byStem[from] ?? (String(word), [])
+            // Words that share a stem ("account", "accountant") don't share meanings: only the first, the most
+            // common, speaks for the stem.
+            guard byStem[from] == nil else { continue }
+            var entry = (word: String(word), relations: [Relation]())
             var index = 1
             while index + 1 < fields.count {
                 let related = fields[index], code = fields[index + 1]
@@ -61,6 +64,7 @@ public struct WordRelations: Sendable {
                     entry.relations.append(Relation(stem: to, word: String(related), weight: weight, kind: kind))
                 }
             }
+            entry.relations.sort { $0.weight > $1.weight || ($0.weight == $1.weight && $0.stem < $1.stem) }
             byStem[from] = entry
         }
         self.byStem = byStem
@@ -68,7 +72,7 @@ public struct WordRelations: Sendable {
 
     /// The stems related to `stem`, strongest first, and the word the table had for `stem`.
     public func related(toStem stem: String) -> (word: String, relations: [Relation])? {
-        byStem[stem].map { ($0.word, $0.relations.sorted { $0.weight > $1.weight || ($0.weight == $1.weight && $0.stem < $1.stem) }) }
+        byStem[stem]
     }
 
     public var stemCount: Int { byStem.count }
