@@ -29,7 +29,7 @@ struct Ask: ParsableCommand {
             return
         }
         print(ChatPrinter.format(turn))
-        if explain { print("\n" + Explanation.text(for: turn, config: engine.config)) }
+        if explain { print("\n" + Explanation.text(for: turn, engine: engine)) }
     }
 }
 
@@ -60,7 +60,7 @@ struct Chat: ParsableCommand {
                 turn = engine.respond(to: trimmed, context: &context)
             }
             print("bot> " + ChatPrinter.format(turn).replacingOccurrences(of: "\n", with: "\n     "))
-            if explain { print(Explanation.text(for: turn, config: engine.config)) }
+            if explain { print(Explanation.text(for: turn, engine: engine)) }
         }
     }
 }

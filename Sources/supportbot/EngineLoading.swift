@@ -18,7 +18,8 @@ extension KnowledgeOptions {
 
 /// Prints the matcher's reasoning for one message: tokens, corrections, candidates, decision.
 enum Explanation {
-    static func text(for turn: BotTurn, config: MatchingConfig) -> String {
+    static func text(for turn: BotTurn, engine: SupportEngine) -> String {
+        let config = engine.config
         let reply = turn.reply
         var lines: [String] = []
         if let match = reply.match {
@@ -30,8 +31,9 @@ enum Explanation {
             }
             lines.append("words:      " + words.joined(separator: " | "))
             lines.append("stems:      " + match.tokens.map(\.stem).joined(separator: " "))
-            if !match.relatedWords.isEmpty {
-                lines.append("related:    " + match.relatedWords.map {
+            let related = engine.matcher.relatedWords(for: match.tokens)
+            if !related.isEmpty {
+                lines.append("related:    " + related.map {
                     String(format: "%@ ≈ %@ (WordNet %@, weight %.2f)", $0.word, $0.related, $0.kind.rawValue, $0.weight)
                 }.joined(separator: " | "))
             }

@@ -73,14 +73,16 @@ struct RelatedWordMatchingTests {
         let engine = SupportEngine(knowledgeBase: try KnowledgeLoader.load(files: Self.files), version: 1)
         let match = engine.matcher.match("voucher please")
         #expect(match.best?.intent == "gift_cards.buy", "\(match.candidates)")
-        let use = try #require(match.relatedWords.first { $0.related == "coupon" }, "\(match.relatedWords)")
+        let related = engine.matcher.relatedWords(for: match.tokens)
+        let use = try #require(related.first { $0.related == "coupon" }, "\(related)")
         #expect(use.word == "voucher" && use.kind == .synonym)
         #expect(use.weight > 0 && use.weight <= MatchingConfig().relatedWordWeight)
         // What the message shares with the example is its own words, not the related ones.
         #expect(match.best?.sharedTerms.contains("coupon") == false, "\(match.best?.sharedTerms ?? [])")
         // A word the examples have counts as itself, and only a little as its relations.
         let known = MatchingConfig().relatedWordWeight * Double(Matcher.knownRelatedShare)
-        for use in engine.matcher.match("where is my order").relatedWords where use.word == "order" {
+        let order = engine.matcher.match("where is my order")
+        for use in engine.matcher.relatedWords(for: order.tokens) where use.word == "order" {
             #expect(use.weight <= known + 1e-9, "\(use)")
         }
     }
@@ -91,8 +93,9 @@ struct RelatedWordMatchingTests {
         files["knowledge/_settings.yml"] = "matching:\n  related_word_weight: 0\n"
         let knowledgeBase = try KnowledgeLoader.load(files: files)
         #expect(knowledgeBase.matching.relatedWordWeight == 0)
-        let match = SupportEngine(knowledgeBase: knowledgeBase, version: 1).matcher.match("voucher please")
-        #expect(match.relatedWords.isEmpty)
+        let matcher = SupportEngine(knowledgeBase: knowledgeBase, version: 1).matcher
+        let match = matcher.match("voucher please")
+        #expect(matcher.relatedWords(for: match.tokens).isEmpty)
         #expect(match.best?.intent != "gift_cards.buy", "\(match.candidates)")
         #expect(throws: KnowledgeBaseError.self) {
             try KnowledgeLoader.matchingConfig(settingsYAML: "matching:\n  related_word_weight: 2\n")

@@ -89,7 +89,6 @@ public struct BotMessages: Sendable {
 
     private static let teamAway = "Our team is away right now."
 
-
     /// The first message of a handoff.
     /// - Parameters:
     ///   - away: outside opening hours with no one online.

@@ -24,7 +24,8 @@ public struct RelatedWordUse: Sendable, Equatable, Codable {
     public var word: String
     public var related: String
     public var kind: WordRelations.Kind
-    /// The relation's weight (0.25 to 1) times the share it counts with (`relatedWordWeight`).
+    /// How much it counted: the relation's weight (0.25 to 1) times `relatedWordWeight`, and times
+    /// `Matcher.knownRelatedShare` when some example has the message's word.
     public var weight: Double
 }
 
@@ -44,8 +45,6 @@ public struct MatchResult: Sendable, Equatable, Codable {
     public var doubt: Double?
     /// The inputs that pushed the doubt up or down most, for `--explain`.
     public var doubtFactors: [DoubtFactor] = []
-    /// The examples' words that the message's words stood for (`WordRelations`), for `--explain`.
-    public var relatedWords: [RelatedWordUse] = []
 
     public var best: Candidate? { candidates.first }
 
@@ -322,13 +321,13 @@ public final class Matcher: Sendable {
         self.unknownUnigramWeight = maxIDF
         var relatedFeatures: [String: [RelatedFeature]] = [:]
         if config.relatedWordWeight > 0 {
-            for (stem, id) in unigramIDs.sorted(by: { $0.value < $1.value })
-            where contentStems.contains(stem) && !Self.questionShapeStems.contains(stem) {
+            for (id, stem) in featureNames.enumerated() where !isBigram(id) && contentStems.contains(stem)
+                && !Self.questionShapeStems.contains(stem) {
                 guard let entry = WordRelations.english.related(toStem: stem) else { continue }
                 for relation in entry.relations where !Self.functionStems.contains(relation.stem)
                     && !Self.questionShapeStems.contains(relation.stem) {
                     relatedFeatures[relation.stem, default: []].append(
-                        RelatedFeature(feature: id, weight: relation.weight, kind: relation.kind, word: entry.word))
+                        RelatedFeature(feature: Int32(id), weight: relation.weight, kind: relation.kind, word: entry.word))
                 }
             }
         }
@@ -446,7 +445,6 @@ public final class Matcher: Sendable {
         let ranked = rank(stems: tokens.map(\.stem), earlierStems: earlierStems,
                           context: [lastIntent, topic].compactMap { $0 }, limit: limit, withEvidence: doubtModel != nil)
         var result = MatchResult(tokens: tokens, candidates: ranked.candidates)
-        result.relatedWords = relatedUses(of: tokens)
         if let doubtModel, let evidence = ranked.evidence {
             (result.doubt, result.doubtFactors) = doubtModel.verdict(evidence)
         }
@@ -460,8 +458,9 @@ public final class Matcher: Sendable {
         return counted >= Self.minimumRelatedWeight ? counted : 0
     }
 
-    /// What each word of the message counted as, beside itself (as `rank` widens it).
-    private func relatedUses(of tokens: [TokenTrace]) -> [RelatedWordUse] {
+    /// What each word of a read message (`MatchResult.tokens`) counted as, beside itself, as `rank` widens it: for
+    /// `--explain`, worked out only when asked.
+    public func relatedWords(for tokens: [TokenTrace]) -> [RelatedWordUse] {
         guard !relatedFeatures.isEmpty else { return [] }
         var uses: [RelatedWordUse] = []
         var seen = Set<String>()
@@ -543,12 +542,12 @@ public final class Matcher: Sendable {
             }
         }
         let stems = earlierStems + stems
-        // Sorted, so float sums always add up in the same order: same message, same scores, to the last bit.
         // The message's own features, sorted: the follow-up check and the shared terms look at these only.
         let ownFeatures = queryCounts.keys.sorted()
         for feature in relatedWeights.keys where queryCounts[feature] == nil {
             queryCounts[feature] = 0  // a placeholder: its weight is set below
         }
+        // Sorted, so float sums always add up in the same order: same message, same scores, to the last bit.
         var query: [(Int32, Float)] = queryCounts.sorted { $0.key < $1.key }.map {
             $0.value > 0 ? ($0.key, (1 + Float(log(Double($0.value)))) * idf[Int($0.key)]) : ($0.key, relatedWeights[$0.key] ?? 0)
         }

@@ -26,7 +26,6 @@ public struct WordRelations: Sendable {
     /// The shipped table, from `WordRelationsData`.
     public static let english = WordRelations(table: WordRelationsData.table)
 
-
     /// - Parameter table: one word per line, then pairs of a related word and its weight in hundredths with its kind
     ///   (`s` or `d`): `voucher vouch 90d coupon 33s`.
     init(table: String) {
