@@ -12,12 +12,15 @@ public struct ChatServices: Sendable {
     public var logger: Logger
     /// The human side; nil runs the bot alone (handoff intents then get their written reply).
     public var desk: HandoffDesk?
+    /// The time for records; the desk has the same clock.
+    public var clock: any ServerClock
     /// Which connection each resumed session is on.
     let liveSessions = LiveSessions()
 
     public init(engine: LiveEngine, database: SupportBotDatabase, configuration: ServerConfiguration, logger: Logger,
-                desk: HandoffDesk? = nil) {
+                desk: HandoffDesk? = nil, clock: any ServerClock = SystemClock()) {
         self.engine = engine
+        self.clock = clock
         self.database = database
         self.configuration = configuration
         self.logger = logger
@@ -173,7 +176,7 @@ final class CustomerSession: LineConnectionHandler {
                     await desk.customerDisconnected(ticket: ticket, outbox: outbox, saidBye: true)
                     self.ticket = nil
                 }
-                if stored { try await services.database.closeSession(id: sessionID, at: Date()) }
+                if stored { try await services.database.closeSession(id: sessionID, at: services.clock.now()) }
                 return ([.bye(text: BotMessages.goodbye)], true)
             }
         } catch {
@@ -252,7 +255,7 @@ final class CustomerSession: LineConnectionHandler {
         var handedOff = next
         handedOff.handOff()
         try await ensureStored(kbVersion: engine.version)
-        let now = Date()
+        let now = services.clock.now()
         var entries = [TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: customerText,
                                        intent: turn.reply.intent, confidence: turn.reply.confidence, action: "handoff",
                                        kbVersion: engine.version)]
@@ -296,10 +299,10 @@ final class CustomerSession: LineConnectionHandler {
                                        explanation: "internal_error → \(HandoffReason.internalError.baseLevel.name)")
         let mood = MoodReading(message: 0, conversation: context.mood.conversation, reasons: [], isAngry: false,
                                isUpset: false)
-        let entry = TranscriptEntry(sessionID: sessionID, at: Date(), speaker: .customer, text: text, action: "handoff",
+        let entry = TranscriptEntry(sessionID: sessionID, at: services.clock.now(), speaker: .customer, text: text, action: "handoff",
                                     kbVersion: engine.version)
         let record = ChatTurn(sessionID: sessionID, context: Self.encode(context), kbVersion: engine.version,
-                              entries: [entry], at: Date())
+                              entries: [entry], at: services.clock.now())
         guard let (id, messages) = try? await desk.open(turn: record, decision: decision, mood: mood, match: nil,
                                                         upset: false, preview: text, outbox: outbox) else { return nil }
         ticket = id
@@ -308,7 +311,7 @@ final class CustomerSession: LineConnectionHandler {
 
     private func ensureStored(kbVersion: Int) async throws {
         guard !stored else { return }
-        try await services.database.createSession(id: sessionID, at: Date(), kbVersion: kbVersion,
+        try await services.database.createSession(id: sessionID, at: services.clock.now(), kbVersion: kbVersion,
                                                   context: Self.encode(context))
         stored = true
         services.liveSessions.take(sessionID, connection: ObjectIdentifier(self), outbox: outbox)
@@ -317,7 +320,7 @@ final class CustomerSession: LineConnectionHandler {
     private func store(customerText: String, reply: BotReply, engine: SupportEngine,
                        context: DialogueContext) async throws {
         try await ensureStored(kbVersion: engine.version)
-        let now = Date()
+        let now = services.clock.now()
         let entries = [
             TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: customerText, kbVersion: engine.version),
             TranscriptEntry(sessionID: sessionID, at: now, speaker: .bot, text: reply.text, intent: reply.intent,
@@ -336,10 +339,10 @@ final class CustomerSession: LineConnectionHandler {
         }
         try await ensureStored(kbVersion: engine.version)
         let text = "Rated \(score) of 5" + (comment.map { ": \($0)" } ?? "")
-        let entry = TranscriptEntry(sessionID: sessionID, at: Date(), speaker: .customer, text: text,
+        let entry = TranscriptEntry(sessionID: sessionID, at: services.clock.now(), speaker: .customer, text: text,
                                     action: "rate", kbVersion: engine.version)
         _ = try await services.database.record(ChatTurn(sessionID: sessionID, context: Self.encode(context),
-                                                        kbVersion: engine.version, entries: [entry], at: Date()))
+                                                        kbVersion: engine.version, entries: [entry], at: services.clock.now()))
     }
 
     private func resume(_ id: String) async throws -> [ServerMessage] {
@@ -378,7 +381,7 @@ final class CustomerSession: LineConnectionHandler {
                       latest.rating == nil {
                 ratingTicket = latest.id
                 // Closed in the last day and not rated: say it was closed, and ask for the rating again.
-                if let closedAt = latest.closedAt, Date().timeIntervalSince(closedAt) < 24 * 3600 {
+                if let closedAt = latest.closedAt, services.clock.now().timeIntervalSince(closedAt) < 24 * 3600 {
                     let name = latest.agentName ?? "Our team"
                     messages.append(.agentLeft(agent: name, text: engine.messages.agentClosed(name), askRating: true))
                     ratingJustAsked = true

@@ -236,7 +236,7 @@ struct AgentsCommandLineTests {
 struct AgentConsoleTests {
     @Test("a person can claim, chat and close from the terminal console; piped commands run in order")
     func consoleJourney() async throws {
-        let (running, token) = try await HandoffFixture.startWithSam(agentGraceSeconds: 0.3)
+        let (running, token) = try await HandoffFixture.startWithSam()
         let (customer, ticket) = try await running.customerInLine("can i speak to a real person")
 
         let folder = try TemporaryDirectory()

@@ -43,16 +43,15 @@ enum HandoffFixture {
             every_day: closed
         """
 
-    /// A server whose agent grace period is `agentGraceSeconds`, with an agent "Sam" and his token.
-    static func startWithSam(agentGraceSeconds: Double) async throws -> (RunningServer, String) {
-        var grace = quickGrace
-        grace.agentGraceSeconds = agentGraceSeconds
-        let running = try await RunningServer.start(engine: engine(), handoff: grace)
+    /// A server on a `ManualClock`, with an agent "Sam" and his token.
+    static func startWithSam() async throws -> (RunningServer, String) {
+        let running = try await start()
         let token = AgentToken.generate()
         _ = try await running.database.addAgent(name: "Sam", skills: [], tokenHash: AgentToken.hash(token), at: Date())
         return (running, token)
     }
 
+    /// Short grace periods, for servers on the system clock whose tests don't wait for them.
     static var quickGrace: HandoffConfiguration {
         var configuration = HandoffConfiguration()
         configuration.agentGraceSeconds = 0.3
@@ -60,8 +59,11 @@ enum HandoffFixture {
         return configuration
     }
 
+    /// A server with the usual grace periods (30 s for agents, 2 minutes for customers) on a `ManualClock`: they
+    /// pass only when a test moves time past them (`RunningServer.pass(_:)`).
     static func start(settings: String? = nil, folder: URL? = nil) async throws -> RunningServer {
-        try await RunningServer.start(engine: engine(settings: settings), handoff: quickGrace, folder: folder)
+        try await RunningServer.start(engine: engine(settings: settings), handoff: HandoffConfiguration(), folder: folder,
+                                      clock: ManualClock())
     }
 }
 
@@ -78,6 +80,18 @@ extension LineClient {
 }
 
 extension RunningServer {
+    var desk: HandoffDesk {
+        get throws { try #require(agentServer?.desk, "this server runs without the handoff desk") }
+    }
+
+    /// Moves the server's `ManualClock` just past `deadline`, once the desk has set it, so what waits for it happens.
+    func pass(_ deadline: HandoffQueue.Deadline) async throws {
+        let manual = try #require(clock as? ManualClock, "the server is not on a ManualClock")
+        let desk = try desk
+        let due = try await withSafetyNet { await desk.whenSet(deadline) }
+        manual.advance(by: due.timeIntervalSince(manual.now()) + 1)
+    }
+
     /// A new customer who has just been handed to the line with `text`; returns them and their ticket.
     func customerInLine(_ text: String) async throws -> (LineClient, Int64) {
         let customer = try await connect()
@@ -228,6 +242,7 @@ struct HandoffTests {
         // tells Sam), the first customer's, which began earlier and is as long, has ended too.
         let (witness, witnessTicket) = try await running.customerInLine("can i speak to a real person")
         await witness.close()
+        try await running.pass(.customerGrace(ticket: witnessTicket))
         #expect(try ticketID(try await sam.next(type: "ticket_gone")) == witnessTicket)
         #expect(try await running.database.ticket(id: ticket)?.state == .assigned)
         try await sam.send(json: ["type": "say", "ticket": ticket, "text": "Are you still there?"])
@@ -340,7 +355,7 @@ struct HandoffTests {
 
     @Test("after a person closes the chat, a typed '5, thanks' rates it; a returning customer is told it was closed")
     func typedRatingAndClosedOnReturn() async throws {
-        let (running, token) = try await HandoffFixture.startWithSam(agentGraceSeconds: 60)
+        let (running, token) = try await HandoffFixture.startWithSam()
         let sam = try await running.login(token: token)
         let customer = try await running.connect()
         let session = try await customer.welcomed()
@@ -507,6 +522,7 @@ struct HandoffTests {
         _ = try await sam.next(type: "claimed")
         _ = try await customer.next(type: "agent_joined")
         await sam.close()
+        try await running.pass(.agentGrace(ticket: ticket))
 
         let left = try await customer.next(type: "agent_left")
         #expect((left["text"] as? String ?? "").contains("front of the line"))
@@ -523,7 +539,7 @@ struct HandoffTests {
 
     @Test("an agent who comes back within the grace period keeps the chat")
     func agentReconnectsInTime() async throws {
-        let (running, token) = try await HandoffFixture.startWithSam(agentGraceSeconds: 5)
+        let (running, token) = try await HandoffFixture.startWithSam()
         var sam = try await running.login(token: token)
         let (customer, ticket) = try await running.customerInLine("can i speak to a real person")
         try await sam.send(json: ["type": "claim"])
@@ -539,7 +555,7 @@ struct HandoffTests {
 
     @Test("a second connection on the same session takes it over: the first is told and closed; agent events go to the second (D9)")
     func secondConnectionTakesTheSessionOver() async throws {
-        let (running, token) = try await HandoffFixture.startWithSam(agentGraceSeconds: 60)
+        let (running, token) = try await HandoffFixture.startWithSam()
         let sam = try await running.login(token: token)
         let first = try await running.connect()
         let session = try await first.welcomed()
@@ -572,7 +588,7 @@ struct HandoffTests {
 
     @Test("a customer who comes back while their agent is away is told the agent will be back, then that they joined")
     func customerBackWhileAgentAway() async throws {
-        let (running, token) = try await HandoffFixture.startWithSam(agentGraceSeconds: 5)
+        let (running, token) = try await HandoffFixture.startWithSam()
         var sam = try await running.login(token: token)
         let customer = try await running.connect()
         let session = try await customer.welcomed()
@@ -618,6 +634,7 @@ struct HandoffTests {
         let (customer, ticket) = try await running.customerInLine("can i speak to a real person")
         _ = try await sam.next(type: "ticket_new")
         await customer.close()
+        try await running.pass(.customerGrace(ticket: ticket))
         let gone = try await sam.next(type: "ticket_gone")
         #expect(try ticketID(gone) == ticket)
         #expect(try await running.database.ticket(id: ticket)?.state == .abandoned)
@@ -741,7 +758,7 @@ struct HandoffTests {
 
     @Test("the same agent signing in twice: the older connection is told and closed")
     func signedInElsewhere() async throws {
-        let (running, token) = try await HandoffFixture.startWithSam(agentGraceSeconds: 0.3)
+        let (running, token) = try await HandoffFixture.startWithSam()
         let first = try await running.login(token: token)
         let second = try await running.login(token: token)
         #expect(try await first.next(type: "error")["code"] as? String == "signed_in_elsewhere")
@@ -767,7 +784,10 @@ struct HandoffTests {
         let running = try await HandoffFixture.start(settings: HandoffFixture.closedEveryDay)
         let (customer, ticket) = try await running.customerInLine("can i speak to a real person")
         await customer.close()
-        try await Task.sleep(for: .milliseconds(800))
+        let desk = try running.desk
+        try await waitUntil { await !desk.isConnected(customer: ticket) }
+        #expect(await desk.deadlines.isEmpty, "no grace period out of hours")
+        (running.clock as? ManualClock)?.advance(by: 86_400)
         #expect(try await running.database.ticket(id: ticket)?.state == .waiting)
         await running.stop()
     }

@@ -116,6 +116,8 @@ final class RunningServer: Sendable {
     let task: Task<Void, any Error>
     let agentTask: Task<Void, any Error>?
     let keepFolder: Bool
+    /// The server's clock: a `ManualClock` moves only when the test moves it.
+    let clock: any ServerClock
 
     var port: Int { server.port }
     var agentPort: Int { agentServer?.port ?? 0 }
@@ -126,8 +128,10 @@ final class RunningServer: Sendable {
     /// - Parameters:
     ///   - folder: reuse this folder's database (a restart); a new temp folder otherwise.
     ///   - web: also run the web listener (pages and WebSockets), on port 0.
+    ///   - clock: the time for records and handoff deadlines.
     static func start(engine: SupportEngine? = nil, handoff: HandoffConfiguration? = nil, folder reused: URL? = nil,
-                      web: Bool = false, configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> RunningServer {
+                      web: Bool = false, clock: any ServerClock = SystemClock(),
+                      configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> RunningServer {
         let folder = reused
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("supportbot-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -140,9 +144,11 @@ final class RunningServer: Sendable {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let live = LiveEngine(try engine ?? FixtureKnowledge.engine())
-        let desk = handoff.map { HandoffDesk(database: database, engine: live, configuration: $0, logger: logger) }
+        let desk = handoff.map {
+            HandoffDesk(database: database, engine: live, configuration: $0, clock: clock, logger: logger)
+        }
         let services = ChatServices(engine: live, database: database, configuration: configuration, logger: logger,
-                                    desk: desk)
+                                    desk: desk, clock: clock)
         let server = try await ChatServer.bind(services: services)
         var agentServer: AgentServer?
         if let desk {
@@ -155,12 +161,12 @@ final class RunningServer: Sendable {
         let webTask = webServer.map { web in Task { try await web.run() } }
         return RunningServer(server: server, agentServer: agentServer, webServer: webServer, database: database,
                              folder: folder, task: task, agentTask: agentTask, webTask: webTask,
-                             keepFolder: reused != nil)
+                             keepFolder: reused != nil, clock: clock)
     }
 
     private init(server: ChatServer, agentServer: AgentServer?, webServer: WebServer?, database: SupportBotDatabase,
                  folder: URL, task: Task<Void, any Error>, agentTask: Task<Void, any Error>?,
-                 webTask: Task<Void, any Error>?, keepFolder: Bool) {
+                 webTask: Task<Void, any Error>?, keepFolder: Bool, clock: any ServerClock) {
         self.server = server
         self.agentServer = agentServer
         self.webServer = webServer
@@ -170,6 +176,7 @@ final class RunningServer: Sendable {
         self.task = task
         self.agentTask = agentTask
         self.keepFolder = keepFolder
+        self.clock = clock
     }
 
     /// Stops both listeners and closes the database; with `removeFiles` false the folder stays for a restart.
@@ -562,5 +569,34 @@ final class LineClient: Sendable {
     deinit {
         channel.outbound.finish()
         channel.channel.close(promise: nil)
+    }
+}
+
+/// A test waited far longer than the thing it waits for ever takes.
+struct SafetyNetReached: Error, CustomStringConvertible {
+    var seconds: Int
+    var description: String { "gave up after \(seconds) s: what the test waited for never happened" }
+}
+
+/// Runs `operation`, but gives up after `seconds` (a safety net, far above the normal time, never a wait).
+func withSafetyNet<T: Sendable>(seconds: Int = 60, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+            try? await Task.sleep(for: .seconds(seconds))
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw SafetyNetReached(seconds: seconds) }
+        return value
+    }
+}
+
+/// Returns once `condition` holds, looking again every few milliseconds; throws after `seconds` (a safety net).
+func waitUntil(seconds: Int = 60, _ condition: @escaping @Sendable () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw SafetyNetReached(seconds: seconds) }
+        try await Task.sleep(for: .milliseconds(5))
     }
 }
