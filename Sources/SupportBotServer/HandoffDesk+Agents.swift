@@ -65,7 +65,7 @@ extension HandoffDesk {
     func claim(_ agentID: Int64, ticket requested: Int64?) async throws -> [[UInt8]] {
         guard let member = queue.members[agentID], let link = agentLinks[agentID] else { return [Self.notLoggedIn] }
         let now = clock.now()
-        let target: HandoffQueue.QueuedTicket
+        let target: Ticket
         if let requested {
             guard let ticket = try await database.ticket(id: requested) else {
                 return [AgentLine.error("unknown_ticket", "There is no ticket \(requested).")]
@@ -79,26 +79,28 @@ extension HandoffDesk {
                                       ticket: requested)
                     : AgentLine.error("ticket_closed", "Ticket \(requested) is \(ticket.state.rawValue).", ticket: requested)]
             }
-            target = Self.queued(ticket)
+            target = ticket
         } else {
-            guard let next = queue.nextTicket(for: agentID, in: try await openLine()) else {
+            let open = try await database.openTickets()
+            guard let next = queue.nextTicket(for: agentID, in: open.map(Self.queued)),
+                  let ticket = open.first(where: { $0.id == next.id }) else {
                 return [AgentLine.error("queue_empty", "No one is waiting for you right now.")]
             }
-            target = next
+            target = ticket
         }
         guard let claimed = try await database.claimTicket(id: target.id, agentID: agentID, agentName: member.name,
-                                                           at: now) else {
+                                                           at: now, lines: [teamLine("\(member.name) joined", target, at: now)])
+        else {
             return [AgentLine.error("already_claimed", "Someone else took that ticket a moment ago.", ticket: target.id)]
         }
         let connected = agentLinks[agentID]?.connection == link.connection
-        update { $0.claimed(target, by: agentID, at: now, agentConnected: connected) }
-        try await joined(claimed, agent: member.name, now: now, note: "\(member.name) joined")
+        update { $0.claimed(Self.queued(target), by: agentID, at: now, agentConnected: connected) }
+        try await joined(claimed, agent: member.name)
         return [try await claimedLine(claimed, sticky: false, transferredFrom: nil)]
     }
 
     /// After a ticket is given to an agent: the customer is told, other agents drop it from their lists.
-    private func joined(_ ticket: Ticket, agent name: String, now: Date, note: String) async throws {
-        try await recordTeamLine(note, session: ticket.sessionID, ticket: ticket.id, at: now)
+    private func joined(_ ticket: Ticket, agent name: String) async throws {
         customers[ticket.id]?.send(ServerMessage.agentJoined(agent: name, text: engine.engine.messages.agentJoined(name))
             .jsonLine())
         broadcast(AgentLine.make("ticket_taken", [("ticket", .int(Int(ticket.id))), ("agent", .string(name))]),
@@ -148,17 +150,16 @@ extension HandoffDesk {
                 return [AgentLine.error("agent_offline", "\(targetName) is not online. Pick someone who is, or "
                                         + "transfer to a skill.", ticket: id)]
             }
-            guard let waiting = try await database.requeueTicket(id: id, front: true, skill: nil, at: now),
-                  let claimed = try await database.claimTicket(id: id, agentID: target.id, agentName: target.name,
-                                                               at: now) else {
+            guard let claimed = try await database.handOver(id: id, toAgentID: target.id, agentName: target.name, at: now,
+                                                            lines: [teamLine("\(from.name) transferred the chat to "
+                                                                             + target.name, ticket, at: now)]) else {
                 return [AgentLine.error("ticket_closed", "Ticket \(id) is no longer open.", ticket: id)]
             }
             let connected = agentLinks[target.id]?.connection == targetLink.connection
-            update { $0.claimed(Self.queued(waiting), by: target.id, at: now, agentConnected: connected) }
+            update { $0.claimed(Self.queued(claimed), by: target.id, at: now, agentConnected: connected) }
             customers[id]?.send(ServerMessage.agentLeft(agent: from.name, text: messages.transferred(from.name),
                                                         askRating: false).jsonLine())
-            try await joined(claimed, agent: target.name, now: now,
-                             note: "\(from.name) transferred the chat to \(target.name)")
+            try await joined(claimed, agent: target.name)
             targetLink.outbox.send(try await claimedLine(claimed, sticky: false, transferredFrom: from.name))
             return [AgentLine.make("transferred", [("ticket", .int(Int(id))), ("to", .string(target.name))])]
         }
@@ -175,12 +176,12 @@ extension HandoffDesk {
                                                          : ". Skills on the team: \(known). Or transfer to an agent by name."),
                                     ticket: id)]
         }
-        guard let waiting = try await database.requeueTicket(id: id, front: true, skill: wanted, at: now) else {
+        guard let waiting = try await database.requeueTicket(
+            id: id, front: true, skill: wanted, at: now,
+            lines: [teamLine("\(from.name) transferred the chat to \(wanted)", ticket, at: now)]) else {
             return [AgentLine.error("ticket_closed", "Ticket \(id) is no longer open.", ticket: id)]
         }
         update { $0.transferredToSkill(id) }
-        try await recordTeamLine("\(from.name) transferred the chat to \(wanted)", session: ticket.sessionID,
-                                 ticket: id, at: now)
         if let customer = customers[id] {
             customer.send(ServerMessage.agentLeft(agent: from.name, text: messages.transferred(from.name),
                                                   askRating: false).jsonLine())
@@ -196,10 +197,10 @@ extension HandoffDesk {
         let (ticket, failure) = try await ownTicket(agentID, id)
         guard let ticket, let agent = queue.members[agentID] else { return [failure ?? Self.notLoggedIn] }
         let now = clock.now()
-        guard try await database.closeTicket(id: id, resolution: resolution, at: now) != nil else {
+        guard try await database.closeTicket(id: id, resolution: resolution, at: now,
+                                             lines: [teamLine("\(agent.name) closed the chat", ticket, at: now)]) != nil else {
             return [AgentLine.error("ticket_closed", "Ticket \(id) is no longer open.", ticket: id)]
         }
-        try await recordTeamLine("\(agent.name) closed the chat", session: ticket.sessionID, ticket: id, at: now)
         customers[id]?.send(ServerMessage.agentLeft(agent: agent.name,
                                                     text: engine.engine.messages.agentClosed(agent.name),
                                                     askRating: true).jsonLine())
@@ -235,11 +236,11 @@ extension HandoffDesk {
             let name = ticket.agentName ?? "Our teammate"
             let now = clock.now()
             // Back at the front (the `front` flag), waiting from now: its first chat is not pickup time.
-            guard let waiting = try await database.requeueTicket(id: id, front: true, skill: ticket.skill,
-                                                                 at: now) else { return }
+            guard let waiting = try await database.requeueTicket(
+                id: id, front: true, skill: ticket.skill, at: now,
+                lines: [teamLine("\(name) lost the connection; back to the front of the line", ticket, at: now)])
+            else { return }
             update { $0.agentDidNotReturn(id, at: moment()) }
-            try await recordTeamLine("\(name) lost the connection; back to the front of the line",
-                                     session: ticket.sessionID, ticket: id, at: now)
             if let customer = customers[id] {
                 let messages = engine.engine.messages
                 customer.send(ServerMessage.agentLeft(agent: name, text: messages.agentLost(name), askRating: false)

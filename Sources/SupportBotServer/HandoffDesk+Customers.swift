@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import SupportBotCore
 import SupportBotStore
 
@@ -21,9 +22,41 @@ extension HandoffDesk {
         let detailsJSON = String(decoding: (try? JSONEncoder().encode(details)) ?? Data("{}".utf8), as: UTF8.self)
         let new = NewTicket(sessionID: turn.sessionID, reason: decision.reason.rawValue, level: decision.level.rawValue,
                             tags: decision.tags.map { $0.lowercased() }, mood: mood.conversation, details: detailsJSON, preview: preview)
-        var ticket: Ticket
+        // Sticky agent: back to the person who helped this customer before, if they are online. Decided before
+        // the ticket is stored, so it is stored theirs.
+        let previous = try await database.lastHelpingAgentID(
+            sessionID: turn.sessionID, since: now.addingTimeInterval(-configuration.stickyWindowSeconds))
+        let returning = queue.returningAgent(previous).flatMap { member in agentLinks[member.id].map { (member, $0) } }
+        // What the customer is told depends on the place the ticket gets, which the store works out as it writes:
+        // the handoff message is made there and stored in the same transaction.
+        let decisions = queue
+        let moment = moment()
+        let told = NIOLockedValueBox<(text: String, place: HandoffQueue.Place)?>(nil)
+        let ticket: Ticket
         do {
-            ticket = try await database.openTicket(new, turn: turn, at: now)
+            ticket = try await database.openTicket(new, turn: turn, at: now,
+                                                   agent: returning.map { ($0.0.id, $0.0.name) }) { ticket, position in
+                var lines: [TranscriptEntry] = []
+                let text: String
+                var place = HandoffQueue.Place(position: 0, waitMinutes: 0)
+                if ticket.state == .assigned, let name = ticket.agentName {
+                    text = engine.messages.handoffToKnownAgent(ticket: ticket.id, agent: name)
+                    lines.append(TranscriptEntry(sessionID: ticket.sessionID, at: now, speaker: .bot, text: text,
+                                                 action: "handoff", kbVersion: engine.version, ticketID: ticket.id))
+                    lines.append(TranscriptEntry(sessionID: ticket.sessionID, at: now, speaker: .system,
+                                                 text: "\(name) joined (helped this customer before)", ticketID: ticket.id))
+                } else {
+                    place = .init(position: position, waitMinutes: decisions.waitMinutes(position: position, at: moment))
+                    let away = decisions.isAway(at: moment)
+                    text = engine.messages.handoff(reason: decision.reason, upset: upset, ticket: ticket.id,
+                                                   position: place.position, waitMinutes: place.waitMinutes, away: away,
+                                                   backAt: away ? decisions.backAt(moment) : nil)
+                    lines.append(TranscriptEntry(sessionID: ticket.sessionID, at: now, speaker: .bot, text: text,
+                                                 action: "handoff", kbVersion: engine.version, ticketID: ticket.id))
+                }
+                told.withLockedValue { $0 = (text, place) }
+                return lines
+            }
         } catch StoreError.ticketAlreadyOpen(_, let id) {
             // Already in line (a second connection, say): store the message with that ticket and rejoin it.
             _ = try await database.record(turn)
@@ -36,44 +69,17 @@ extension HandoffDesk {
             "ticket": .stringConvertible(ticket.id), "reason": .string(ticket.reason),
             "priority": .string(decision.level.name),
         ])
-
-        // Sticky agent: back to the person who helped this customer before, if they are online.
-        var joined: (member: HandoffQueue.Member, link: AgentLink)?
-        if let member = queue.returningAgent(try await database.lastHelpingAgentID(
-            sessionID: ticket.sessionID, since: now.addingTimeInterval(-configuration.stickyWindowSeconds))),
-           let link = agentLinks[member.id],
-           let claimed = try await database.claimTicket(id: ticket.id, agentID: member.id, agentName: member.name,
-                                                        at: now) {
-            ticket = claimed
-            joined = (member, link)
-            let connected = agentLinks[member.id]?.connection == link.connection
-            update { $0.claimed(Self.queued(claimed), by: member.id, at: now, agentConnected: connected) }
-        }
-        let place = joined == nil ? try await place(of: ticket.id, telling: true) : .init(position: 0, waitMinutes: 0)
-        let moment = moment()
-        let away = joined == nil && queue.isAway(at: moment)
-        let backAt = away ? queue.backAt(moment) : nil
-        var text = engine.messages.handoff(reason: decision.reason, upset: upset, ticket: ticket.id,
-                                           position: place.position, waitMinutes: place.waitMinutes, away: away,
-                                           backAt: backAt)
-        if let joined { text = engine.messages.handoffToKnownAgent(ticket: ticket.id, agent: joined.member.name) }
-        var entries = [TranscriptEntry(sessionID: ticket.sessionID, at: now, speaker: .bot, text: text,
-                                       action: "handoff", kbVersion: engine.version, ticketID: ticket.id)]
-        if let joined {
-            entries.append(TranscriptEntry(sessionID: ticket.sessionID, at: now, speaker: .system,
-                                           text: "\(joined.member.name) joined (helped this customer before)",
-                                           ticketID: ticket.id))
-        }
-        try await database.append(entries, sessionID: ticket.sessionID, at: now)
-
+        guard let (text, place) = told.withLockedValue({ $0 }) else { throw DeskError.handoffMessageNotMade }
         var messages: [ServerMessage] = [.handoff(ticket: ticket.id, reason: decision.reason.rawValue,
                                                   priority: decision.level.name, position: place.position,
                                                   waitMinutes: place.waitMinutes, text: text)]
-        if let joined {
-            let name = joined.member.name
-            messages.append(.agentJoined(agent: name, text: engine.messages.agentJoined(name)))
-            joined.link.outbox.send(try await claimedLine(ticket, sticky: true, transferredFrom: nil))
+        if ticket.state == .assigned, let (member, link) = returning {
+            let connected = agentLinks[member.id]?.connection == link.connection
+            update { $0.claimed(Self.queued(ticket), by: member.id, at: now, agentConnected: connected) }
+            messages.append(.agentJoined(agent: member.name, text: engine.messages.agentJoined(member.name)))
+            link.outbox.send(try await claimedLine(ticket, sticky: true, transferredFrom: nil))
         } else {
+            update { $0.told(place, ticket: ticket.id) }
             announce(ticket)
             try await refreshPositions(except: ticket.id)
         }
@@ -129,13 +135,12 @@ extension HandoffDesk {
     /// team; the transcript line is masked as always), agents are told, and the customer's confirmation is returned.
     /// Nil when the ticket is no longer waiting (a person has it, or it is over).
     func leaveReplyEmail(ticket id: Int64, sessionID: String, text: String, address: String) async throws -> String? {
-        guard try await database.setReplyEmail(ticketID: id, address: address) != nil else { return nil }
         let reply = engine.engine.messages.replyByEmail(hint: PIIMasker.hint(ofEmail: address))
         let now = clock.now()
-        try await database.append([
+        guard try await database.setReplyEmail(ticketID: id, address: address, at: now, lines: [
             TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: text, ticketID: id),
             TranscriptEntry(sessionID: sessionID, at: now, speaker: .bot, text: reply, ticketID: id),
-        ], sessionID: sessionID, at: now)
+        ]) != nil else { return nil }
         broadcast(AgentLine.make("reply_email", [("ticket", .int(Int(id))), ("address", .string(address))]))
         return reply
     }
@@ -146,13 +151,12 @@ extension HandoffDesk {
     func cancel(ticket id: Int64, sessionID: String, customerText: String, reply: String) async throws -> Bool {
         guard let ticket = try await database.ticket(id: id), ticket.state == .waiting else { return false }
         let now = clock.now()
-        guard try await database.abandonTicket(id: id, at: now) != nil else { return false }
-        try await database.append([
+        guard try await database.abandonTicket(id: id, at: now, lines: [
             TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: customerText, ticketID: id),
             TranscriptEntry(sessionID: sessionID, at: now, speaker: .system,
                             text: "Customer left the line and went back to the bot", ticketID: id),
             TranscriptEntry(sessionID: sessionID, at: now, speaker: .bot, text: reply, ticketID: id),
-        ], sessionID: sessionID, at: now)
+        ]) != nil else { return false }
         end(ticket: id)
         broadcast(AgentLine.make("ticket_gone", [("ticket", .int(Int(id))), ("state", "abandoned")]))
         try await refreshPositions(except: nil)
@@ -207,9 +211,10 @@ extension HandoffDesk {
     func abandon(_ id: Int64) async {
         do {
             let now = clock.now()
-            guard let ticket = try await database.abandonTicket(id: id, at: now) else { return }
-            try await recordTeamLine("Customer left before a person joined", session: ticket.sessionID, ticket: id,
-                                     at: now)
+            guard let ticket = try await database.ticket(id: id),
+                  try await database.abandonTicket(id: id, at: now, lines: [
+                      teamLine("Customer left before a person joined", ticket, at: now),
+                  ]) != nil else { return }
             end(ticket: id)
             broadcast(AgentLine.make("ticket_gone", [("ticket", .int(Int(id))), ("state", "abandoned")]))
             try await refreshPositions(except: nil)

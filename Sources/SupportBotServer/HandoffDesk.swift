@@ -20,6 +20,11 @@ struct TicketDetails: Codable, Sendable {
     var explanation: String
 }
 
+enum DeskError: Error {
+    /// The store opened a ticket without making its handoff message (it always makes it).
+    case handoffMessageNotMade
+}
+
 /// Where a customer stands with their ticket.
 enum CustomerTicketStatus: Sendable, Equatable {
     case waiting(position: Int, waitMinutes: Int)
@@ -207,9 +212,9 @@ public actor HandoffDesk {
         return messages.place(position: place.position, waitMinutes: place.waitMinutes)
     }
 
-    /// A line for the team in the chat's transcript ("Sam joined"); never shown to the customer.
-    func recordTeamLine(_ text: String, session: String, ticket: Int64, at: Date) async throws {
-        try await database.append([TranscriptEntry(sessionID: session, at: at, speaker: .system, text: text,
-                                                   ticketID: ticket)], sessionID: session, at: at)
+    /// A line for the team in the chat's transcript ("Sam joined"); never shown to the customer. It is stored with
+    /// the change it tells of, in the same transaction.
+    func teamLine(_ text: String, _ ticket: Ticket, at: Date) -> TranscriptEntry {
+        TranscriptEntry(sessionID: ticket.sessionID, at: at, speaker: .system, text: text, ticketID: ticket.id)
     }
 }

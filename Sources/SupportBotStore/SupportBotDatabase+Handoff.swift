@@ -96,11 +96,18 @@ extension SupportBotDatabase {
 
 extension SupportBotDatabase {
     /// Hands a conversation off, in one transaction: records `turn` exactly as `record(_:)` does, queues a
-    /// waiting ticket (createdAt = queuedAt = `at`, preview masked) and links the turn's entries to it (`ticketID`).
+    /// waiting ticket (createdAt = queuedAt = `at`, preview masked), links the turn's entries to it (`ticketID`),
+    /// and adds the `lines` made for it (the bot's handoff message, the team's notes).
     /// `turn.sessionID` must be `new.sessionID`.
+    /// - Parameters:
+    ///   - agent: a returning customer's own agent: the ticket is theirs at once (claimed at `at`).
+    ///   - lines: made from the stored ticket and its place among the waiting tickets (1 = next; 0 when it went to
+    ///     `agent`). Keep it quick: it runs inside the write.
     /// - Throws: `StoreError.ticketAlreadyOpen` if the session already has a waiting or assigned ticket,
     ///   `StoreError.unknownSession` if it was never created; nothing is written then.
-    public func openTicket(_ new: NewTicket, turn: ChatTurn, at: Date) async throws -> Ticket {
+    public func openTicket(_ new: NewTicket, turn: ChatTurn, at: Date, agent: (id: Int64, name: String)? = nil,
+                           lines: @escaping @Sendable (Ticket, Int) -> [TranscriptEntry] = { _, _ in [] })
+        async throws -> Ticket {
         precondition(turn.sessionID == new.sessionID, "a ticket's turn must belong to the ticket's session")
         let masked = turn.entries.map { PIIMasker.mask($0.text) }
         let preview = PIIMasker.mask(new.preview)
@@ -109,33 +116,66 @@ extension SupportBotDatabase {
                 throw StoreError.ticketAlreadyOpen(sessionID: new.sessionID, ticket: open.id ?? -1)
             }
             let stored = try Self.record(turn, maskedTexts: masked, in: db)
-            var ticket = TicketRecord(new, maskedPreview: preview, at: at)
-            try ticket.insert(db)
+            var record = TicketRecord(new, maskedPreview: preview, at: at)
+            try record.insert(db)
+            let id = try record.model().id
             try TranscriptEntryRecord
                 .filter(keys: stored.compactMap(\.id))
-                .updateAll(db, [TranscriptEntryRecord.Columns.ticketID.set(to: ticket.id)])
-            return try ticket.model()
+                .updateAll(db, [TranscriptEntryRecord.Columns.ticketID.set(to: id)])
+            var ticket = try record.model()
+            var place = 0
+            if let agent, let claimed = try Self.claim(id: id, agentID: agent.id, agentName: agent.name, at: at, in: db) {
+                ticket = claimed
+            } else {
+                let waiting = try Int64.fetchAll(db, TicketRecord
+                    .select(TicketRecord.Columns.id)
+                    .filter(TicketRecord.Columns.state == TicketState.waiting.rawValue)
+                    .order(Self.queueOrder))
+                place = (waiting.firstIndex(of: id) ?? 0) + 1
+            }
+            let made = lines(ticket, place)
+            try Self.appendLines(made, maskedTexts: made.map { PIIMasker.mask($0.text) }, to: ticket, at: at, in: db)
+            return ticket
         }
     }
 
-    /// Gives a waiting ticket to an agent: assigned, with the agent, claimedAt = `at`, no longer at the front.
+    /// Gives a waiting ticket to an agent: assigned, with the agent, claimedAt = `at`, no longer at the front; with
+    /// `lines` (the team's "Sam joined") added to its transcript in the same transaction.
     /// One conditional UPDATE, so of two agents claiming the same ticket exactly one wins.
     /// - Returns: the claimed ticket, or nil (nothing written) if the ticket is not waiting or does not exist.
-    public func claimTicket(id: Int64, agentID: Int64, agentName: String, at: Date) async throws -> Ticket? {
-        try await write { db in
-            let claimed = try TicketRecord
-                .filter(key: id)
-                .filter(TicketRecord.Columns.state == TicketState.waiting.rawValue)
-                .updateAll(db, [
-                    TicketRecord.Columns.state.set(to: TicketState.assigned.rawValue),
-                    TicketRecord.Columns.agentID.set(to: agentID),
-                    TicketRecord.Columns.agentName.set(to: agentName),
-                    TicketRecord.Columns.claimedAt.set(to: at.storage),
-                    TicketRecord.Columns.front.set(to: false),
-                ])
-            guard claimed == 1 else { return nil }
-            return try TicketRecord.fetchOne(db, key: id)?.model()
+    public func claimTicket(id: Int64, agentID: Int64, agentName: String, at: Date,
+                            lines: [TranscriptEntry] = []) async throws -> Ticket? {
+        let masked = lines.map { PIIMasker.mask($0.text) }
+        return try await write { db in
+            guard let ticket = try Self.claim(id: id, agentID: agentID, agentName: agentName, at: at, in: db) else {
+                return nil
+            }
+            try Self.appendLines(lines, maskedTexts: masked, to: ticket, at: at, in: db)
+            return ticket
         }
+    }
+
+    static func claim(id: Int64, agentID: Int64, agentName: String, at: Date, in db: Database) throws -> Ticket? {
+        let claimed = try TicketRecord
+            .filter(key: id)
+            .filter(TicketRecord.Columns.state == TicketState.waiting.rawValue)
+            .updateAll(db, [
+                TicketRecord.Columns.state.set(to: TicketState.assigned.rawValue),
+                TicketRecord.Columns.agentID.set(to: agentID),
+                TicketRecord.Columns.agentName.set(to: agentName),
+                TicketRecord.Columns.claimedAt.set(to: at.storage),
+                TicketRecord.Columns.front.set(to: false),
+            ])
+        guard claimed == 1 else { return nil }
+        return try TicketRecord.fetchOne(db, key: id)?.model()
+    }
+
+    /// Adds the team's lines about a ticket's change to its session's transcript, inside the caller's transaction.
+    static func appendLines(_ lines: [TranscriptEntry], maskedTexts: [String], to ticket: Ticket, at: Date,
+                            in db: Database) throws {
+        guard !lines.isEmpty else { return }
+        try touchSession(ticket.sessionID, at: at, in: db)
+        _ = try insertEntries(lines, maskedTexts: maskedTexts, sessionID: ticket.sessionID, in: db)
     }
 
     /// Puts an open ticket back in the queue: waiting, without an agent (the one it had becomes
@@ -143,9 +183,11 @@ extension SupportBotDatabase {
     /// `claimedAt` is kept.
     /// - Parameter skill: the skill the next agent must have (trimmed, lowercased); nil or blank for any agent.
     /// - Returns: the ticket, or nil (nothing written) if it is closed, abandoned or does not exist.
-    public func requeueTicket(id: Int64, front: Bool, skill: String?, at: Date) async throws -> Ticket? {
+    /// - Parameter lines: added to the ticket's transcript in the same transaction.
+    public func requeueTicket(id: Int64, front: Bool, skill: String?, at: Date,
+                              lines: [TranscriptEntry] = []) async throws -> Ticket? {
         let skill = skill.map { $0.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() }
-        return try await updateOpenTicket(id: id) { ticket in
+        return try await updateOpenTicket(id: id, at: at, lines: lines) { ticket in
             ticket.state = TicketState.waiting.rawValue
             ticket.previousAgentID = ticket.agentID ?? ticket.previousAgentID
             ticket.agentID = nil
@@ -156,11 +198,38 @@ extension SupportBotDatabase {
         }
     }
 
+    /// Hands an assigned ticket straight to another agent (a transfer by name), in one transaction: it is put back
+    /// at the front and claimed by them at `at` (so the moment is not counted as a pickup), with `lines`.
+    /// - Returns: the ticket, or nil (nothing written) if it is closed, abandoned or does not exist.
+    public func handOver(id: Int64, toAgentID agentID: Int64, agentName: String, at: Date,
+                         lines: [TranscriptEntry] = []) async throws -> Ticket? {
+        let masked = lines.map { PIIMasker.mask($0.text) }
+        return try await write { db in
+            guard var record = try TicketRecord.fetchOne(db, key: id), record.ticketState?.isOpen == true else {
+                return nil
+            }
+            record.state = TicketState.waiting.rawValue
+            record.previousAgentID = record.agentID ?? record.previousAgentID
+            record.agentID = nil
+            record.agentName = nil
+            record.queuedAt = at.storage
+            record.front = true
+            record.skill = nil
+            try record.update(db)
+            guard let ticket = try Self.claim(id: id, agentID: agentID, agentName: agentName, at: at, in: db) else {
+                return nil
+            }
+            try Self.appendLines(lines, maskedTexts: masked, to: ticket, at: at, in: db)
+            return ticket
+        }
+    }
+
     /// Closes an open ticket: closed, closedAt = `at`, resolution masked. The agent fields are kept.
     /// - Returns: the ticket, or nil (nothing written) if it is already closed, abandoned or does not exist.
-    public func closeTicket(id: Int64, resolution: String, at: Date) async throws -> Ticket? {
+    /// - Parameter lines: added to the ticket's transcript in the same transaction.
+    public func closeTicket(id: Int64, resolution: String, at: Date, lines: [TranscriptEntry] = []) async throws -> Ticket? {
         let resolution = PIIMasker.mask(resolution)
-        return try await updateOpenTicket(id: id) { ticket in
+        return try await updateOpenTicket(id: id, at: at, lines: lines) { ticket in
             ticket.state = TicketState.closed.rawValue
             ticket.closedAt = at.storage
             ticket.resolution = resolution
@@ -170,8 +239,9 @@ extension SupportBotDatabase {
     /// Marks a waiting ticket abandoned (the customer left before a person joined): abandoned, closedAt = `at`.
     /// A ticket a person has already taken is never abandoned under them; they close it.
     /// - Returns: the ticket, or nil (nothing written) if it is not waiting or does not exist.
-    public func abandonTicket(id: Int64, at: Date) async throws -> Ticket? {
-        try await updateOpenTicket(id: id, onlyWaiting: true) { ticket in
+    /// - Parameter lines: added to the ticket's transcript in the same transaction.
+    public func abandonTicket(id: Int64, at: Date, lines: [TranscriptEntry] = []) async throws -> Ticket? {
+        try await updateOpenTicket(id: id, onlyWaiting: true, at: at, lines: lines) { ticket in
             ticket.state = TicketState.abandoned.rawValue
             ticket.closedAt = at.storage
         }
@@ -198,22 +268,29 @@ extension SupportBotDatabase {
 
     /// The address a waiting customer left for the team's reply by e-mail (the latest one counts). Nil when the
     /// ticket is no longer waiting.
-    public func setReplyEmail(ticketID id: Int64, address: String) async throws -> Ticket? {
-        try await updateOpenTicket(id: id, onlyWaiting: true) { $0.replyEmail = address }
+    /// - Parameter lines: added to the ticket's transcript in the same transaction.
+    public func setReplyEmail(ticketID id: Int64, address: String, at: Date,
+                              lines: [TranscriptEntry] = []) async throws -> Ticket? {
+        try await updateOpenTicket(id: id, onlyWaiting: true, at: at, lines: lines) { $0.replyEmail = address }
     }
 
-    /// Applies `change` to the ticket if it is waiting or assigned, in one transaction.
+    /// Applies `change` to the ticket if it is waiting or assigned, and adds `lines` to its transcript, in one
+    /// transaction.
     private func updateOpenTicket(
-        id: Int64, onlyWaiting: Bool = false, _ change: @escaping @Sendable (inout TicketRecord) -> Void
+        id: Int64, onlyWaiting: Bool = false, at: Date, lines: [TranscriptEntry],
+        _ change: @escaping @Sendable (inout TicketRecord) -> Void
     ) async throws -> Ticket? {
-        try await write { db in
-            guard var ticket = try TicketRecord.fetchOne(db, key: id), ticket.ticketState?.isOpen == true,
-                  !onlyWaiting || ticket.ticketState == .waiting else {
+        let masked = lines.map { PIIMasker.mask($0.text) }
+        return try await write { db in
+            guard var record = try TicketRecord.fetchOne(db, key: id), record.ticketState?.isOpen == true,
+                  !onlyWaiting || record.ticketState == .waiting else {
                 return nil
             }
-            change(&ticket)
-            try ticket.update(db)
-            return try ticket.model()
+            change(&record)
+            try record.update(db)
+            let ticket = try record.model()
+            try Self.appendLines(lines, maskedTexts: masked, to: ticket, at: at, in: db)
+            return ticket
         }
     }
 
@@ -248,15 +325,19 @@ extension SupportBotDatabase {
         }
     }
 
+    /// Queue order: higher level first, then those put at the front, then the longest queued, then the oldest.
+    static var queueOrder: [any SQLOrderingTerm] { [
+        TicketRecord.Columns.level.desc, TicketRecord.Columns.front.desc,
+        TicketRecord.Columns.queuedAt.asc, TicketRecord.Columns.id.asc,
+    ] }
+
     /// Waiting and assigned tickets in queue order: higher level first, then those put at the front, then the
     /// longest queued, then the oldest.
     public func openTickets() async throws -> [Ticket] {
         try await writer.read { db in
             try TicketRecord
                 .filter(TicketRecord.isOpen)
-                .order(
-                    TicketRecord.Columns.level.desc, TicketRecord.Columns.front.desc,
-                    TicketRecord.Columns.queuedAt.asc, TicketRecord.Columns.id.asc)
+                .order(Self.queueOrder)
                 .fetchAll(db)
                 .map { try $0.model() }
         }

@@ -41,6 +41,103 @@ struct HandoffStoreTests {
         try await database.addAgent(name: name, skills: skills, tokenHash: "hash-\(name)", at: .fixture())
     }
 
+    // MARK: - One transaction per change
+
+    @Test("a handoff stores the turn, the ticket and the message made for its place in one transaction")
+    func openTicketWithItsMessage() async throws {
+        let folder = try TemporaryFolder()
+        let database = try await makeDatabase(in: folder, sessions: ["s1", "s2", "s3"])
+        try await open(database, "s1", at: .fixture(1), level: 1)
+        let urgent = try await database.openTicket(newTicket("s2", level: 3), turn: turn("s2", at: .fixture(2)),
+                                                   at: .fixture(2)) { ticket, place in
+            [TranscriptEntry(sessionID: ticket.sessionID, at: .fixture(2), speaker: .bot,
+                             text: "You are number \(place), ticket \(ticket.id)", action: "handoff", ticketID: ticket.id)]
+        }
+        let lines = try await database.transcript(sessionID: "s2")
+        #expect(lines.last?.text == "You are number 1, ticket \(urgent.id)", "a higher level goes first")
+        #expect(lines.last?.ticketID == urgent.id)
+
+        // A returning customer's own agent: stored theirs, place 0.
+        let sam = try await addAgent(database, "Sam")
+        let sticky = try await database.openTicket(newTicket("s3"), turn: turn("s3", at: .fixture(3)), at: .fixture(3),
+                                                   agent: (sam.id, sam.name)) { ticket, place in
+            [TranscriptEntry(sessionID: ticket.sessionID, at: .fixture(3), speaker: .system,
+                             text: "\(ticket.agentName ?? "?") joined, place \(place)", ticketID: ticket.id)]
+        }
+        #expect(sticky.state == .assigned)
+        #expect(sticky.claimedAt == .fixture(3))
+        #expect(try await database.transcript(sessionID: "s3").last?.text == "Sam joined, place 0")
+        #expect(try await database.recentPickupSeconds(limit: 5, since: .fixture(0)).isEmpty,
+                "being given to one's own agent at once is not a pickup")
+
+        // A message that can't be stored takes the ticket and the turn with it.
+        try await database.executeForTesting("""
+            CREATE TRIGGER no_bot BEFORE INSERT ON transcriptEntry WHEN NEW.speaker = 'bot'
+            BEGIN SELECT RAISE(ABORT, 'disk trouble'); END
+            """)
+        try await database.createSession(id: "s4", at: .fixture(), kbVersion: 1, context: "{}")
+        await #expect(throws: (any Error).self) {
+            try await database.openTicket(newTicket("s4"), turn: turn("s4", at: .fixture(4)), at: .fixture(4)) { ticket, _ in
+                [TranscriptEntry(sessionID: ticket.sessionID, at: .fixture(4), speaker: .bot, text: "in line",
+                                 ticketID: ticket.id)]
+            }
+        }
+        #expect(try await database.openTicket(sessionID: "s4") == nil)
+        #expect(try await database.transcript(sessionID: "s4").isEmpty)
+    }
+
+    @Test("a claim, a requeue, a close and an abandon are stored with their team lines, or not at all")
+    func changesWithTheirLines() async throws {
+        let folder = try TemporaryFolder()
+        let database = try await makeDatabase(in: folder, sessions: ["s1", "s2"])
+        let sam = try await addAgent(database, "Sam")
+        let ticket = try await open(database, "s1", at: .fixture(1))
+        func line(_ text: String) -> TranscriptEntry {
+            TranscriptEntry(sessionID: "s1", at: .fixture(2), speaker: .system, text: text, ticketID: ticket.id)
+        }
+        try await database.executeForTesting("""
+            CREATE TRIGGER no_system BEFORE INSERT ON transcriptEntry WHEN NEW.text = 'fails'
+            BEGIN SELECT RAISE(ABORT, 'disk trouble'); END
+            """)
+        // The line fails: the claim is not stored either, so nobody is left holding a chat nobody was told of.
+        await #expect(throws: (any Error).self) {
+            try await database.claimTicket(id: ticket.id, agentID: sam.id, agentName: sam.name, at: .fixture(2),
+                                           lines: [line("fails")])
+        }
+        #expect(try await database.ticket(id: ticket.id)?.state == .waiting)
+        let claimed = try await database.claimTicket(id: ticket.id, agentID: sam.id, agentName: sam.name,
+                                                     at: .fixture(2), lines: [line("Sam joined")])
+        #expect(claimed?.state == .assigned)
+        // Only the change's own lines, and only when the change happens.
+        #expect(try await database.claimTicket(id: ticket.id, agentID: sam.id, agentName: sam.name, at: .fixture(3),
+                                               lines: [line("Sam joined again")]) == nil)
+        await #expect(throws: (any Error).self) {
+            try await database.requeueTicket(id: ticket.id, front: true, skill: nil, at: .fixture(3), lines: [line("fails")])
+        }
+        #expect(try await database.ticket(id: ticket.id)?.state == .assigned)
+        let bea = try await addAgent(database, "Bea")
+        let handed = try await database.handOver(id: ticket.id, toAgentID: bea.id, agentName: bea.name, at: .fixture(4),
+                                                 lines: [line("Sam transferred the chat to Bea")])
+        #expect(handed?.agentName == "Bea")
+        #expect(handed?.previousAgentID == sam.id)
+        #expect(handed?.queuedAt == .fixture(4) && handed?.claimedAt == .fixture(4))
+        await #expect(throws: (any Error).self) {
+            try await database.closeTicket(id: ticket.id, resolution: "done", at: .fixture(5), lines: [line("fails")])
+        }
+        #expect(try await database.ticket(id: ticket.id)?.state == .assigned)
+        _ = try await database.closeTicket(id: ticket.id, resolution: "done", at: .fixture(5),
+                                           lines: [line("Bea closed the chat")])
+        let texts = try await database.transcript(sessionID: "s1").map(\.text)
+        #expect(texts.suffix(3) == ["Sam joined", "Sam transferred the chat to Bea", "Bea closed the chat"])
+
+        let waiting = try await open(database, "s2", at: .fixture(6))
+        let gone = TranscriptEntry(sessionID: "s2", at: .fixture(7), speaker: .system, text: "fails", ticketID: waiting.id)
+        await #expect(throws: (any Error).self) {
+            try await database.abandonTicket(id: waiting.id, at: .fixture(7), lines: [gone])
+        }
+        #expect(try await database.ticket(id: waiting.id)?.state == .waiting)
+    }
+
     // MARK: - Agents
 
     @Test func agentsAreAddedListedFoundAndRemoved() async throws {
