@@ -254,7 +254,6 @@ final class CustomerSession: LineConnectionHandler {
         }
         var handedOff = next
         handedOff.handOff()
-        try await ensureStored(kbVersion: engine.version)
         let now = services.clock.now()
         var entries = [TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: customerText,
                                        intent: turn.reply.intent, confidence: turn.reply.confidence, action: "handoff",
@@ -269,11 +268,11 @@ final class CustomerSession: LineConnectionHandler {
                                            intent: writtenReply.intent, confidence: writtenReply.confidence,
                                            action: writtenReply.action.rawValue, kbVersion: engine.version))
         }
-        let record = ChatTurn(sessionID: sessionID, context: Self.encode(handedOff), kbVersion: engine.version,
-                              entries: entries, at: now)
+        let record = chatTurn(context: handedOff, kbVersion: engine.version, entries: entries, at: now)
         let (id, messages) = try await desk.open(turn: record, decision: decision, mood: turn.mood,
                                                  match: turn.reply.match, upset: turn.mood.isUpset,
                                                  preview: await preview(customerText), outbox: outbox)
+        sessionStored()
         context = handedOff
         ticket = id
         return (writtenReply.map { [ServerMessage.reply($0, kbVersion: engine.version)] } ?? []) + messages
@@ -292,7 +291,7 @@ final class CustomerSession: LineConnectionHandler {
 
     /// The bot failed on a message: hand the chat to a person rather than leave the customer stuck.
     private func handOffAfterError(text: String) async -> [ServerMessage]? {
-        guard let desk = services.desk, stored else { return nil }
+        guard let desk = services.desk else { return nil }
         let engine = services.engine.engine
         let decision = HandoffDecision(reason: .internalError, triggers: [.internalError],
                                        level: HandoffReason.internalError.baseLevel, tags: [],
@@ -301,33 +300,39 @@ final class CustomerSession: LineConnectionHandler {
                                isUpset: false)
         let entry = TranscriptEntry(sessionID: sessionID, at: services.clock.now(), speaker: .customer, text: text, action: "handoff",
                                     kbVersion: engine.version)
-        let record = ChatTurn(sessionID: sessionID, context: Self.encode(context), kbVersion: engine.version,
-                              entries: [entry], at: services.clock.now())
+        let record = chatTurn(context: context, kbVersion: engine.version, entries: [entry], at: services.clock.now())
         guard let (id, messages) = try? await desk.open(turn: record, decision: decision, mood: mood, match: nil,
                                                         upset: false, preview: text, outbox: outbox) else { return nil }
+        sessionStored()
         ticket = id
         return messages
     }
 
-    private func ensureStored(kbVersion: Int) async throws {
+    /// An exchange to store. A chat is stored with its first exchange (`startsSession`), in the same transaction: a
+    /// new connection's welcome writes nothing, and its first answer costs one write.
+    private func chatTurn(context: DialogueContext, kbVersion: Int, entries: [TranscriptEntry], at: Date) -> ChatTurn {
+        ChatTurn(sessionID: sessionID, context: Self.encode(context), kbVersion: kbVersion, entries: entries, at: at,
+                 startsSession: !stored)
+    }
+
+    /// The exchange made by `chatTurn` is stored: the chat exists, and can be resumed on this connection.
+    private func sessionStored() {
         guard !stored else { return }
-        try await services.database.createSession(id: sessionID, at: services.clock.now(), kbVersion: kbVersion,
-                                                  context: Self.encode(context))
         stored = true
         services.liveSessions.take(sessionID, connection: ObjectIdentifier(self), outbox: outbox)
     }
 
     private func store(customerText: String, reply: BotReply, engine: SupportEngine,
                        context: DialogueContext) async throws {
-        try await ensureStored(kbVersion: engine.version)
         let now = services.clock.now()
         let entries = [
             TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: customerText, kbVersion: engine.version),
             TranscriptEntry(sessionID: sessionID, at: now, speaker: .bot, text: reply.text, intent: reply.intent,
                             confidence: reply.confidence, action: reply.action.rawValue, kbVersion: engine.version),
         ]
-        _ = try await services.database.record(ChatTurn(sessionID: sessionID, context: Self.encode(context),
-                                                        kbVersion: engine.version, entries: entries, at: now))
+        _ = try await services.database.record(chatTurn(context: context, kbVersion: engine.version, entries: entries,
+                                                        at: now))
+        sessionStored()
     }
 
     private func rate(score: Int, comment: String?) async throws {
@@ -337,12 +342,13 @@ final class CustomerSession: LineConnectionHandler {
             ratingTicket = nil
             if ticket == candidate { ticket = nil }
         }
-        try await ensureStored(kbVersion: engine.version)
+        let now = services.clock.now()
         let text = "Rated \(score) of 5" + (comment.map { ": \($0)" } ?? "")
-        let entry = TranscriptEntry(sessionID: sessionID, at: services.clock.now(), speaker: .customer, text: text,
+        let entry = TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: text,
                                     action: "rate", kbVersion: engine.version)
-        _ = try await services.database.record(ChatTurn(sessionID: sessionID, context: Self.encode(context),
-                                                        kbVersion: engine.version, entries: [entry], at: services.clock.now()))
+        _ = try await services.database.record(chatTurn(context: context, kbVersion: engine.version, entries: [entry],
+                                                        at: now))
+        sessionStored()
     }
 
     private func resume(_ id: String) async throws -> [ServerMessage] {

@@ -69,13 +69,18 @@ public struct ChatTurn: Sendable {
     public var kbVersion: Int
     public var entries: [TranscriptEntry]
     public var at: Date
+    /// The chat's first exchange: the session is created with it (createdAt = `at`), in the same transaction, so a
+    /// new chat costs one write, not two. Otherwise the session must exist.
+    public var startsSession: Bool
 
-    public init(sessionID: String, context: String, kbVersion: Int, entries: [TranscriptEntry], at: Date) {
+    public init(sessionID: String, context: String, kbVersion: Int, entries: [TranscriptEntry], at: Date,
+                startsSession: Bool = false) {
         self.sessionID = sessionID
         self.context = context
         self.kbVersion = kbVersion
         self.entries = entries
         self.at = at
+        self.startsSession = startsSession
     }
 }
 

@@ -34,6 +34,18 @@ struct BenchServer: AsyncParsableCommand {
     @Option(help: "While the bot is under load, swap in a newly built knowledge-base version this often (0: never).")
     var swapEveryMs: Int = 0
 
+    @Flag(help: """
+        Open a new connection for every message: connect, wait for the welcome, ask one question, close (as a \
+        widget that reconnects for each question would). --connections chats do this at once.
+        """)
+    var connectionPerMessage = false
+
+    @Option(help: """
+        Drive a SupportBot already listening on this port of 127.0.0.1 (for example another build's `serve`), \
+        instead of starting one in this process. No echo server, no store count.
+        """)
+    var against: Int?
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -45,6 +57,38 @@ struct BenchServer: AsyncParsableCommand {
         guard messages >= connections else { throw ValidationError("--messages must be at least --connections.") }
         guard thinkMs >= 0 else { throw ValidationError("--think-ms must be 0 or more.") }
         guard swapEveryMs >= 0 else { throw ValidationError("--swap-every-ms must be 0 or more.") }
+        if let against, !(1...65_535).contains(against) {
+            throw ValidationError("--against must be a port number, 1 to 65535.")
+        }
+        if against != nil && swapEveryMs > 0 {
+            throw ValidationError("--swap-every-ms needs the server in this process: leave out --against.")
+        }
+    }
+
+    /// Drives a server that is already running, and prints what its clients saw.
+    private func runAgainst(port: Int, lines: [[UInt8]]) async throws {
+        let run = try await LoadDriver.run(port: port, connections: connections, messages: messages, lines: lines,
+                                           expectsWelcome: true, think: .milliseconds(thinkMs),
+                                           connectionPerMessage: connectionPerMessage)
+        var output = BenchOutput()
+        output.add("connections / messages", "\(connections) / \(messages)" + describeMode)
+        output.add("server on port \(port)", String(format: "%.0f msgs/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+                                                   run.perSecond, run.latency.p50, run.latency.p99, run.latency.max),
+                   key: "bot_msgs_per_s", run.perSecond.rounded())
+        output.json["bot_p50_ms"] = run.latency.p50
+        output.json["bot_p99_ms"] = run.latency.p99
+        output.json["bot_max_ms"] = run.latency.max
+        output.add("CPU per message (the client only)", String(format: "%.1f µs", run.cpuMicrosecondsPerReply),
+                   key: "client_cpu_us_per_msg", (run.cpuMicrosecondsPerReply * 10).rounded() / 10)
+        output.add("error replies", "\(run.errors)", key: "failed", run.errors)
+        output.add("unanswered messages", "\(messages - run.replies)", key: "unanswered", messages - run.replies)
+        try output.print(asJSON: json)
+        if run.replies < messages { throw ExitCode(2) }
+    }
+
+    private var describeMode: String {
+        (connectionPerMessage ? ", a new connection for each message" : "")
+            + (thinkMs > 0 ? ", \(thinkMs) ms between a reply and the next message" : ", each sent as soon as the last reply came")
     }
 
     func run() async throws {
@@ -56,6 +100,7 @@ struct BenchServer: AsyncParsableCommand {
             let data = (try? JSONSerialization.data(withJSONObject: ["type": "say", "text": question])) ?? Data()
             return Array(data) + [UInt8(ascii: "\n")]
         }
+        if let against { return try await runAgainst(port: against, lines: lines) }
 
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("supportbot-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -72,7 +117,8 @@ struct BenchServer: AsyncParsableCommand {
         // The ceiling: a bare NIO server with the same framing that sends each line straight back.
         let echo = try await EchoLineServer.start(maxLine: 4096)
         let echoRun = try await LoadDriver.run(port: echo.port, connections: connections, messages: messages,
-                                               lines: lines, expectsWelcome: false, think: .milliseconds(thinkMs))
+                                               lines: lines, expectsWelcome: false, think: .milliseconds(thinkMs),
+                                               connectionPerMessage: connectionPerMessage)
         try await echo.stop()
 
         let database = try SupportBotDatabase.open(path: folder.appendingPathComponent("bench.sqlite").path)
@@ -112,7 +158,8 @@ struct BenchServer: AsyncParsableCommand {
             return windows
         }
         let botRun = try await LoadDriver.run(port: server.port, connections: connections, messages: messages,
-                                              lines: lines, expectsWelcome: true, think: .milliseconds(thinkMs))
+                                              lines: lines, expectsWelcome: true, think: .milliseconds(thinkMs),
+                                              connectionPerMessage: connectionPerMessage)
         swapper.cancel()
         let windows = await swapper.value
         let swaps = windows.count
@@ -123,8 +170,7 @@ struct BenchServer: AsyncParsableCommand {
         let lost = max(0, botRun.replies * 2 - stored) / 2 + (messages - botRun.replies)
 
         var output = BenchOutput()
-        output.add("connections / messages", "\(connections) / \(messages)"
-            + (thinkMs > 0 ? ", \(thinkMs) ms between a reply and the next message" : ", each sent as soon as the last reply came"))
+        output.add("connections / messages", "\(connections) / \(messages)" + describeMode)
         output.add("echo server", String(format: "%.0f msgs/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms",
                                          echoRun.perSecond, echoRun.latency.p50, echoRun.latency.p99,
                                          echoRun.latency.max), key: "echo_msgs_per_s", echoRun.perSecond.rounded())
@@ -261,7 +307,11 @@ enum LoadDriver {
     }
 
     static func run(port: Int, connections: Int, messages: Int, lines: [[UInt8]], expectsWelcome: Bool,
-                    think: Duration = .zero) async throws -> Result {
+                    think: Duration = .zero, connectionPerMessage: Bool = false) async throws -> Result {
+        if connectionPerMessage {
+            return try await runConnectionPerMessage(port: port, users: connections, messages: messages, lines: lines,
+                                                     expectsWelcome: expectsWelcome, think: think)
+        }
         let clock = ContinuousClock()
         let channels = try await withThrowingTaskGroup(of: NIOAsyncChannel<InboundLine, ByteBuffer>.self) { group in
             for _ in 0..<connections {
@@ -300,6 +350,57 @@ enum LoadDriver {
                         }
                         return (timings, errors)
                     }
+                }
+            }
+            var all: [(sent: ContinuousClock.Instant, milliseconds: Double)] = []
+            var errors = 0
+            for try await (timings, failed) in group {
+                all += timings
+                errors += failed
+            }
+            return (all, errors)
+        }
+        let seconds = (clock.now - start).milliseconds / 1000
+        let cpuSeconds = CPUClock.process() - cpuAtStart
+        return Result(replies: outcomes.0.count, errors: outcomes.1,
+                      perSecond: seconds > 0 ? Double(outcomes.0.count) / seconds : 0,
+                      latency: LatencySummary(outcomes.0.map(\.milliseconds)), samples: outcomes.0,
+                      cpuMicrosecondsPerReply: cpuSeconds / Double(max(outcomes.0.count, 1)) * 1e6)
+    }
+
+    /// Each of `users` at once, over and over: connect, read the welcome, send one line, read the reply, close.
+    /// A message's time runs from the connect to the reply.
+    static func runConnectionPerMessage(port: Int, users: Int, messages: Int, lines: [[UInt8]], expectsWelcome: Bool,
+                                        think: Duration) async throws -> Result {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let cpuAtStart = CPUClock.process()
+        let errorPrefix = Array(#"{"type":"error""#.utf8)
+        let outcomes = try await withThrowingTaskGroup(
+            of: ([(sent: ContinuousClock.Instant, milliseconds: Double)], Int).self) { group in
+            for user in 0..<users {
+                let count = messages / users + (user < messages % users ? 1 : 0)
+                group.addTask {
+                    var timings: [(sent: ContinuousClock.Instant, milliseconds: Double)] = []
+                    var errors = 0
+                    timings.reserveCapacity(count)
+                    for n in 0..<count {
+                        let line = lines[(user * 7919 + n) % lines.count]
+                        let sent = clock.now
+                        let channel = try await connect(port: port)
+                        let answered = try await channel.executeThenClose { inbound, outbound in
+                            var replies = inbound.makeAsyncIterator()
+                            if expectsWelcome { _ = try await replies.next() }
+                            try await outbound.write(ByteBuffer(bytes: line))
+                            guard case .line(let reply)? = try await replies.next() else { return false }
+                            if reply.starts(with: errorPrefix) { errors += 1 }
+                            return true
+                        }
+                        guard answered else { break }
+                        timings.append((sent, (clock.now - sent).milliseconds))
+                        if think > .zero { try await Task.sleep(for: think) }
+                    }
+                    return (timings, errors)
                 }
             }
             var all: [(sent: ContinuousClock.Instant, milliseconds: Double)] = []

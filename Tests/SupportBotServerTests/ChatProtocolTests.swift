@@ -29,6 +29,33 @@ import SupportBotStore
         await running.stop()
     }
 
+    @Test("a welcome writes nothing: the chat is stored with its first exchange, and can be resumed from then on")
+    func welcomeWritesNothing() async throws {
+        let running = try await RunningServer.start()
+        let idle = try await running.connect()
+        let idleSession = try #require(try await idle.next()?["session"] as? String)
+        await idle.close()
+        #expect(try await running.database.session(id: idleSession) == nil)
+
+        let client = try await running.connect()
+        let session = try #require(try await client.next()?["session"] as? String)
+        _ = try await client.ask("where is my order")
+        let stored = try #require(try await running.database.session(id: session))
+        #expect(try await running.database.transcript(sessionID: session).map(\.text).first == "where is my order")
+        _ = try await client.ask("thanks")
+        #expect(try await running.database.session(id: session)?.createdAt == stored.createdAt)
+        await client.close()
+
+        let back = try await running.connect()
+        _ = try await back.next()
+        try await back.send(json: ["type": "hello", "session": session])
+        #expect(try await back.next()?["resumed"] as? Bool == true)
+        try await back.send(json: ["type": "hello", "session": idleSession])
+        #expect(try await back.next()?["code"] as? String == "unknown_session")
+        await back.close()
+        await running.stop()
+    }
+
     @Test func plainLineIsASay() async throws {
         let running = try await RunningServer.start()
         let client = try await running.connect()

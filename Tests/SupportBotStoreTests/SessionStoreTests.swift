@@ -161,6 +161,27 @@ struct SessionStoreTests {
         }
     }
 
+    @Test("a chat's first exchange creates its session in the same transaction; a second 'first' is refused")
+    func firstTurnStartsTheSession() async throws {
+        let folder = try TemporaryFolder()
+        let database = try SupportBotDatabase.open(path: folder.file("bot.sqlite"))
+        func turn(_ text: String, at seconds: Double, starts: Bool) -> ChatTurn {
+            ChatTurn(sessionID: "s1", context: #"{"said":"\#(text)"}"#, kbVersion: 4, entries: [
+                TranscriptEntry(sessionID: "s1", at: .fixture(seconds), speaker: .customer, text: text),
+            ], at: .fixture(seconds), startsSession: starts)
+        }
+        #expect(try await database.session(id: "s1") == nil)
+        try await database.record(turn("hi", at: 10, starts: true))
+        #expect(try await database.session(id: "s1") == StoredSession(
+            id: "s1", createdAt: .fixture(10), updatedAt: .fixture(10), kbVersion: 4, context: #"{"said":"hi"}"#))
+        await #expect(throws: StoreError.duplicateSession(id: "s1")) {
+            try await database.record(turn("hi again", at: 20, starts: true))
+        }
+        try await database.record(turn("and then", at: 30, starts: false))
+        #expect(try await database.transcript(sessionID: "s1").map(\.text) == ["hi", "and then"])
+        #expect(try await database.session(id: "s1")?.createdAt == .fixture(10))
+    }
+
     @Test func recordingIntoAnUnknownSessionThrowsAndWritesNothing() async throws {
         let folder = try TemporaryFolder()
         let database = try SupportBotDatabase.open(path: folder.file("bot.sqlite"))
