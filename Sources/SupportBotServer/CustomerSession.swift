@@ -95,10 +95,19 @@ final class CustomerSession: LineConnectionHandler {
 
     /// A long random id: knowing it lets a client resume the chat and see its history.
     static func newSessionID() -> String {
+        // 22 letters of 5 bits each (the alphabet has 32): 110 random bits from two draws, not a system call each.
         var generator = SystemRandomNumberGenerator()
-        let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
-        return "s-" + String((0..<22).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+        var bits = (generator.next() as UInt64, generator.next() as UInt64)
+        var letters: [UInt8] = Array("s-".utf8)
+        for index in 0..<22 {
+            let word = index < 12 ? bits.0 : bits.1
+            letters.append(sessionAlphabet[Int(word & 31)])
+            if index < 12 { bits.0 >>= 5 } else { bits.1 >>= 5 }
+        }
+        return String(decoding: letters, as: UTF8.self)
     }
+
+    private static let sessionAlphabet = Array("abcdefghijkmnpqrstuvwxyz23456789".utf8)
 
     func welcome() -> ServerMessage {
         let engine = services.engine.engine

@@ -340,10 +340,15 @@ final class LineListener: Sendable {
 
     func run() async throws {
         try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await serverChannel.executeThenClose { inbound in
-                    for try await connection in inbound {
-                        group.addTask { await self.connections.serve(connection) }
+            // New connections are taken on the listening socket's event loop, and each runs on its own loop (see
+            // `EventLoopTaskExecutor`): no hop to the shared thread pool and back for a line read and answered.
+            try await withTaskExecutorPreference(EventLoopTaskExecutor(serverChannel.channel.eventLoop)) {
+                try await withThrowingDiscardingTaskGroup { group in
+                    try await serverChannel.executeThenClose { inbound in
+                        for try await connection in inbound {
+                            let executor = EventLoopTaskExecutor(connection.channel.eventLoop)
+                            group.addTask(executorPreference: executor) { await self.connections.serve(connection) }
+                        }
                     }
                 }
             }

@@ -174,9 +174,15 @@ public final class WebServer: Service, Sendable {
         }
         switch connection {
         case .webSocket(let channel, .chat):
-            await chat.serve(channel)
+            // On the connection's own event loop, as over TCP.
+            await withTaskExecutorPreference(EventLoopTaskExecutor(channel.channel.eventLoop)) {
+                await chat.serve(channel)
+            }
         case .webSocket(let channel, .agent):
-            if let agents { await agents.serve(channel) } else { try? await channel.channel.close() }
+            guard let agents else { try? await channel.channel.close(); return }
+            await withTaskExecutorPreference(EventLoopTaskExecutor(channel.channel.eventLoop)) {
+                await agents.serve(channel)
+            }
         case .http(let channel):
             await serveHTTP(channel)
         }

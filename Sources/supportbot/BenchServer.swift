@@ -368,57 +368,6 @@ enum LoadDriver {
                       cpuMicrosecondsPerReply: cpuSeconds / Double(max(outcomes.0.count, 1)) * 1e6)
     }
 
-    /// Each of `users` at once, over and over: connect, read the welcome, send one line, read the reply, close.
-    /// A message's time runs from the connect to the reply.
-    static func runConnectionPerMessage(port: Int, users: Int, messages: Int, lines: [[UInt8]], expectsWelcome: Bool,
-                                        think: Duration) async throws -> Result {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let cpuAtStart = CPUClock.process()
-        let errorPrefix = Array(#"{"type":"error""#.utf8)
-        let outcomes = try await withThrowingTaskGroup(
-            of: ([(sent: ContinuousClock.Instant, milliseconds: Double)], Int).self) { group in
-            for user in 0..<users {
-                let count = messages / users + (user < messages % users ? 1 : 0)
-                group.addTask {
-                    var timings: [(sent: ContinuousClock.Instant, milliseconds: Double)] = []
-                    var errors = 0
-                    timings.reserveCapacity(count)
-                    for n in 0..<count {
-                        let line = lines[(user * 7919 + n) % lines.count]
-                        let sent = clock.now
-                        let channel = try await connect(port: port)
-                        let answered = try await channel.executeThenClose { inbound, outbound in
-                            var replies = inbound.makeAsyncIterator()
-                            if expectsWelcome { _ = try await replies.next() }
-                            try await outbound.write(ByteBuffer(bytes: line))
-                            guard case .line(let reply)? = try await replies.next() else { return false }
-                            if reply.starts(with: errorPrefix) { errors += 1 }
-                            return true
-                        }
-                        guard answered else { break }
-                        timings.append((sent, (clock.now - sent).milliseconds))
-                        if think > .zero { try await Task.sleep(for: think) }
-                    }
-                    return (timings, errors)
-                }
-            }
-            var all: [(sent: ContinuousClock.Instant, milliseconds: Double)] = []
-            var errors = 0
-            for try await (timings, failed) in group {
-                all += timings
-                errors += failed
-            }
-            return (all, errors)
-        }
-        let seconds = (clock.now - start).milliseconds / 1000
-        let cpuSeconds = CPUClock.process() - cpuAtStart
-        return Result(replies: outcomes.0.count, errors: outcomes.1,
-                      perSecond: seconds > 0 ? Double(outcomes.0.count) / seconds : 0,
-                      latency: LatencySummary(outcomes.0.map(\.milliseconds)), samples: outcomes.0,
-                      cpuMicrosecondsPerReply: cpuSeconds / Double(max(outcomes.0.count, 1)) * 1e6)
-    }
-
     static func connect(port: Int) async throws -> NIOAsyncChannel<InboundLine, ByteBuffer> {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
