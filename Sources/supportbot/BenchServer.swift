@@ -189,6 +189,14 @@ struct BenchServer: AsyncParsableCommand {
                           botRun.cpuMicrosecondsPerReply), key: "echo_cpu_us_per_msg",
                    (echoRun.cpuMicrosecondsPerReply * 10).rounded() / 10)
         output.json["bot_cpu_us_per_msg"] = (botRun.cpuMicrosecondsPerReply * 10).rounded() / 10
+        // How busy the machine was: CPU time over wall time, for all cores (1.0 = every core busy all along).
+        let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+        let echoShare = echoRun.cpuMicrosecondsPerReply * echoRun.perSecond / 1e6 / cores
+        let botShare = botRun.cpuMicrosecondsPerReply * botRun.perSecond / 1e6 / cores
+        output.add("CPU share of the \(Int(cores)) cores", String(format: "echo %.0f%%, bot %.0f%%", echoShare * 100,
+                                                                 botShare * 100),
+                   key: "bot_cpu_share", (botShare * 100).rounded() / 100)
+        output.json["echo_cpu_share"] = (echoShare * 100).rounded() / 100
         if let budget {
             output.add("of which the engine alone", String(format: "%.1f µs per reply (one thread, no load)",
                                                            budget.engineMicroseconds),

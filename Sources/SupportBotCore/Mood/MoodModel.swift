@@ -18,7 +18,7 @@ import Foundation
 /// chats changed and the weights were not written again), the general model is trained at first use from the chats
 /// alone, and a test fails until the weights are written again.
 struct MoodModel: Sendable, Equatable {
-    private let vocabulary: [UInt64: Int]
+    private let vocabulary: GramTable
     private let idf: [Double]
     private let weights: [Double]
     private let bias: Double
@@ -120,13 +120,16 @@ struct MoodModel: Sendable, Equatable {
                               features: vocabulary.count, start: ([Double](repeating: 0, count: vocabulary.count), 0),
                               prior: nil, lambda: 1 / (c * (sampleWeights?.reduce(0, +) ?? n)),
                               iterations: iterations)
-        self.vocabulary = vocabulary
+        var grams = [UInt64](repeating: 0, count: vocabulary.count)
+        for (gram, index) in vocabulary { grams[index] = gram }
+        // Built from a dictionary's keys, so no gram is there twice.
+        self.vocabulary = GramTable(grams: grams)!
         self.idf = idf
         self.weights = w
         self.bias = b
     }
 
-    private init(vocabulary: [UInt64: Int], idf: [Double], weights: [Double], bias: Double) {
+    private init(vocabulary: GramTable, idf: [Double], weights: [Double], bias: Double) {
         self.vocabulary = vocabulary
         self.idf = idf
         self.weights = weights
@@ -265,8 +268,7 @@ struct MoodModel: Sendable, Equatable {
         }
         let bytes = [UInt8](data)
         let count = bytes.count / 24
-        var vocabulary: [UInt64: Int] = [:]
-        vocabulary.reserveCapacity(count)
+        var grams = [UInt64](repeating: 0, count: count)
         var idf = [Double](repeating: 0, count: count)
         var weights = [Double](repeating: 0, count: count)
         bytes.withUnsafeBufferPointer { bytes in
@@ -276,12 +278,12 @@ struct MoodModel: Sendable, Equatable {
                 return value
             }
             for index in 0..<count {
-                vocabulary[word(index * 24)] = index
+                grams[index] = word(index * 24)
                 idf[index] = Double(bitPattern: word(index * 24 + 8))
                 weights[index] = Double(bitPattern: word(index * 24 + 16))
             }
         }
-        guard vocabulary.count == count else { return nil }
+        guard let vocabulary = GramTable(grams: grams) else { return nil }
         self.vocabulary = vocabulary
         self.idf = idf
         self.weights = weights
@@ -293,7 +295,7 @@ struct MoodModel: Sendable, Equatable {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(vocabulary.count * 24)
         func append(_ value: UInt64) { for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(i)))) } }
-        for (gram, index) in vocabulary.sorted(by: { $0.value < $1.value }) {
+        for (index, gram) in vocabulary.grams.enumerated() {
             append(gram)
             append(idf[index].bitPattern)
             append(weights[index].bitPattern)
@@ -351,23 +353,16 @@ struct MoodModel: Sendable, Equatable {
     /// - Parameter explainingFrom: the words that pushed hardest are worked out only when the probability is at
     ///   least this (the caller uses them only then); below it, `words` is empty.
     func read(_ text: String, explainingFrom: Double = 0) -> (probability: Double, words: [String]) {
-        var counts: [Int: Int] = [:]
-        let words = Self.wordGrams(text)
-        var perWord: [(word: String, indices: [Int])] = []
-        for (word, grams) in words {
-            var indices: [Int] = []
-            for gram in grams {
-                guard let index = vocabulary[gram] else { continue }
-                counts[index, default: 0] += 1
-                indices.append(index)
-            }
-            perWord.append((word, indices))
-        }
-        let row = Self.vector(counts, idf: idf)
+        var indices: [Int] = []
+        for gram in Self.gramHashes(text) { if let index = vocabulary[gram] { indices.append(index) } }
+        let row = Self.vector(sortedIndices: indices.sorted(), idf: idf)
         var z = bias
         for (j, x) in row { z += weights[j] * x }
         let probability = Self.sigmoid(z)
         guard probability >= explainingFrom else { return (probability, []) }
+        // Which words pushed hardest: worked out only now (most messages are well under).
+        var perWord: [(word: String, indices: [Int])] = []
+        for (word, grams) in Self.wordGrams(text) { perWord.append((word, grams.compactMap { vocabulary[$0] })) }
         var contribution: [Int: Double] = [:]
         for (j, x) in row { contribution[j] = weights[j] * x }
         var byWord: [String: Double] = [:]
@@ -428,6 +423,23 @@ struct MoodModel: Sendable, Equatable {
     }
 
     /// Sublinear TF × IDF, scaled to unit length; sorted by feature for a fixed summation order.
+    /// `vector(_:idf:)` for the indices of a message's n-grams, sorted (an index once per occurrence): the same row,
+    /// without a dictionary of counts.
+    private static func vector(sortedIndices: [Int], idf: [Double]) -> [(Int, Double)] {
+        var row: [(Int, Double)] = []
+        var start = 0
+        while start < sortedIndices.count {
+            let index = sortedIndices[start]
+            var end = start + 1
+            while end < sortedIndices.count, sortedIndices[end] == index { end += 1 }
+            row.append((index, (1 + log(Double(end - start))) * idf[index]))
+            start = end
+        }
+        let norm = sqrt(row.reduce(0) { $0 + $1.1 * $1.1 })
+        if norm > 0 { row = row.map { ($0.0, $0.1 / norm) } }
+        return row
+    }
+
     private static func vector(_ counts: [Int: Int], idf: [Double]) -> [(Int, Double)] {
         var row = counts.map { ($0.key, (1 + log(Double($0.value))) * idf[$0.key]) }.sorted { $0.0 < $1.0 }
         let norm = sqrt(row.reduce(0) { $0 + $1.1 * $1.1 })
