@@ -8,18 +8,16 @@ import SupportBotStore
 
 extension HandoffDesk {
     /// An agent logged in: online, their tickets kept, and what to send them first.
-    func login(_ agent: Agent, outbox: Outbox, connection: ObjectIdentifier) async throws -> [[UInt8]] {
+    func login(_ agent: Agent, outbox: Outbox, connection: ObjectIdentifier) async throws -> [AgentEvent] {
         let holding = try await database.openTickets().filter { $0.agentID == agent.id }
         if let previous = agentLinks[agent.id], previous.connection != connection {
-            previous.outbox.send(AgentLine.error("signed_in_elsewhere",
+            previous.outbox.send(.error(.signedInElsewhere,
                                                  "You signed in from another window, so this one is closed."))
             previous.outbox.finishAndClose()
         }
         agentLinks[agent.id] = AgentLink(outbox: outbox, connection: connection)
         update { $0.agentLoggedIn(.init(id: agent.id, name: agent.name, skills: agent.skills), holding: holding.map(\.id)) }
-        var lines = [AgentLine.make("welcome", [("agent", .string(agent.name)),
-                                                ("skills", .array(agent.skills.map(JSONValue.string))),
-                                                ("status", "online")])]
+        var lines: [AgentEvent] = [.welcome(agent: agent.name, skills: agent.skills, status: .online)]
         for ticket in holding {
             lines.append(try await claimedLine(ticket, sticky: false, transferredFrom: nil))
             customers[ticket.id]?.send(ServerMessage.agentJoined(agent: agent.name,
@@ -48,50 +46,50 @@ extension HandoffDesk {
         logger.info("Agent disconnected", metadata: ["agent": .string(name)])
     }
 
-    func setStatus(_ agentID: Int64, _ status: AgentStatus) async throws -> [[UInt8]] {
+    func setStatus(_ agentID: Int64, _ status: AgentStatus) async throws -> [AgentEvent] {
         update { $0.setStatus(status, of: agentID) }
-        var lines = [AgentLine.make("status", [("status", .string(status.rawValue))])]
+        var lines: [AgentEvent] = [.status(status)]
         if status == .online { lines.append(try await queueLine(for: agentID)) }
         return lines
     }
 
-    func queueLine(for agentID: Int64) async throws -> [UInt8] {
+    func queueLine(for agentID: Int64) async throws -> AgentEvent {
         let now = clock.now()
         let tickets = try await database.openTickets()
-        return AgentLine.make("queue", [("tickets", .array(tickets.map { summary($0, now: now, for: agentID) }))])
+        return .queue(tickets.map { summary($0, now: now, for: agentID) })
     }
 
     /// Gives the agent a ticket: the one asked for, or the most urgent one they can take.
-    func claim(_ agentID: Int64, ticket requested: Int64?) async throws -> [[UInt8]] {
+    func claim(_ agentID: Int64, ticket requested: Int64?) async throws -> [AgentEvent] {
         guard let member = queue.members[agentID], let link = agentLinks[agentID] else { return [Self.notLoggedIn] }
         let now = clock.now()
         let target: Ticket
         if let requested {
             guard let ticket = try await database.ticket(id: requested) else {
-                return [AgentLine.error("unknown_ticket", "There is no ticket \(requested).")]
+                return [AgentEvent.error(.unknownTicket, "There is no ticket \(requested).")]
             }
             if ticket.state == .assigned && ticket.agentID == agentID {
                 return [try await claimedLine(ticket, sticky: false, transferredFrom: nil)]
             }
             guard ticket.state == .waiting, !queue.opening.contains(ticket.id) else {
                 return [ticket.state == .assigned
-                    ? AgentLine.error("already_claimed", "\(ticket.agentName ?? "Someone") already has ticket \(requested).",
+                    ? AgentEvent.error(.alreadyClaimed, "\(ticket.agentName ?? "Someone") already has ticket \(requested).",
                                       ticket: requested)
-                    : AgentLine.error("ticket_closed", "Ticket \(requested) is \(ticket.state.rawValue).", ticket: requested)]
+                    : AgentEvent.error(.ticketClosed, "Ticket \(requested) is \(ticket.state.rawValue).", ticket: requested)]
             }
             target = ticket
         } else {
             let open = try await database.openTickets()
             guard let next = queue.nextTicket(for: agentID, in: open.map(Self.queued)),
                   let ticket = open.first(where: { $0.id == next.id }) else {
-                return [AgentLine.error("queue_empty", "No one is waiting for you right now.")]
+                return [AgentEvent.error(.queueEmpty, "No one is waiting for you right now.")]
             }
             target = ticket
         }
         guard let claimed = try await database.claimTicket(id: target.id, agentID: agentID, agentName: member.name,
                                                            at: now, lines: [teamLine("\(member.name) joined", target, at: now)])
         else {
-            return [AgentLine.error("already_claimed", "Someone else took that ticket a moment ago.", ticket: target.id)]
+            return [AgentEvent.error(.alreadyClaimed, "Someone else took that ticket a moment ago.", ticket: target.id)]
         }
         let connected = agentLinks[agentID]?.connection == link.connection
         update { $0.claimed(Self.queued(target), by: agentID, at: now, agentConnected: connected) }
@@ -103,12 +101,12 @@ extension HandoffDesk {
     private func joined(_ ticket: Ticket, agent name: String) async throws {
         customers[ticket.id]?.send(ServerMessage.agentJoined(agent: name, text: engine.engine.messages.agentJoined(name))
             .jsonLine())
-        broadcast(AgentLine.make("ticket_taken", [("ticket", .int(Int(ticket.id))), ("agent", .string(name))]),
+        broadcast(.ticketTaken(ticket: ticket.id, agent: name),
                   except: ticket.agentID)
         try await refreshPositions(except: nil)
     }
 
-    func say(_ agentID: Int64, ticket id: Int64, text: String) async throws -> [[UInt8]] {
+    func say(_ agentID: Int64, ticket id: Int64, text: String) async throws -> [AgentEvent] {
         let (ticket, failure) = try await ownTicket(agentID, id)
         guard let ticket, let agent = queue.members[agentID] else { return [failure ?? Self.notLoggedIn] }
         let now = clock.now()
@@ -117,43 +115,43 @@ extension HandoffDesk {
                                   sessionID: ticket.sessionID, at: now)
         let customer = customers[id]
         customer?.send(ServerMessage.agent(agent: agent.name, text: text).jsonLine())
-        return [AgentLine.make("sent", [("ticket", .int(Int(id))), ("customer_online", .bool(customer != nil))])]
+        return [.sent(ticket: id, customerOnline: customer != nil)]
     }
 
     /// An internal note: stored with the ticket, shown to agents, never to the customer.
-    func note(_ agentID: Int64, ticket id: Int64, text: String) async throws -> [[UInt8]] {
+    func note(_ agentID: Int64, ticket id: Int64, text: String) async throws -> [AgentEvent] {
         guard let agent = queue.members[agentID] else { return [Self.notLoggedIn] }
         guard let ticket = try await database.ticket(id: id) else {
-            return [AgentLine.error("unknown_ticket", "There is no ticket \(id).")]
+            return [AgentEvent.error(.unknownTicket, "There is no ticket \(id).")]
         }
         let now = clock.now()
         try await database.append([TranscriptEntry(sessionID: ticket.sessionID, at: now, speaker: .agent, text: text,
                                                    action: "note", ticketID: id, author: agent.name)],
                                   sessionID: ticket.sessionID, at: now)
-        return [AgentLine.make("noted", [("ticket", .int(Int(id)))])]
+        return [.noted(ticket: id)]
     }
 
     /// Hands the chat on, with its whole history: to a named agent who is online, or back to the line for
     /// agents with a skill (at the front, so the customer does not wait again).
-    func transfer(_ agentID: Int64, ticket id: Int64, skill: String?, to targetName: String?) async throws -> [[UInt8]] {
+    func transfer(_ agentID: Int64, ticket id: Int64, skill: String?, to targetName: String?) async throws -> [AgentEvent] {
         let (ticket, failure) = try await ownTicket(agentID, id)
         guard let ticket, let from = queue.members[agentID] else { return [failure ?? Self.notLoggedIn] }
         let now = clock.now()
         let messages = engine.engine.messages
         if let targetName {
             if targetName.lowercased() == from.name.lowercased() {
-                return [AgentLine.error("invalid_field", "You already have this chat. Transfer it to someone else.",
+                return [AgentEvent.error(.invalidField, "You already have this chat. Transfer it to someone else.",
                                         ticket: id)]
             }
             guard let target = queue.members.values.first(where: { $0.name.lowercased() == targetName.lowercased() }),
                   target.id != agentID, let targetLink = agentLinks[target.id] else {
-                return [AgentLine.error("agent_offline", "\(targetName) is not online. Pick someone who is, or "
+                return [AgentEvent.error(.agentOffline, "\(targetName) is not online. Pick someone who is, or "
                                         + "transfer to a skill.", ticket: id)]
             }
             guard let claimed = try await database.handOver(id: id, toAgentID: target.id, agentName: target.name, at: now,
                                                             lines: [teamLine("\(from.name) transferred the chat to "
                                                                              + target.name, ticket, at: now)]) else {
-                return [AgentLine.error("ticket_closed", "Ticket \(id) is no longer open.", ticket: id)]
+                return [AgentEvent.error(.ticketClosed, "Ticket \(id) is no longer open.", ticket: id)]
             }
             let connected = agentLinks[target.id]?.connection == targetLink.connection
             update { $0.claimed(Self.queued(claimed), by: target.id, at: now, agentConnected: connected) }
@@ -161,17 +159,17 @@ extension HandoffDesk {
                                                         askRating: false).jsonLine())
             try await joined(claimed, agent: target.name)
             targetLink.outbox.send(try await claimedLine(claimed, sticky: false, transferredFrom: from.name))
-            return [AgentLine.make("transferred", [("ticket", .int(Int(id))), ("to", .string(target.name))])]
+            return [.transferred(ticket: id, to: target.name)]
         }
         let wanted = skill?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         guard let wanted, !wanted.isEmpty else {
-            return [AgentLine.error("missing_field", "Say who gets the chat: a skill or an agent's name.", ticket: id)]
+            return [AgentEvent.error(.missingField, "Say who gets the chat: a skill or an agent's name.", ticket: id)]
         }
         // A skill nobody on the team has would leave the chat waiting for no one.
         let skills = Set(try await database.agents().flatMap { $0.skills.map { $0.lowercased() } })
         guard skills.contains(wanted) else {
             let known = skills.sorted().joined(separator: ", ")
-            return [AgentLine.error("unknown_skill", "No agent has the skill '\(wanted.prefix(40))'"
+            return [AgentEvent.error(.unknownSkill, "No agent has the skill '\(wanted.prefix(40))'"
                                         + (known.isEmpty ? ", and no agent has any skill yet. Transfer to an agent by name."
                                                          : ". Skills on the team: \(known). Or transfer to an agent by name."),
                                     ticket: id)]
@@ -179,7 +177,7 @@ extension HandoffDesk {
         guard let waiting = try await database.requeueTicket(
             id: id, front: true, skill: wanted, at: now,
             lines: [teamLine("\(from.name) transferred the chat to \(wanted)", ticket, at: now)]) else {
-            return [AgentLine.error("ticket_closed", "Ticket \(id) is no longer open.", ticket: id)]
+            return [AgentEvent.error(.ticketClosed, "Ticket \(id) is no longer open.", ticket: id)]
         }
         update { $0.transferredToSkill(id) }
         if let customer = customers[id] {
@@ -189,41 +187,41 @@ extension HandoffDesk {
         }
         announce(waiting, except: agentID)
         try await refreshPositions(except: id)
-        return [AgentLine.make("transferred", [("ticket", .int(Int(id))), ("to", .string(wanted))])]
+        return [.transferred(ticket: id, to: wanted)]
     }
 
     /// Closes the chat with a resolution; the customer is asked for a rating.
-    func close(_ agentID: Int64, ticket id: Int64, resolution: String) async throws -> [[UInt8]] {
+    func close(_ agentID: Int64, ticket id: Int64, resolution: String) async throws -> [AgentEvent] {
         let (ticket, failure) = try await ownTicket(agentID, id)
         guard let ticket, let agent = queue.members[agentID] else { return [failure ?? Self.notLoggedIn] }
         let now = clock.now()
         guard try await database.closeTicket(id: id, resolution: resolution, at: now,
                                              lines: [teamLine("\(agent.name) closed the chat", ticket, at: now)]) != nil else {
-            return [AgentLine.error("ticket_closed", "Ticket \(id) is no longer open.", ticket: id)]
+            return [AgentEvent.error(.ticketClosed, "Ticket \(id) is no longer open.", ticket: id)]
         }
         customers[id]?.send(ServerMessage.agentLeft(agent: agent.name,
                                                     text: engine.engine.messages.agentClosed(agent.name),
                                                     askRating: true).jsonLine())
         end(ticket: id)
         // Colleagues' lists show assigned tickets too: take it off them.
-        broadcast(AgentLine.make("ticket_gone", [("ticket", .int(Int(id))), ("state", "closed")]), except: agentID)
+        broadcast(.ticketGone(ticket: id, state: .closed), except: agentID)
         logger.info("Ticket closed", metadata: ["ticket": .stringConvertible(id), "agent": .string(agent.name)])
-        return [AgentLine.make("closed", [("ticket", .int(Int(id)))])]
+        return [.closed(ticket: id)]
     }
 
-    static let notLoggedIn = AgentLine.error("not_logged_in", "Log in first.")
+    static let notLoggedIn = AgentEvent.error(.notLoggedIn, "Log in first.")
 
     /// The ticket, when it is assigned to this agent; otherwise the error line to send.
-    private func ownTicket(_ agentID: Int64, _ id: Int64) async throws -> (Ticket?, [UInt8]?) {
+    private func ownTicket(_ agentID: Int64, _ id: Int64) async throws -> (Ticket?, AgentEvent?) {
         guard queue.members[agentID] != nil else { return (nil, Self.notLoggedIn) }
         guard let ticket = try await database.ticket(id: id) else {
-            return (nil, AgentLine.error("unknown_ticket", "There is no ticket \(id).", ticket: id))
+            return (nil, AgentEvent.error(.unknownTicket, "There is no ticket \(id).", ticket: id))
         }
         guard ticket.state.isOpen else {
-            return (nil, AgentLine.error("ticket_closed", "Ticket \(id) is \(ticket.state.rawValue).", ticket: id))
+            return (nil, AgentEvent.error(.ticketClosed, "Ticket \(id) is \(ticket.state.rawValue).", ticket: id))
         }
         guard ticket.state == .assigned, ticket.agentID == agentID else {
-            return (nil, AgentLine.error("not_your_ticket", "Ticket \(id) is not yours. Claim it first.", ticket: id))
+            return (nil, AgentEvent.error(.notYourTicket, "Ticket \(id) is not yours. Claim it first.", ticket: id))
         }
         return (ticket, nil)
     }

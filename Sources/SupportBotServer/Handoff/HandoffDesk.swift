@@ -174,13 +174,12 @@ public actor HandoffDesk {
     func announce(_ ticket: Ticket, except skipped: Int64? = nil) {
         let now = clock.now()
         for id in queue.audience(for: Self.queued(ticket), except: skipped) {
-            var fields = [("ticket", JSONValue.int(Int(ticket.id)))]
-            if case .object(let pairs) = summary(ticket, now: now, for: id) { fields = pairs }
-            agentLinks[id]?.outbox.send(AgentLine.make("ticket_new", fields))
+            agentLinks[id]?.outbox.send(.ticketNew(summary(ticket, now: now, for: id)))
         }
     }
 
-    func broadcast(_ line: [UInt8], except skipped: Int64? = nil) {
+    func broadcast(_ event: AgentEvent, except skipped: Int64? = nil) {
+        let line = event.jsonLine()
         for (id, link) in agentLinks where id != skipped { link.outbox.send(line) }
     }
 

@@ -98,7 +98,7 @@ extension HandoffDesk {
                 // Their agent dropped too and has a moment to come back; `login` says when they have.
                 return [.received(ticket: id, text: engine.messages.agentAway(name))]
             }
-            link.outbox.send(AgentLine.make("customer_back", [("ticket", .int(Int(id)))]))
+            link.outbox.send(.customerBack(ticket: id))
             return [.agentJoined(agent: name, text: engine.messages.agentJoined(name))]
         }
         return [queueMessage(ticket: id, try await place(of: id, telling: true))]
@@ -123,8 +123,7 @@ extension HandoffDesk {
         }
         try await database.append(entries, sessionID: sessionID, at: now)
         if ticket.state == .assigned, let agentID = ticket.agentID, let name = ticket.agentName {
-            agentLinks[agentID]?.outbox.send(AgentLine.make("customer", [("ticket", .int(Int(id))),
-                                                                         ("text", .string(text))]))
+            agentLinks[agentID]?.outbox.send(.customer(ticket: id, text: text))
             return (.withAgent(name: name), false)
         }
         let place = try await place(of: id, telling: false)
@@ -141,7 +140,7 @@ extension HandoffDesk {
             TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: text, ticketID: id),
             TranscriptEntry(sessionID: sessionID, at: now, speaker: .bot, text: reply, ticketID: id),
         ]) != nil else { return nil }
-        broadcast(AgentLine.make("reply_email", [("ticket", .int(Int(id))), ("address", .string(address))]))
+        broadcast(.replyEmail(ticket: id, address: address))
         return reply
     }
 
@@ -158,7 +157,7 @@ extension HandoffDesk {
             TranscriptEntry(sessionID: sessionID, at: now, speaker: .bot, text: reply, ticketID: id),
         ]) != nil else { return false }
         end(ticket: id)
-        broadcast(AgentLine.make("ticket_gone", [("ticket", .int(Int(id))), ("state", "abandoned")]))
+        broadcast(.ticketGone(ticket: id, state: .abandoned))
         try await refreshPositions(except: nil)
         return true
     }
@@ -189,8 +188,7 @@ extension HandoffDesk {
             guard customers[id] == nil else { return }
             switch update({ $0.customerLeft(Self.queued(ticket), saidBye: saidBye, at: moment()) }) {
             case .tellAgent(let agentID):
-                agentLinks[agentID]?.outbox.send(AgentLine.make("customer_left", [("ticket", .int(Int(id))),
-                                                                                   ("said_bye", .bool(saidBye))]))
+                agentLinks[agentID]?.outbox.send(.customerLeft(ticket: id, saidBye: saidBye))
             case .abandon:
                 await abandon(id)
             case .waitForReturn, .waitForTeam:
@@ -216,7 +214,7 @@ extension HandoffDesk {
                       teamLine("Customer left before a person joined", ticket, at: now),
                   ]) != nil else { return }
             end(ticket: id)
-            broadcast(AgentLine.make("ticket_gone", [("ticket", .int(Int(id))), ("state", "abandoned")]))
+            broadcast(.ticketGone(ticket: id, state: .abandoned))
             try await refreshPositions(except: nil)
             logger.info("Ticket abandoned", metadata: ["ticket": .stringConvertible(id)])
         } catch {

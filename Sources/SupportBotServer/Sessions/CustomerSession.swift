@@ -4,68 +4,6 @@ import Synchronization
 import SupportBotCore
 import SupportBotStore
 
-/// Shared by every connection: the live engine, the database, limits and the logger.
-public struct ChatServices: Sendable {
-    public var engine: LiveEngine
-    public var database: SupportBotDatabase
-    public var configuration: ServerConfiguration
-    public var logger: Logger
-    /// The human side; nil runs the bot alone (handoff intents then get their written reply).
-    public var desk: HandoffDesk?
-    /// The time for records; the desk has the same clock.
-    public var clock: any ServerClock
-    /// Which connection each resumed session is on.
-    let liveSessions = LiveSessions()
-
-    public init(engine: LiveEngine, database: SupportBotDatabase, configuration: ServerConfiguration, logger: Logger,
-                desk: HandoffDesk? = nil, clock: any ServerClock = SystemClock()) {
-        self.engine = engine
-        self.clock = clock
-        self.database = database
-        self.configuration = configuration
-        self.logger = logger
-        self.desk = desk
-    }
-}
-
-/// A session lives on one connection at a time: when a second connection resumes it (another tab, a reconnect
-/// before the old socket noticed it was gone), the older one is told `open_elsewhere` and closed. So agent messages,
-/// queue updates and the customer's words all go through the one connection the customer is using.
-final class LiveSessions: Sendable {
-    private struct Holder {
-        var connection: ObjectIdentifier
-        var outbox: Outbox
-    }
-
-    private let holders = Mutex<[String: Holder]>([:])
-    /// Connections closed because another took their session: their closing is not the customer leaving.
-    private let displaced = Mutex<Set<ObjectIdentifier>>([])
-
-    /// `outbox` now holds `session`; the connection that held it before is told and closed.
-    func take(_ session: String, connection: ObjectIdentifier, outbox: Outbox) {
-        let previous = holders.withLock { holders -> Holder? in
-            defer { holders[session] = Holder(connection: connection, outbox: outbox) }
-            return holders[session]
-        }
-        guard let previous, previous.connection != connection else { return }
-        displaced.withLock { _ = $0.insert(previous.connection) }
-        previous.outbox.send(ServerMessage.error(code: .openElsewhere, message: BotMessages.openElsewhere).jsonLine())
-        previous.outbox.finishAndClose()
-    }
-
-    /// The connection is gone, or moved to another session.
-    func release(_ session: String, connection: ObjectIdentifier) {
-        holders.withLock { holders in
-            if holders[session]?.connection == connection { holders.removeValue(forKey: session) }
-        }
-    }
-
-    /// Whether another connection took this one's session (asked once, when it closes).
-    func wasDisplaced(_ connection: ObjectIdentifier) -> Bool {
-        displaced.withLock { $0.remove(connection) != nil }
-    }
-}
-
 /// One customer's conversation on one connection. Turns a protocol message into the messages to send back,
 /// and stores both sides before the reply leaves the server. While a person has the chat (or the customer waits
 /// for one), the bot stays silent and messages go to the ticket.
