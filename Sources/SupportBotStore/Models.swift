@@ -1,7 +1,32 @@
 import Foundation
+import SupportBotCore
 
 public enum Speaker: String, Codable, Sendable, CaseIterable {
     case customer, bot, agent, system
+}
+
+/// What a transcript line was, beyond who said it. Stored as its raw value.
+public enum TranscriptAction: String, Codable, Sendable, CaseIterable {
+    /// The bot's confident answer.
+    case answer
+    /// The bot's "did you mean…?".
+    case clarify
+    /// The bot did not understand.
+    case fallback
+    /// The exchange that handed the chat to a person, and the bot's handoff message.
+    case handoff
+    /// The customer's 1–5 rating.
+    case rate
+    /// An agent's internal note: never shown to the customer.
+    case note
+
+    public init(_ reply: ReplyAction) {
+        switch reply {
+        case .answer: self = .answer
+        case .clarify: self = .clarify
+        case .fallback: self = .fallback
+        }
+    }
 }
 
 /// One line of a conversation. `text` is stored masked (see `PIIMasker`).
@@ -14,8 +39,7 @@ public struct TranscriptEntry: Codable, Sendable, Equatable {
     public var text: String
     public var intent: String?
     public var confidence: Double?
-    /// "answer" | "clarify" | "fallback" | "handoff" | nil
-    public var action: String?
+    public var action: TranscriptAction?
     public var kbVersion: Int?
     /// The handoff ticket this line belongs to, if any.
     public var ticketID: Int64?
@@ -24,7 +48,7 @@ public struct TranscriptEntry: Codable, Sendable, Equatable {
 
     public init(
         id: Int64? = nil, sessionID: String, at: Date, speaker: Speaker, text: String,
-        intent: String? = nil, confidence: Double? = nil, action: String? = nil, kbVersion: Int? = nil,
+        intent: String? = nil, confidence: Double? = nil, action: TranscriptAction? = nil, kbVersion: Int? = nil,
         ticketID: Int64? = nil, author: String? = nil
     ) {
         self.id = id

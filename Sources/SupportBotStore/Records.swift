@@ -60,7 +60,7 @@ struct TranscriptEntryRecord: Codable, FetchableRecord, MutablePersistableRecord
         text = maskedText
         intent = entry.intent
         confidence = entry.confidence
-        action = entry.action
+        action = entry.action?.rawValue
         kbVersion = entry.kbVersion
         ticketID = entry.ticketID
         author = entry.author
@@ -73,6 +73,12 @@ struct TranscriptEntryRecord: Codable, FetchableRecord, MutablePersistableRecord
     func model() throws -> TranscriptEntry {
         guard let speaker = Speaker(rawValue: speaker) else {
             throw StoreError.unreadableRecord("transcript entry \(id ?? -1) has an unknown speaker \"\(speaker)\"")
+        }
+        let action = try action.map { raw in
+            guard let action = TranscriptAction(rawValue: raw) else {
+                throw StoreError.unreadableRecord("transcript entry \(id ?? -1) has an unknown action \"\(raw)\"")
+            }
+            return action
         }
         return TranscriptEntry(
             id: id, sessionID: sessionID, at: Date(storage: at), speaker: speaker, text: text,

@@ -138,7 +138,7 @@ extension SupportBotDatabase {
         for (entry, text) in zip(entries, maskedTexts) {
             let at = entry.at.storage
             try insert.execute(arguments: [sessionID, at, entry.speaker.rawValue, text, entry.intent, entry.confidence,
-                                           entry.action, entry.kbVersion, entry.ticketID, entry.author])
+                                           entry.action?.rawValue, entry.kbVersion, entry.ticketID, entry.author])
             stored.append(TranscriptEntry(
                 id: db.lastInsertedRowID, sessionID: sessionID, at: Date(storage: at), speaker: entry.speaker,
                 text: text, intent: entry.intent, confidence: entry.confidence, action: entry.action,

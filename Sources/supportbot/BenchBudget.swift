@@ -53,7 +53,7 @@ struct CPUBudget {
                 TranscriptEntry(sessionID: sessionIDs[chat], at: now, speaker: .customer, text: question,
                                 kbVersion: engine.version),
                 TranscriptEntry(sessionID: sessionIDs[chat], at: now, speaker: .bot, text: reply.text, intent: reply.intent,
-                                confidence: reply.confidence, action: reply.action.rawValue, kbVersion: engine.version),
+                                confidence: reply.confidence, action: TranscriptAction(reply.action), kbVersion: engine.version),
             ]
             let context = String(decoding: try encoder.encode(contexts[chat]), as: UTF8.self)
             turns[chat].append(ChatTurn(sessionID: sessionIDs[chat], context: context, kbVersion: engine.version,

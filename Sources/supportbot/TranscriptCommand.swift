@@ -36,7 +36,7 @@ struct TranscriptCommand: AsyncParsableCommand {
                 closed: stored.closedAt.map(formatter.string(from:)),
                 messages: entries.map {
                     Line(at: formatter.string(from: $0.at), from: $0.speaker.rawValue, text: $0.text, intent: $0.intent,
-                         confidence: $0.confidence, action: $0.action, kb_version: $0.kbVersion)
+                         confidence: $0.confidence, action: $0.action?.rawValue, kb_version: $0.kbVersion)
                 })
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -47,7 +47,7 @@ struct TranscriptCommand: AsyncParsableCommand {
             + (stored.closedAt.map { ", ended \(formatter.string(from: $0))" } ?? ""))
         for entry in entries {
             var meta: [String] = []
-            if let action = entry.action { meta.append(action) }
+            if let action = entry.action { meta.append(action.rawValue) }
             if let intent = entry.intent { meta.append(intent) }
             if let confidence = entry.confidence { meta.append(String(format: "%.2f", confidence)) }
             if let version = entry.kbVersion { meta.append("kb v\(version)") }

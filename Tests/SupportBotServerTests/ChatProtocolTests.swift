@@ -322,7 +322,7 @@ import SupportBotStore
         let stored = try #require(try await running.database.session(id: session))
         #expect(stored.closedAt != nil)
         let transcript = try await running.database.transcript(sessionID: session)
-        #expect(transcript.last?.action == "rate")
+        #expect(transcript.last?.action == .rate)
         #expect(transcript.last?.text.contains("5") == true)
         await running.stop()
     }

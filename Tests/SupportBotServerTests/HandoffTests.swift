@@ -181,7 +181,7 @@ struct HandoffTests {
         #expect(try await customer.ask("where is my order")["type"] as? String == "reply")
         let lines = try await running.database.transcript(sessionID: stored.sessionID)
         #expect(lines.contains { $0.speaker == .agent && $0.author == "Sam" && $0.action == nil })
-        #expect(lines.contains { $0.action == "note" && $0.text == "refund issued by hand" })
+        #expect(lines.contains { $0.action == .note && $0.text == "refund issued by hand" })
         await customer.close()
         await sam.close()
         await running.stop()

@@ -28,7 +28,7 @@ struct HandoffStoreTests {
         ChatTurn(sessionID: sessionID, context: context, kbVersion: 1, entries: [
             TranscriptEntry(sessionID: sessionID, at: at, speaker: .customer, text: text),
             TranscriptEntry(sessionID: sessionID, at: at, speaker: .system, text: "Queued for an agent",
-                            action: "handoff"),
+                            action: .handoff),
         ], at: at)
     }
 
@@ -51,7 +51,7 @@ struct HandoffStoreTests {
         let urgent = try await database.openTicket(newTicket("s2", level: 3), turn: turn("s2", at: .fixture(2)),
                                                    at: .fixture(2)) { ticket, place in
             [TranscriptEntry(sessionID: ticket.sessionID, at: .fixture(2), speaker: .bot,
-                             text: "You are number \(place), ticket \(ticket.id)", action: "handoff", ticketID: ticket.id)]
+                             text: "You are number \(place), ticket \(ticket.id)", action: .handoff, ticketID: ticket.id)]
         }
         let lines = try await database.transcript(sessionID: "s2")
         #expect(lines.last?.text == "You are number 1, ticket \(urgent.id)", "a higher level goes first")
@@ -245,7 +245,7 @@ struct HandoffStoreTests {
         let transcript = try await database.transcript(sessionID: "s1")
         #expect(transcript.map(\.text) == ["Where is my refund?", "Human please, [email]", "Queued for an agent"])
         #expect(transcript.map(\.ticketID) == [nil, ticket.id, ticket.id])
-        #expect(transcript[2].action == "handoff")
+        #expect(transcript[2].action == .handoff)
 
         let session = try #require(try await database.session(id: "s1"))
         #expect(session.context == #"{"n":2}"#)
@@ -741,17 +741,18 @@ struct UnansweredStoreTests {
         let folder = try TemporaryFolder()
         let db = try SupportBotDatabase.open(path: folder.file("u.sqlite"))
         try await db.createSession(id: "s-1", at: Date(timeIntervalSince1970: 1_000), kbVersion: 1, context: "{}")
-        func turn(_ text: String, _ action: String, at seconds: Double, customerAction: String? = nil) async throws {
+        func turn(_ text: String, _ action: TranscriptAction, at seconds: Double,
+                  customerAction: TranscriptAction? = nil) async throws {
             let at = Date(timeIntervalSince1970: seconds)
             try await db.record(ChatTurn(sessionID: "s-1", context: "{}", kbVersion: 1, entries: [
                 TranscriptEntry(sessionID: "s-1", at: at, speaker: .customer, text: text, action: customerAction),
                 TranscriptEntry(sessionID: "s-1", at: at, speaker: .bot, text: "reply", action: action),
             ], at: at))
         }
-        try await turn("where is my order", "answer", at: 1_001)
-        try await turn("do you sell bikes", "fallback", at: 1_002)
-        try await turn("card", "clarify", at: 1_003)
-        try await turn("my e-mail is ann@example.com, help", "fallback", at: 1_004)
+        try await turn("where is my order", .answer, at: 1_001)
+        try await turn("do you sell bikes", .fallback, at: 1_002)
+        try await turn("card", .clarify, at: 1_003)
+        try await turn("my e-mail is ann@example.com, help", .fallback, at: 1_004)
         let all = try await db.unansweredMessages(since: nil)
         #expect(all.map(\.text) == ["my e-mail is [email], help", "card", "do you sell bikes"])
         #expect(all.map(\.outcome) == ["fallback", "clarify", "fallback"])

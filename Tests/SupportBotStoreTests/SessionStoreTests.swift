@@ -49,7 +49,7 @@ struct SessionStoreTests {
         let first = ChatTurn(sessionID: "s1", context: #"{"n":1}"#, kbVersion: 1, entries: [
             TranscriptEntry(sessionID: "s1", at: .fixture(10), speaker: .customer, text: "Where is my order?"),
             TranscriptEntry(sessionID: "s1", at: .fixture(10), speaker: .bot, text: "Which order number?",
-                            intent: "order_status", confidence: 0.91, action: "clarify", kbVersion: 1),
+                            intent: "order_status", confidence: 0.91, action: .clarify, kbVersion: 1),
         ], at: .fixture(10))
         let stored = try await database.record(first)
         #expect(stored.count == 2)
@@ -58,7 +58,7 @@ struct SessionStoreTests {
         let second = ChatTurn(sessionID: "s1", context: #"{"n":2}"#, kbVersion: 2, entries: [
             TranscriptEntry(sessionID: "s1", at: .fixture(20), speaker: .customer, text: "PP-123456"),
             TranscriptEntry(sessionID: "s1", at: .fixture(20), speaker: .bot, text: "It ships tomorrow.",
-                            intent: "order_status", confidence: 0.97, action: "answer", kbVersion: 2),
+                            intent: "order_status", confidence: 0.97, action: .answer, kbVersion: 2),
             TranscriptEntry(sessionID: "s1", at: .fixture(21), speaker: .agent, text: "Anything else?"),
         ], at: .fixture(21))
         try await database.record(second)
@@ -71,7 +71,7 @@ struct SessionStoreTests {
         #expect(transcript[1] == stored[1])
         #expect(transcript[3].intent == "order_status")
         #expect(transcript[3].confidence == 0.97)
-        #expect(transcript[3].action == "answer")
+        #expect(transcript[3].action == .answer)
         #expect(transcript[3].kbVersion == 2)
         #expect(transcript[2].intent == nil)
 
@@ -221,7 +221,7 @@ struct SessionStoreTests {
             try await database.createSession(id: "s1", at: created, kbVersion: 1, context: #"{"k":"v"}"#)
             try await database.record(ChatTurn(sessionID: "s1", context: #"{"k":"w"}"#, kbVersion: 1, entries: [
                 TranscriptEntry(sessionID: "s1", at: created, speaker: .customer, text: "hi"),
-                TranscriptEntry(sessionID: "s1", at: created, speaker: .bot, text: "hello", action: "answer"),
+                TranscriptEntry(sessionID: "s1", at: created, speaker: .bot, text: "hello", action: .answer),
             ], at: created))
             _ = try await database.registerKnowledgeVersion(
                 contentHash: "h1", files: ["faq.yml": "a: b"], author: "ann", message: "first", at: created)

@@ -21,7 +21,7 @@ extension HandoffDesk {
         let transcript = try await database.transcript(sessionID: ticket.sessionID)
         let details = (try? JSONDecoder().decode(TicketDetails.self, from: Data(ticket.details.utf8)))
         let lines = transcript.map { entry in
-            ClaimedChat.Line(from: entry.action == "note" ? "note" : entry.speaker.rawValue, text: entry.text,
+            ClaimedChat.Line(from: entry.action == .note ? "note" : entry.speaker.rawValue, text: entry.text,
                              at: entry.at, intent: entry.intent, confidence: entry.confidence, author: entry.author)
         }
         return .claimed(ClaimedChat(

@@ -126,7 +126,7 @@ extension HandoffDesk {
         }
         let now = clock.now()
         try await database.append([TranscriptEntry(sessionID: ticket.sessionID, at: now, speaker: .agent, text: text,
-                                                   action: "note", ticketID: id, author: agent.name)],
+                                                   action: .note, ticketID: id, author: agent.name)],
                                   sessionID: ticket.sessionID, at: now)
         return [.noted(ticket: id)]
     }

@@ -42,7 +42,7 @@ extension HandoffDesk {
                 if ticket.state == .assigned, let name = ticket.agentName {
                     text = engine.messages.handoffToKnownAgent(ticket: ticket.id, agent: name)
                     lines.append(TranscriptEntry(sessionID: ticket.sessionID, at: now, speaker: .bot, text: text,
-                                                 action: "handoff", kbVersion: engine.version, ticketID: ticket.id))
+                                                 action: .handoff, kbVersion: engine.version, ticketID: ticket.id))
                     lines.append(TranscriptEntry(sessionID: ticket.sessionID, at: now, speaker: .system,
                                                  text: "\(name) joined (helped this customer before)", ticketID: ticket.id))
                 } else {
@@ -52,7 +52,7 @@ extension HandoffDesk {
                                                    position: place.position, waitMinutes: place.waitMinutes, away: away,
                                                    backAt: away ? decisions.backAt(moment) : nil)
                     lines.append(TranscriptEntry(sessionID: ticket.sessionID, at: now, speaker: .bot, text: text,
-                                                 action: "handoff", kbVersion: engine.version, ticketID: ticket.id))
+                                                 action: .handoff, kbVersion: engine.version, ticketID: ticket.id))
                 }
                 told.withLockedValue { $0 = (text, place) }
                 return lines
@@ -118,7 +118,7 @@ extension HandoffDesk {
         if let answer {
             entries.append(TranscriptEntry(sessionID: sessionID, at: now, speaker: .bot, text: answer.text,
                                            intent: answer.intent, confidence: answer.confidence,
-                                           action: answer.action.rawValue, kbVersion: engine.engine.version,
+                                           action: TranscriptAction(answer.action), kbVersion: engine.engine.version,
                                            ticketID: id))
         }
         try await database.append(entries, sessionID: sessionID, at: now)

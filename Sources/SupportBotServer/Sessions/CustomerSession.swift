@@ -16,12 +16,21 @@ final class CustomerSession: LineConnectionHandler {
     /// connections cost no writes).
     private var stored = false
     private var rateLimiter: RateLimiter
-    /// The open ticket: waiting for a person, or with one.
-    private var ticket: Int64?
-    /// A ticket a person closed, waiting for the customer's rating.
-    private var ratingTicket: Int64?
-    /// The customer was just asked for a rating: their next message may be one typed as a number.
-    private var ratingJustAsked = false
+    private var phase = Phase.bot
+
+    /// Where the chat stands with the people behind the bot.
+    enum Phase: Equatable {
+        /// The bot answers.
+        case bot
+        /// A ticket is open, waiting for a person or with one: messages go to it.
+        case ticket(Int64)
+        /// A person closed the chat, which the customer may rate. `justAsked`: the request to rate was the last thing
+        /// they saw, so a bare "5" is a rating.
+        case rating(Int64, justAsked: Bool)
+    }
+
+    /// The open ticket, in `.ticket`.
+    private var ticket: Int64? { if case .ticket(let id) = phase { id } else { nil } }
 
     init(services: ChatServices, outbox: Outbox) {
         self.services = services
@@ -92,9 +101,12 @@ final class CustomerSession: LineConnectionHandler {
                 if let ticket, let messages = try await toTicket(ticket, text: text) { return (messages, false) }
                 // "5" or "4, quick and kind" after "rate us from 1 to 5": a rating typed as a message (over TCP,
                 // or in a widget without the stars).
-                let justAsked = ratingJustAsked
-                ratingJustAsked = false
-                if ratingTicket != nil, justAsked, let (score, comment) = Self.typedRating(text) {
+                var justAsked = false
+                if case .rating(let closed, true) = phase {
+                    justAsked = true
+                    phase = .rating(closed, justAsked: false)
+                }
+                if justAsked, let (score, comment) = Self.typedRating(text) {
                     try await rate(score: score, comment: comment)
                     return ([.rated(score: score, text: services.engine.engine.messages.ratingThanks)], false)
                 }
@@ -121,7 +133,7 @@ final class CustomerSession: LineConnectionHandler {
             case .bye:
                 if let ticket, let desk = services.desk {
                     await desk.customerDisconnected(ticket: ticket, outbox: outbox, saidBye: true)
-                    self.ticket = nil
+                    phase = .bot
                 }
                 if stored { try await services.database.closeSession(id: sessionID, at: services.clock.now()) }
                 return ([.bye(text: BotMessages.goodbye)], true)
@@ -144,7 +156,7 @@ final class CustomerSession: LineConnectionHandler {
         let messages = services.engine.engine.messages
         if LeaveQueueRequest.detect(text),
            try await desk.cancel(ticket: ticket, sessionID: sessionID, customerText: text, reply: messages.leftQueue) {
-            self.ticket = nil
+            phase = .bot
             return [.queueLeft(ticket: ticket, text: messages.leftQueue)]
         }
         // "you can reach me at jo@example.com": an address for the team's reply by e-mail.
@@ -178,10 +190,8 @@ final class CustomerSession: LineConnectionHandler {
         case .withAgent:
             return [.received(ticket: ticket, text: nil)]
         case .over:
-            self.ticket = nil
-            ratingTicket = ticket
             // The person's closing ("rate us from 1 to 5") came just before this message.
-            ratingJustAsked = true
+            phase = .rating(ticket, justAsked: true)
             return nil
         }
     }
@@ -203,7 +213,7 @@ final class CustomerSession: LineConnectionHandler {
         handedOff.handOff()
         let now = services.clock.now()
         var entries = [TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: customerText,
-                                       intent: turn.reply.intent, confidence: turn.reply.confidence, action: "handoff",
+                                       intent: turn.reply.intent, confidence: turn.reply.confidence, action: .handoff,
                                        kbVersion: engine.version)]
         // Out of hours, a topic for the team still gets its written reply first ("call your bank too"): what to do
         // now, while the team is away. When people are there, the handoff says it all.
@@ -213,7 +223,7 @@ final class CustomerSession: LineConnectionHandler {
         if let writtenReply {
             entries.append(TranscriptEntry(sessionID: sessionID, at: now, speaker: .bot, text: writtenReply.text,
                                            intent: writtenReply.intent, confidence: writtenReply.confidence,
-                                           action: writtenReply.action.rawValue, kbVersion: engine.version))
+                                           action: TranscriptAction(writtenReply.action), kbVersion: engine.version))
         }
         let record = chatTurn(context: handedOff, kbVersion: engine.version, entries: entries, at: now)
         let (id, messages) = try await desk.open(turn: record, decision: decision, mood: turn.mood,
@@ -221,7 +231,7 @@ final class CustomerSession: LineConnectionHandler {
                                                  preview: await preview(customerText), outbox: outbox)
         sessionStored()
         context = handedOff
-        ticket = id
+        phase = .ticket(id)
         return (writtenReply.map { [ServerMessage.reply($0, kbVersion: engine.version)] } ?? []) + messages
     }
 
@@ -245,20 +255,20 @@ final class CustomerSession: LineConnectionHandler {
                                        explanation: "internal_error → \(HandoffReason.internalError.baseLevel.name)")
         let mood = MoodReading(message: 0, conversation: context.mood.conversation, reasons: [], isAngry: false,
                                isUpset: false)
-        let entry = TranscriptEntry(sessionID: sessionID, at: services.clock.now(), speaker: .customer, text: text, action: "handoff",
+        let entry = TranscriptEntry(sessionID: sessionID, at: services.clock.now(), speaker: .customer, text: text, action: .handoff,
                                     kbVersion: engine.version)
         let record = chatTurn(context: context, kbVersion: engine.version, entries: [entry], at: services.clock.now())
         guard let (id, messages) = try? await desk.open(turn: record, decision: decision, mood: mood, match: nil,
                                                         upset: false, preview: text, outbox: outbox) else { return nil }
         sessionStored()
-        ticket = id
+        phase = .ticket(id)
         return messages
     }
 
     /// An exchange to store. A chat is stored with its first exchange (`startsSession`), in the same transaction: a
     /// new connection's welcome writes nothing, and its first answer costs one write.
     private func chatTurn(context: DialogueContext, kbVersion: Int, entries: [TranscriptEntry], at: Date) -> ChatTurn {
-        ChatTurn(sessionID: sessionID, context: Self.encode(context), kbVersion: kbVersion, entries: entries, at: at,
+        ChatTurn(sessionID: sessionID, context: context.storedJSON(), kbVersion: kbVersion, entries: entries, at: at,
                  startsSession: !stored)
     }
 
@@ -275,7 +285,7 @@ final class CustomerSession: LineConnectionHandler {
         let entries = [
             TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: customerText, kbVersion: engine.version),
             TranscriptEntry(sessionID: sessionID, at: now, speaker: .bot, text: reply.text, intent: reply.intent,
-                            confidence: reply.confidence, action: reply.action.rawValue, kbVersion: engine.version),
+                            confidence: reply.confidence, action: TranscriptAction(reply.action), kbVersion: engine.version),
         ]
         _ = try await services.database.record(chatTurn(context: context, kbVersion: engine.version, entries: entries,
                                                         at: now))
@@ -284,15 +294,17 @@ final class CustomerSession: LineConnectionHandler {
 
     private func rate(score: Int, comment: String?) async throws {
         let engine = services.engine.engine
-        if let desk = services.desk, let candidate = ratingTicket ?? ticket,
-           try await desk.rate(ticket: candidate, score: score, comment: comment) {
-            ratingTicket = nil
-            if ticket == candidate { ticket = nil }
+        let candidate: Int64? = switch phase {
+        case .bot: nil
+        case .ticket(let id), .rating(let id, _): id
+        }
+        if let desk = services.desk, let candidate, try await desk.rate(ticket: candidate, score: score, comment: comment) {
+            phase = .bot
         }
         let now = services.clock.now()
         let text = "Rated \(score) of 5" + (comment.map { ": \($0)" } ?? "")
         let entry = TranscriptEntry(sessionID: sessionID, at: now, speaker: .customer, text: text,
-                                    action: "rate", kbVersion: engine.version)
+                                    action: .rate, kbVersion: engine.version)
         _ = try await services.database.record(chatTurn(context: context, kbVersion: engine.version, entries: [entry],
                                                         at: now))
         sessionStored()
@@ -307,19 +319,18 @@ final class CustomerSession: LineConnectionHandler {
             // This connection was waiting in another chat's line: that chat is left behind.
             await desk.customerDisconnected(ticket: ticket, outbox: outbox, saidBye: false)
         }
-        ticket = nil
-        ratingTicket = nil
+        phase = .bot
         if session.id != sessionID { services.liveSessions.release(sessionID, connection: ObjectIdentifier(self)) }
         sessionID = session.id
         // Before the desk sends the ticket's events here; the connection that had the chat is told and closed, and
         // its closing is not taken for the customer leaving.
         services.liveSessions.take(id, connection: ObjectIdentifier(self), outbox: outbox)
-        context = (try? JSONDecoder().decode(DialogueContext.self, from: Data(session.context.utf8))) ?? DialogueContext()
+        context = (try? DialogueContext(storedJSON: session.context)) ?? DialogueContext()
         stored = true
         let transcript = try await services.database.transcript(sessionID: id)
         let formatter = ISO8601DateFormatter()
         // Agents' internal notes and system lines are for the team only.
-        let visible = transcript.filter { $0.action != "note" && $0.speaker != .system }
+        let visible = transcript.filter { $0.action != .note && $0.speaker != .system }
         let history = visible.suffix(services.configuration.resumeHistory).map {
             ServerMessage.HistoryItem(from: $0.speaker.rawValue, text: $0.text, at: formatter.string(from: $0.at))
         }
@@ -328,16 +339,16 @@ final class CustomerSession: LineConnectionHandler {
                                                   kbVersion: engine.version, resumed: true, history: Array(history))]
         if let desk = services.desk {
             if let open = try await services.database.openTicket(sessionID: id) {
-                ticket = open.id
+                phase = .ticket(open.id)
                 messages += try await desk.rejoin(ticket: open.id, sessionID: id, outbox: outbox)
             } else if let latest = try await services.database.latestTicket(sessionID: id), latest.state == .closed,
                       latest.rating == nil {
-                ratingTicket = latest.id
+                phase = .rating(latest.id, justAsked: false)
                 // Closed in the last day and not rated: say it was closed, and ask for the rating again.
                 if let closedAt = latest.closedAt, services.clock.now().timeIntervalSince(closedAt) < 24 * 3600 {
                     let name = latest.agentName ?? "Our team"
                     messages.append(.agentLeft(agent: name, text: engine.messages.agentClosed(name), askRating: true))
-                    ratingJustAsked = true
+                    phase = .rating(latest.id, justAsked: true)
                 }
             }
         }
@@ -365,63 +376,5 @@ final class CustomerSession: LineConnectionHandler {
         }
         let comment = afterSpaces.drop { ",.!-–:; ".contains($0) }.trimmingCharacters(in: .whitespaces)
         return (score, comment.isEmpty ? nil : comment)
-    }
-
-    /// The context as stored with the session: the JSON `JSONEncoder` would write (same keys, numbers that read
-    /// back exactly), written by hand because it runs on every message and `JSONEncoder` cost as much as the reply.
-    static func encode(_ context: DialogueContext) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        func key(_ name: String) {
-            if out.count > 1 { out.append(UInt8(ascii: ",")) }  // after the opening brace, a comma between keys
-            JSONValue.writeString(name, into: &out)
-            out.append(UInt8(ascii: ":"))
-        }
-        func list(_ items: [String]) {
-            out.append(UInt8(ascii: "["))
-            for (i, item) in items.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSONValue.writeString(item, into: &out)
-            }
-            out.append(UInt8(ascii: "]"))
-        }
-        func number(_ value: Double) { out.append(contentsOf: (value.isFinite ? "\(value)" : "0").utf8) }
-        out.append(UInt8(ascii: "{"))
-        if let lastIntent = context.lastIntent {
-            key("last_intent")
-            JSONValue.writeString(lastIntent, into: &out)
-        }
-        if let topic = context.topic {
-            key("topic")
-            JSONValue.writeString(topic, into: &out)
-        }
-        key("pending_options")
-        list(context.pendingOptions)
-        key("fallback_streak")
-        out.append(contentsOf: "\(context.fallbackStreak)".utf8)
-        key("unhelpful_streak")
-        out.append(contentsOf: "\(context.unhelpfulStreak)".utf8)
-        key("last_candidates")
-        list(context.lastCandidates)
-        key("turns")
-        out.append(contentsOf: "\(context.turns)".utf8)
-        key("answered")
-        list(context.answered)
-        key("offered_person")
-        out.append(contentsOf: (context.offeredPerson ? "true" : "false").utf8)
-        key("topic_stems")
-        list(context.topicStems)
-        key("mood")
-        out.append(contentsOf: #"{"recent":["#.utf8)
-        for (i, score) in context.mood.recent.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            number(score)
-        }
-        out.append(contentsOf: #"],"conversation":"#.utf8)
-        number(context.mood.conversation)
-        out.append(contentsOf: #","recent_hashes":"#.utf8)
-        list(context.mood.recentHashes)
-        out.append(contentsOf: "}}".utf8)
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,11 +1,10 @@
 import Foundation
 import Testing
 @testable import SupportBotCore
-@testable import SupportBotServer
 
 /// The dialogue context is stored as JSON on every message, written by hand for speed. It must read back exactly,
 /// and say the same as `JSONEncoder` would (so contexts stored before and after the change read alike).
-@Suite struct ContextEncodingTests {
+@Suite struct ContextStorageTests {
     static var contexts: [DialogueContext] {
         let empty = DialogueContext()
         var busy = DialogueContext()
@@ -30,15 +29,30 @@ import Testing
 
     @Test func readsBackExactly() throws {
         for context in Self.contexts {
-            let json = CustomerSession.encode(context)
-            let decoded = try JSONDecoder().decode(DialogueContext.self, from: Data(json.utf8))
+            let json = context.storedJSON()
+            let decoded = try DialogueContext(storedJSON: json)
             #expect(decoded == context, "\(json)")
         }
     }
 
+    @Test("the busy context sets every field, its mood's too: a field added to the context must be added here, and so to storedJSON()")
+    func everyFieldIsTried() {
+        let busy = Self.contexts[1]
+        func unset(_ value: Any, _ empty: Any, path: String) -> [String] {
+            let fields = Mirror(reflecting: value).children, defaults = Mirror(reflecting: empty).children
+            return zip(fields, defaults).flatMap { field, empty -> [String] in
+                let name = path + (field.label ?? "?")
+                if field.value is MoodState { return unset(field.value, empty.value, path: name + ".") }
+                return String(describing: field.value) == String(describing: empty.value) ? [name] : []
+            }
+        }
+        #expect(unset(busy, DialogueContext(), path: "").isEmpty)
+        #expect(Mirror(reflecting: busy).children.count >= 11)
+    }
+
     @Test func saysWhatJSONEncoderSays() throws {
         for context in Self.contexts {
-            let ours = try JSONSerialization.jsonObject(with: Data(CustomerSession.encode(context).utf8)) as? NSDictionary
+            let ours = try JSONSerialization.jsonObject(with: Data(context.storedJSON().utf8)) as? NSDictionary
             let theirs = try JSONSerialization.jsonObject(with: JSONEncoder().encode(context)) as? NSDictionary
             #expect(ours != nil)
             #expect(ours == theirs)
@@ -51,7 +65,7 @@ import Testing
         let strings = ["", "plain", "say \"hi\"", "back\\slash", controls, "a\(controls)b", "café ✓ 🙂", "end\\"]
         for string in strings {
             var out: [UInt8] = []
-            JSONValue.writeString(string, into: &out)
+            JSONText.appendString(string, to: &out)
             let read = try JSONSerialization.jsonObject(with: Data(out), options: .fragmentsAllowed) as? String
             #expect(read == string, "\(String(decoding: out, as: UTF8.self))")
         }
