@@ -35,7 +35,7 @@ public final class ManualClock: ServerClock {
         var nextID = 0
         var sleepers: [Int: Sleeper] = [:]
         var cancelled: Set<Int> = []
-        var watchers: [(until: Date, continuation: CheckedContinuation<Void, Never>)] = []
+        var watchers: [(until: Date, continuation: CheckedContinuation<Bool, Never>)] = []
     }
 
     private let state: Mutex<State>
@@ -53,7 +53,7 @@ public final class ManualClock: ServerClock {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let (outcome, watchers): (Result<Void, any Error>?, [CheckedContinuation<Void, Never>]) =
+                let (outcome, watchers): (Result<Void, any Error>?, [CheckedContinuation<Bool, Never>]) =
                     state.withLock { state in
                         if state.cancelled.remove(id) != nil { return (.failure(CancellationError()), []) }
                         if deadline <= state.now { return (.success(()), []) }
@@ -62,7 +62,7 @@ public final class ManualClock: ServerClock {
                         state.watchers.removeAll { $0.until == deadline }
                         return (nil, woken)
                     }
-                for watcher in watchers { watcher.resume() }
+                for watcher in watchers { watcher.resume(returning: false) }
                 if let outcome { continuation.resume(with: outcome) }
             }
         } onCancel: {
@@ -87,15 +87,19 @@ public final class ManualClock: ServerClock {
         for continuation in woken { continuation.resume() }
     }
 
-    /// Returns once something sleeps until exactly `deadline` (a timer the server set for it).
-    public func waitForSleeper(until deadline: Date) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let present = state.withLock { state in
-                if state.sleepers.values.contains(where: { $0.until == deadline }) { return true }
-                state.watchers.append((deadline, continuation))
-                return false
+    /// Returns once `count` timers sleep until exactly `deadline` (timers the server set for it).
+    public func waitForSleeper(until deadline: Date, count: Int = 1) async {
+        while true {
+            // Each new sleeper until `deadline` wakes the watchers, which look again.
+            let enough = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let sleeping = state.withLock { state -> Bool in
+                    if state.sleepers.values.filter({ $0.until == deadline }).count >= count { return true }
+                    state.watchers.append((deadline, continuation))
+                    return false
+                }
+                if sleeping { continuation.resume(returning: true) }
             }
-            if present { continuation.resume() }
+            if enough { return }
         }
     }
 }

@@ -122,17 +122,21 @@ struct BenchServer: AsyncParsableCommand {
         try await echo.stop()
 
         let database = try SupportBotDatabase.open(path: folder.appendingPathComponent("bench.sqlite").path)
-        var configuration = ServerConfiguration()
-        configuration.port = 0
-        configuration.maxConnections = connections + 16
+        // The real server as `serve` runs it, with the desk, the web listener and the watcher left out.
+        var configuration = SupportBotApplication.Configuration()
+        configuration.server.port = 0
+        configuration.server.maxConnections = connections + 16
         // Every load connection comes from 127.0.0.1.
-        configuration.maxConnectionsPerAddress = 0
-        configuration.rateBurst = Int.max / 2
-        configuration.ratePerSecond = 1e9
+        configuration.server.maxConnectionsPerAddress = 0
+        configuration.server.rateBurst = Int.max / 2
+        configuration.server.ratePerSecond = 1e9
+        configuration.handoff = nil
+        configuration.web = false
+        configuration.knowledge = nil
         var logger = Logger(label: "bench")
         logger.logLevel = .error
-        let services = ChatServices(engine: live, database: database, configuration: configuration, logger: logger)
-        let server = try await ChatServer.bind(services: services)
+        let app = try await SupportBotApplication.start(configuration, database: database, engine: live, logger: logger)
+        let server = app.chat
         let serverTask = Task { try await server.run() }
         // Publishing under load: a new engine is built and swapped in while replies are in flight.
         // Each build, from its start to its swap: replies in flight then are compared with the others.

@@ -91,19 +91,6 @@ struct KB: ParsableCommand {
         }
     }
 
-    /// Lint and conversation tests; returns the problems that stop a publish (empty: good to go).
-    static func blockers(_ engine: SupportEngine) -> [String] {
-        let knowledgeBase = engine.knowledgeBase
-        var problems = KnowledgeLinter.lint(knowledgeBase).filter { $0.severity == .error }.map(\.description)
-        let (tests, issues) = ConversationTests.parse(knowledgeBase)
-        problems += issues.map(\.description)
-        for failure in ConversationTests.run(tests, engine: engine) {
-            problems.append("\(failure.location): test \"\(failure.test)\", step \(failure.step): "
-                + failure.problems.joined(separator: "; "))
-        }
-        return problems
-    }
-
     struct Publish: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check the files (lint and conversation tests) and store them as a new version the server swaps in.")
@@ -122,13 +109,13 @@ struct KB: ParsableCommand {
 
         func run() async throws {
             let knowledgeBase = try knowledge.loadKnowledgeBase()
-            let problems = KB.blockers(LearningFolder.engine(for: knowledgeBase, version: 0))
+            let problems = KnowledgePublisher.blockers(LearningFolder.engine(for: knowledgeBase, version: 0))
             guard problems.isEmpty else {
                 throw UserFacingError("Not published: \(problems.count) problem\(problems.count == 1 ? "" : "s") to fix first.\n"
                     + problems.joined(separator: "\n"))
             }
             let db = try database.open(mustExist: false)
-            if !again, let undone = try await KB.undoneRollback(of: knowledgeBase.files, in: db) {
+            if !again, let undone = try await KnowledgePublisher.undoneRollback(of: knowledgeBase.files, in: db) {
                 let shown = undone.paths.prefix(10).map { "  " + $0 }
                     + (undone.paths.count > 10 ? ["  … and \(undone.paths.count - 10) more"] : [])
                 throw UserFacingError("""
@@ -140,7 +127,8 @@ struct KB: ParsableCommand {
                     then make your change again. To publish these files as they are, run again with --again.
                     """)
             }
-            let (version, isNew) = try await KB.store(knowledgeBase, in: db, author: author, message: message)
+            let (version, isNew) = try await KnowledgePublisher.store(knowledgeBase, in: db, author: KB.author(author),
+                                                                        message: message, at: Date())
             if !isNew {
                 print("Nothing changed since version \(version.number); nothing published.")
             } else {
@@ -213,13 +201,14 @@ struct KB: ParsableCommand {
             } catch let error as KnowledgeBaseError {
                 throw UserFacingError("Version \(version) no longer loads: \(error.description)")
             }
-            let problems = KB.blockers(LearningFolder.engine(for: knowledgeBase, version: 0))
+            let problems = KnowledgePublisher.blockers(LearningFolder.engine(for: knowledgeBase, version: 0))
             guard problems.isEmpty else {
                 throw UserFacingError("Not rolled back: version \(version) no longer passes the checks:\n"
                     + problems.joined(separator: "\n"))
             }
-            let (published, isNew) = try await KB.store(knowledgeBase, in: db, author: author,
-                                                        message: KB.rollbackMessage(to: version))
+            let (published, isNew) = try await KnowledgePublisher.store(
+                knowledgeBase, in: db, author: KB.author(author),
+                message: KnowledgePublisher.rollbackMessage(to: version), at: Date())
             if !isNew {
                 print("Version \(published.number) already has the files of version \(version); nothing to do.")
             } else {
@@ -295,37 +284,8 @@ struct KB: ParsableCommand {
     }
 
     /// The message a rollback stores (`undoneRollback` reads it back).
-    static let rollbackPrefix = "Rollback to version "
-    static func rollbackMessage(to version: Int) -> String { rollbackPrefix + "\(version)" }
-
-    /// What a rollback took back, when files about to be published bring it back: right after a rollback (the newest
-    /// version), the files in which the version it rolled back differs from the one it went back to, and that the
-    /// new files have as in the rolled-back version. A writer's folder still holds the rolled-back files, so an edit
-    /// published from it would quietly undo the rollback. Nil when the newest version is not a rollback, or nothing
-    /// it took back comes back.
-    static func undoneRollback(of files: [String: String], in db: SupportBotDatabase) async throws
-        -> (rollback: Int, target: Int, undone: Int, paths: [String])? {
-        guard let latest = try await db.latestKnowledgeVersion(), latest.message.hasPrefix(rollbackPrefix),
-              let target = Int(latest.message.dropFirst(rollbackPrefix.count)), latest.number >= 2 else { return nil }
-        let undone = latest.number - 1
-        guard undone != target else { return nil }
-        let before = try await db.knowledgeFiles(version: undone)
-        let after = try await db.knowledgeFiles(version: target)
-        let paths = Set(before.keys).union(after.keys).filter {
-            before[$0] != after[$0] && files[$0] == before[$0]
-        }.sorted()
-        return paths.isEmpty ? nil : (latest.number, target, undone, paths)
-    }
-
-    /// Stores the files as a new version unless the newest already has them; says which.
-    static func store(_ knowledgeBase: KnowledgeBase, in db: SupportBotDatabase, author: String?,
-                      message: String) async throws -> (KnowledgeVersion, isNew: Bool) {
-        let before = try await db.latestKnowledgeVersion()
-        let version = try await db.registerKnowledgeVersion(
-            contentHash: knowledgeBase.contentHash, files: knowledgeBase.files,
-            author: author ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown", message: message, at: Date())
-        return (version, version.number != before?.number)
-    }
+    /// Who publishes: the --author given, else the USER environment variable.
+    static func author(_ given: String?) -> String { given ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown" }
 
     static func files(of version: Int, in db: SupportBotDatabase) async throws -> [String: String] {
         do {

@@ -120,67 +120,47 @@ struct Serve: AsyncParsableCommand {
         let knowledgeBase = engine.knowledgeBase
         let version = engine.version
 
-        var configuration = ServerConfiguration()
-        configuration.host = host
-        configuration.port = port
-        configuration.maxLineBytes = maxLine
-        configuration.maxConnections = maxConnections
-        configuration.maxConnectionsPerAddress = maxPerAddress
-        configuration.ratePerSecond = rateLimit
-        configuration.rateBurst = rateBurst
-        configuration.idleTimeoutSeconds = Int64(idleTimeout)
-        configuration.agentPort = agentPort
-        configuration.httpPort = httpPort
-        configuration.allowedOrigins = allowedOrigin
-        var handoff = HandoffConfiguration()
+        var configuration = SupportBotApplication.Configuration()
+        configuration.server.host = host
+        configuration.server.port = port
+        configuration.server.maxLineBytes = maxLine
+        configuration.server.maxConnections = maxConnections
+        configuration.server.maxConnectionsPerAddress = maxPerAddress
+        configuration.server.ratePerSecond = rateLimit
+        configuration.server.rateBurst = rateBurst
+        configuration.server.idleTimeoutSeconds = Int64(idleTimeout)
+        configuration.server.agentPort = agentPort
+        configuration.server.httpPort = httpPort
+        configuration.server.allowedOrigins = allowedOrigin
+        var handoff = HandoffTimings()
         handoff.agentGraceSeconds = Double(agentGrace)
         handoff.customerGraceSeconds = Double(customerGrace)
+        configuration.handoff = handoff
+        configuration.web = !noWeb
+        configuration.knowledge = dev ? .files(intents: knowledge.intents, knowledge: knowledge.knowledge) : .published
         let live = LiveEngine(engine)
-        let desk = HandoffDesk(database: database, engine: live, configuration: handoff, logger: logger)
-        let services = ChatServices(engine: live, database: database, configuration: configuration,
-                                    logger: logger, desk: desk)
-        let server: ChatServer
-        let agentServer: AgentServer
+        let app: SupportBotApplication
         do {
-            server = try await ChatServer.bind(services: services)
-        } catch {
-            throw Self.listenError(error, host: host, port: port, flag: "--port")
-        }
-        do {
-            agentServer = try await AgentServer.bind(services: services, desk: desk)
-        } catch {
-            server.stopAccepting()
-            throw Self.listenError(error, host: host, port: agentPort, flag: "--agent-port")
-        }
-        var webServer: WebServer?
-        if !noWeb {
-            do {
-                webServer = try await WebServer.bind(chat: server, agents: agentServer)
-            } catch {
-                server.stopAccepting()
-                agentServer.stopAccepting()
-                throw Self.listenError(error, host: host, port: httpPort, flag: "--http-port")
+            app = try await SupportBotApplication.start(configuration, database: database, engine: live, logger: logger)
+        } catch let error as SupportBotApplication.ListenError {
+            let flag = switch error.listener {
+            case .chat: "--port"
+            case .agents: "--agent-port"
+            case .web: "--http-port"
             }
+            throw Self.listenError(error, flag: flag)
         }
-        try await desk.start()
         MoodDetector.prepare()
         live.engine.moodDetector.prepareModels()
         logger.info("SupportBot is listening", metadata: [
-            "chat": .string("\(host):\(server.port)"),
-            "agents": .string("\(host):\(agentServer.port)"),
-            "web": .string(webServer.map { "http://\(host):\($0.port)/" } ?? "off"),
+            "chat": .string("\(host):\(app.chat.port)"),
+            "agents": .string("\(host):\(app.agents?.port ?? 0)"),
+            "web": .string(app.web.map { "http://\(host):\($0.port)/" } ?? "off"),
             "kb_version": .stringConvertible(version),
             "intents": .stringConvertible(knowledgeBase.intents.count),
             "database": .string(database.path ?? db),
         ])
-        let watcher = KnowledgeWatcher(
-            source: dev ? .files(intents: knowledge.intents, knowledge: knowledge.knowledge) : .published,
-            database: database, engine: live, logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: server), .init(service: agentServer), .init(service: watcher)]
-                + (webServer.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []),
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            cancellationSignals: [], logger: logger))
+        let group = app.serviceGroup(logger: logger)
         try await group.run()
         try? await database.checkpoint()
         try? database.close()
@@ -224,7 +204,7 @@ struct Serve: AsyncParsableCommand {
         }
         let engine = LearningFolder.engine(for: knowledgeBase, version: 0)
         if dev { return engine }
-        let problems = KB.blockers(engine)
+        let problems = KnowledgePublisher.blockers(engine)
         guard problems.isEmpty else {
             throw UserFacingError("Not starting: the knowledge files can't be published as the first version:\n"
                 + problems.joined(separator: "\n"))
@@ -232,11 +212,11 @@ struct Serve: AsyncParsableCommand {
         return engine
     }
 
-    private static func listenError(_ error: any Error, host: String, port: Int, flag: String) -> UserFacingError {
-        if let error = error as? IOError, error.errnoCode == EADDRINUSE {
-            return UserFacingError("Can't listen on \(host):\(port): another program uses that port. "
+    private static func listenError(_ error: SupportBotApplication.ListenError, flag: String) -> UserFacingError {
+        if error.portInUse {
+            return UserFacingError("Can't listen on \(error.host):\(error.port): another program uses that port. "
                 + "Stop it, or pass \(flag) with a free port.")
         }
-        return UserFacingError("Can't listen on \(host):\(port): \(error). Check --host and \(flag).")
+        return UserFacingError("Can't listen on \(error.host):\(error.port): \(error.underlying). Check --host and \(flag).")
     }
 }

@@ -90,9 +90,11 @@ struct AbuseTests {
     }
 
     /// A server with the agent side and the web listener, and an agent called Sam; returns Sam's token.
-    private func agentServer(_ configure: @escaping (inout ServerConfiguration) -> Void) async throws
+    private func agentServer(clock: any ServerClock = SystemClock(),
+                             _ configure: @escaping (inout ServerConfiguration) -> Void) async throws
         -> (RunningServer, String) {
-        let running = try await RunningServer.start(handoff: HandoffFixture.quickGrace, web: true, configure: configure)
+        let running = try await RunningServer.start(handoff: HandoffFixture.quickGrace, web: true, clock: clock,
+                                                    configure: configure)
         let token = AgentToken.generate()
         _ = try await running.database.addAgent(name: "Sam", skills: [], tokenHash: AgentToken.hash(token), at: Date())
         return (running, token)
@@ -127,13 +129,19 @@ struct AbuseTests {
 
     @Test("a connection that does not log in in time is closed with login_timeout; a logged-in agent stays (D2)")
     func loginDeadline() async throws {
-        let (running, token) = try await agentServer { $0.agentLoginDeadlineSeconds = 1 }
+        // The deadline runs on a manual clock: it passes when the test moves time, however slow the machine.
+        let clock = ManualClock()
+        let (running, token) = try await agentServer(clock: clock) { $0.agentLoginDeadlineSeconds = 10 }
         let sam = try await running.login(token: token)
         let quiet = try await LineClient.connect(port: running.agentPort)
         _ = try await quiet.next(type: "hello")
         // Sending now and then does not move the deadline.
         try await quiet.send(json: ["type": "ping"])
         _ = try await quiet.next(type: "pong")
+        // Both connections opened at the same (manual) moment: both deadlines are 10 s from it.
+        let due = clock.now().addingTimeInterval(10)
+        try await withSafetyNet { await clock.waitForSleeper(until: due, count: 2) }
+        clock.advance(by: 10)
         #expect(try await quiet.next(type: "error", timeout: .seconds(30))["code"] as? String == "login_timeout")
         #expect(try await quiet.next(timeout: .seconds(30)) == nil, "still open after login_timeout")
         // Sam logged in before the quiet connection opened, so Sam's deadline had passed too: still here.

@@ -302,7 +302,7 @@ import SupportBotStore
         let running = try await RunningServer.start { $0.idleTimeoutSeconds = 1 }
         let client = try await running.connect()
         _ = try await client.next()
-        let idle = try #require(try await client.next(timeout: .seconds(5)))
+        let idle = try #require(try await client.next(timeout: .seconds(30)))
         #expect(idle["code"] as? String == "idle_timeout")
         #expect(try await client.next() == nil)
         await running.stop()

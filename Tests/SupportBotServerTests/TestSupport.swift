@@ -136,26 +136,20 @@ final class RunningServer: Sendable {
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("supportbot-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let database = try SupportBotDatabase.open(path: folder.appendingPathComponent("test.sqlite").path)
-        var configuration = ServerConfiguration()
-        configuration.port = 0
-        configuration.agentPort = 0
-        configuration.httpPort = 0
-        configure(&configuration)
+        var configuration = SupportBotApplication.Configuration()
+        configuration.server.port = 0
+        configuration.server.agentPort = 0
+        configuration.server.httpPort = 0
+        configure(&configuration.server)
+        configuration.handoff = handoff
+        configuration.web = web
+        configuration.knowledge = nil
+        configuration.clock = clock
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let live = LiveEngine(try engine ?? FixtureKnowledge.engine())
-        let desk = handoff.map {
-            HandoffDesk(database: database, engine: live, configuration: $0, clock: clock, logger: logger)
-        }
-        let services = ChatServices(engine: live, database: database, configuration: configuration, logger: logger,
-                                    desk: desk, clock: clock)
-        let server = try await ChatServer.bind(services: services)
-        var agentServer: AgentServer?
-        if let desk {
-            agentServer = try await AgentServer.bind(services: services, desk: desk)
-            try await desk.start()
-        }
-        let webServer = web ? try await WebServer.bind(chat: server, agents: agentServer) : nil
+        let app = try await SupportBotApplication.start(configuration, database: database, engine: live, logger: logger)
+        let (server, agentServer, webServer) = (app.chat, app.agents, app.web)
         let task = Task { try await server.run() }
         let agentTask = agentServer.map { agents in Task { try await agents.run() } }
         let webTask = webServer.map { web in Task { try await web.run() } }

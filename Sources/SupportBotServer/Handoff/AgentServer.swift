@@ -28,7 +28,7 @@ public final class AgentServer: Service, Sendable {
             host: configuration.host, port: configuration.agentPort, maxLineBytes: configuration.maxLineBytes,
             maxConnections: configuration.maxAgentConnections, idleTimeoutSeconds: configuration.agentIdleTimeoutSeconds,
             maxPerAddress: configuration.maxConnectionsPerAddress,
-            login: LoginRule(deadline: .seconds(configuration.agentLoginDeadlineSeconds),
+            login: LoginRule(deadlineSeconds: Double(configuration.agentLoginDeadlineSeconds), clock: services.clock,
                              timeoutLine: AgentEvent.error(.loginTimeout, "You did not log in in time, so this "
                                  + "connection is closed. Connect again and log in with your token.").jsonLine(),
                              displacedLine: AgentEvent.error(.loginTimeout, "This connection had not logged in, and "

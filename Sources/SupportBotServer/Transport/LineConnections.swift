@@ -38,7 +38,9 @@ struct ListenerLimits: Sendable {
 /// it hears `timeoutLine` and is closed (a fixed deadline: sending bytes now and then does not extend it). And they
 /// can't fill the listener: when it is full, a new connection takes the place of the oldest that has not logged in.
 struct LoginRule: Sendable {
-    var deadline: TimeAmount
+    var deadlineSeconds: Double
+    /// Counts the deadline (a `ManualClock` in tests: the deadline passes when the test moves time).
+    var clock: any ServerClock
     var timeoutLine: [UInt8]
     /// What a connection that has not logged in hears when it is closed to make room.
     var displacedLine: [UInt8]
@@ -156,8 +158,9 @@ final class LineConnections: Sendable {
                 for line in await handler.greeting() { outbox.send(line) }
                 let logger = self.logger
                 let deadline = login.map { rule in
-                    connection.channel.eventLoop.scheduleTask(in: rule.deadline) {
-                        guard !control.isSignedIn else { return }
+                    let due = rule.clock.now().addingTimeInterval(rule.deadlineSeconds)
+                    return Task {
+                        guard (try? await rule.clock.sleep(until: due)) != nil, !control.isSignedIn else { return }
                         logger.notice("Connection did not log in in time; closing", metadata: ["remote": .string(remote)])
                         control.close(with: rule.timeoutLine)
                     }
