@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes Sources/SupportBotCore/Mood/MoodTrainingData.swift from the labelled mood sets the detector learns from.
+"""Writes Sources/SupportBotData/MoodTrainingData.swift from the labelled mood sets the detector learns from.
 
 Only the training sets go in (messages.csv and holdout.csv). No shop's intent examples: each engine teaches the
 model its own knowledge base's questions as calm (MoodDetector.shopQuestions). fresh.csv stays out: it measures the
@@ -10,7 +10,7 @@ import csv
 import json
 
 SETS = ["Tests/Fixtures/mood/messages.csv", "Tests/Fixtures/mood/holdout.csv"]
-OUT = "Sources/SupportBotCore/Mood/MoodTrainingData.swift"
+OUT = "Sources/SupportBotData/MoodTrainingData.swift"
 
 
 rows = []
@@ -44,8 +44,8 @@ with open(OUT, "w", encoding="utf-8") as f:
             + ".\n")
     f.write("// Do not edit by hand: change the CSV files and run the script again.\n\n")
     f.write("/// Labelled support-chat messages the mood model learns from (angry: true).\n")
-    f.write("enum MoodTrainingData {\n")
-    f.write("    static let examples: [(text: String, angry: Bool)] = [\n")
+    f.write("public enum MoodTrainingData {\n")
+    f.write("    public static let examples: [(text: String, angry: Bool)] = [\n")
     for text, angry in rows:
         f.write("        (%s, %s),\n" % (swift_string(text), "true" if angry else "false"))
     f.write("    ]\n}\n")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes Sources/SupportBotCore/Text/WordRelationsData.swift: English words that mean the same or nearly, from
+"""Writes Sources/SupportBotData/WordRelationsData.swift: English words that mean the same or nearly, from
 WordNet 3.0 (Princeton licence, copied into the file's header).
 
 For each single word (letters only, 3 or more), the words it shares a sense with (synonyms) and the forms derived
@@ -21,7 +21,7 @@ import re
 from wordfreq import zipf_frequency
 
 WORDNET = "/usr/share/wordnet"
-OUT = "Sources/SupportBotCore/Text/WordRelationsData.swift"
+OUT = "Sources/SupportBotData/WordRelationsData.swift"
 MIN_WEIGHT = 0.25
 MIN_ZIPF = 2.5
 RELATED_FACTOR = 0.9
@@ -145,7 +145,7 @@ def main():
             f.write(("// " + ("" if line == "." else line)).rstrip() + "\n")
         f.write("\n/// English words that mean the same or nearly, one word per line: the word, then each related word\n")
         f.write("/// with its weight in hundredths and its kind (s: synonym, d: derived form). The most common words come first.\n")
-        f.write("enum WordRelationsData {\n    static let table = \"\"\"\n")
+        f.write("public enum WordRelationsData {\n    public static let table = \"\"\"\n")
         # The most common words first: of the words that share a stem ("account", "accountant"), the program keeps
         # the relations of the first only.
         for word in sorted(by_word, key=lambda w: (-zipf[w], w)):

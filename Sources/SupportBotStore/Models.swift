@@ -94,7 +94,8 @@ public struct ChatTurn: Sendable {
     public var entries: [TranscriptEntry]
     public var at: Date
     /// The chat's first exchange: the session is created with it (createdAt = `at`), in the same transaction, so a
-    /// new chat costs one write, not two. Otherwise the session must exist.
+    /// new chat costs one write, not two; if it is there already, it is updated as by any exchange. Otherwise the
+    /// session must exist.
     public var startsSession: Bool
 
     public init(sessionID: String, context: String, kbVersion: Int, entries: [TranscriptEntry], at: Date,

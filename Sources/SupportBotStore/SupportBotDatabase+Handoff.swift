@@ -188,14 +188,19 @@ extension SupportBotDatabase {
                               lines: [TranscriptEntry] = []) async throws -> Ticket? {
         let skill = skill.map { $0.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() }
         return try await updateOpenTicket(id: id, at: at, lines: lines) { ticket in
-            ticket.state = TicketState.waiting.rawValue
-            ticket.previousAgentID = ticket.agentID ?? ticket.previousAgentID
-            ticket.agentID = nil
-            ticket.agentName = nil
-            ticket.queuedAt = at.storage
-            ticket.front = front
-            ticket.skill = skill?.isEmpty == false ? skill : nil
+            Self.putBack(&ticket, front: front, skill: skill?.isEmpty == false ? skill : nil, at: at)
         }
+    }
+
+    /// A ticket back in the queue, waiting from `at`; the agent it had becomes its previous agent.
+    private static func putBack(_ ticket: inout TicketRecord, front: Bool, skill: String?, at: Date) {
+        ticket.state = TicketState.waiting.rawValue
+        ticket.previousAgentID = ticket.agentID ?? ticket.previousAgentID
+        ticket.agentID = nil
+        ticket.agentName = nil
+        ticket.queuedAt = at.storage
+        ticket.front = front
+        ticket.skill = skill
     }
 
     /// Hands an assigned ticket straight to another agent (a transfer by name), in one transaction: it is put back
@@ -208,13 +213,7 @@ extension SupportBotDatabase {
             guard var record = try TicketRecord.fetchOne(db, key: id), record.ticketState?.isOpen == true else {
                 return nil
             }
-            record.state = TicketState.waiting.rawValue
-            record.previousAgentID = record.agentID ?? record.previousAgentID
-            record.agentID = nil
-            record.agentName = nil
-            record.queuedAt = at.storage
-            record.front = true
-            record.skill = nil
+            Self.putBack(&record, front: true, skill: nil, at: at)
             try record.update(db)
             guard let ticket = try Self.claim(id: id, agentID: agentID, agentName: agentName, at: at, in: db) else {
                 return nil

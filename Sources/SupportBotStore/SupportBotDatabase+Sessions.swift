@@ -22,8 +22,8 @@ extension SupportBotDatabase {
     /// Returns once the exchange is committed. Exchanges from many chats that arrive together share one transaction
     /// (group commit), each in its own savepoint, so one that fails leaves the others whole.
     /// - Returns: the entries as stored, with their ids and masked text.
-    /// - Throws: `StoreError.unknownSession` if the session was never created (`StoreError.duplicateSession` if it
-    ///   was and `turn.startsSession` says it is new); nothing is written then.
+    /// - Throws: `StoreError.unknownSession` if the session was never created and `turn.startsSession` is false;
+    ///   nothing is written then.
     @discardableResult
     public func record(_ turn: ChatTurn) async throws -> [TranscriptEntry] {
         let masked = turn.entries.map { PIIMasker.mask($0.text) }
@@ -102,15 +102,16 @@ extension SupportBotDatabase {
     /// Plain cached statements: this runs for every message, and record encoding and a fetch of the session row
     /// cost more than the writes themselves.
     static func record(_ turn: ChatTurn, maskedTexts: [String], in db: Database) throws -> [TranscriptEntry] {
+        var created = false
         if turn.startsSession {
-            // INSERT OR IGNORE: a session that is already there is an error of ours to name, not a constraint
-            // failure that would end the batch's transaction.
             try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO session (id, createdAt, updatedAt, kbVersion, context, closedAt)
                 VALUES (?, ?, ?, ?, ?, NULL)
                 """).execute(arguments: [turn.sessionID, turn.at.storage, turn.at.storage, turn.kbVersion, turn.context])
-            guard db.changesCount == 1 else { throw StoreError.duplicateSession(id: turn.sessionID) }
-        } else {
+            created = db.changesCount == 1
+        }
+        // Already there (a first exchange whose reply failed after it was stored, say): updated as any other.
+        if !created {
             try db.cachedStatement(sql: "UPDATE session SET context = ?, kbVersion = ?, updatedAt = ? WHERE id = ?")
                 .execute(arguments: [turn.context, turn.kbVersion, turn.at.storage, turn.sessionID])
             guard db.changesCount == 1 else { throw StoreError.unknownSession(id: turn.sessionID) }

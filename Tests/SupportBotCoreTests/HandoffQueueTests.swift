@@ -168,6 +168,18 @@ struct HandoffQueueTests {
         #expect(queue.deadlines[.agentGrace(ticket: 13)] == Self.monday10.addingTimeInterval(30))
     }
 
+    @Test("a customer who is gone (the ticket not yet read back) counts as gone: an agent's grace ending starts theirs")
+    func customerGoneBeforeTheDecision() {
+        var queue = HandoffQueue()
+        queue.opening(21)
+        queue.opened(21)
+        queue.agentLeft(1, holding: [21], at: Self.monday10)
+        queue.customerGone(21)
+        #expect(!queue.customersOnline.contains(21))
+        queue.agentDidNotReturn(21, at: Self.at(30))
+        #expect(queue.deadlines[.customerGrace(ticket: 21)] == Self.monday10.addingTimeInterval(150))
+    }
+
     @Test("deadlines come due earliest first, and a closed ticket's deadlines are gone")
     func deadlinesInOrder() {
         var timings = HandoffTimings()

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SupportBotCore
+import SupportBotData
 
 @Suite("What a matcher learned, handed to a later build of the same knowledge base")
 struct MatcherLearningTests {

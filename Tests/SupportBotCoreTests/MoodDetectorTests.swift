@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SupportBotCore
+import SupportBotData
 
 /// The hand-labelled mood sets in Tests/Fixtures/mood (see the README there).
 enum MoodFixtures {

@@ -785,7 +785,12 @@ struct HandoffTests {
         let (customer, ticket) = try await running.customerInLine("can i speak to a real person")
         await customer.close()
         let desk = try running.desk
-        try await waitUntil { await !desk.isConnected(customer: ticket) }
+        // Once the desk has dealt with the disconnect (not just heard of it), no grace period may be running.
+        try await waitUntil {
+            let connected = await desk.isConnected(customer: ticket)
+            let settled = await desk.disconnectsSettled
+            return !connected && settled
+        }
         #expect(await desk.deadlines.isEmpty, "no grace period out of hours")
         (running.clock as? ManualClock)?.advance(by: 86_400)
         #expect(try await running.database.ticket(id: ticket)?.state == .waiting)

@@ -161,7 +161,7 @@ struct SessionStoreTests {
         }
     }
 
-    @Test("a chat's first exchange creates its session in the same transaction; a second 'first' is refused")
+    @Test("a chat's first exchange creates its session in the same transaction; a second 'first' updates it")
     func firstTurnStartsTheSession() async throws {
         let folder = try TemporaryFolder()
         let database = try SupportBotDatabase.open(path: folder.file("bot.sqlite"))
@@ -174,12 +174,14 @@ struct SessionStoreTests {
         try await database.record(turn("hi", at: 10, starts: true))
         #expect(try await database.session(id: "s1") == StoredSession(
             id: "s1", createdAt: .fixture(10), updatedAt: .fixture(10), kbVersion: 4, context: #"{"said":"hi"}"#))
-        await #expect(throws: StoreError.duplicateSession(id: "s1")) {
-            try await database.record(turn("hi again", at: 20, starts: true))
-        }
+        // A "first" exchange again (its reply failed after it was stored, and the chat tried again): the session is
+        // updated, not created twice, and nothing is lost.
+        try await database.record(turn("hi again", at: 20, starts: true))
         try await database.record(turn("and then", at: 30, starts: false))
-        #expect(try await database.transcript(sessionID: "s1").map(\.text) == ["hi", "and then"])
-        #expect(try await database.session(id: "s1")?.createdAt == .fixture(10))
+        #expect(try await database.transcript(sessionID: "s1").map(\.text) == ["hi", "hi again", "and then"])
+        let session = try #require(try await database.session(id: "s1"))
+        #expect(session.createdAt == .fixture(10) && session.updatedAt == .fixture(30))
+        #expect(session.context == #"{"said":"and then"}"#)
     }
 
     @Test func recordingIntoAnUnknownSessionThrowsAndWritesNothing() async throws {

@@ -187,6 +187,13 @@ public struct HandoffQueue: Sendable {
         deadlines[.customerGrace(ticket: ticket)] = nil
     }
 
+    /// The ticket's customer is no longer connected; what follows is decided by `customerLeft` once the ticket
+    /// has been read.
+    public mutating func customerGone(_ ticket: Int64) {
+        customersOnline.remove(ticket)
+        toldPlaces[ticket] = nil
+    }
+
     /// The ticket's customer dropped, or said goodbye.
     public mutating func customerLeft(_ ticket: QueuedTicket, saidBye: Bool, at moment: Moment) -> CustomerGone {
         customersOnline.remove(ticket.id)

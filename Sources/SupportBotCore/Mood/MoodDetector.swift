@@ -1,4 +1,5 @@
 import Foundation
+import SupportBotData
 
 /// One thing the mood detector noticed, with how much it added.
 public struct MoodReason: Codable, Sendable, Equatable {

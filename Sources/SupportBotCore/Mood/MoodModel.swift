@@ -1,4 +1,5 @@
 import Foundation
+import SupportBotData
 
 /// A learned model of upset and angry messages, next to the word rules: logistic regression over TF-IDF character
 /// n-grams (2 to 5 letters, inside words, punctuation kept). It hears anger written without the usual words ("so I
@@ -319,7 +320,7 @@ struct MoodModel: Sendable, Equatable {
             name: "MoodModelWeights", summary: "The general mood model's weights (see `MoodModel.general`).",
             from: "\(source)\n// (\(generalExamples.count) messages, \(positives) upset) and MoodTrainingData.swift.",
             extra: ["    /// `MoodModel.fingerprint(of:)` of the general messages they were learned from.",
-                    "    static let generalFingerprint = \"\(Self.fingerprint(of: generalExamples))\""])
+                    "    public static let generalFingerprint = \"\(Self.fingerprint(of: generalExamples))\""])
     }
 
     /// The Swift source of `MoodSupportModelWeights.swift` for this support model.
@@ -337,13 +338,13 @@ struct MoodModel: Sendable, Equatable {
             "// Do not edit by hand: run the script again.",
             "",
             "/// \(summary)",
-            "enum \(name) {",
+            "public enum \(name) {",
             "    /// `MoodModel.fingerprint(of:)` of the support chats and settings these weights were learned with.",
-            "    static let fingerprint = \"\(Self.fingerprint(of: MoodTrainingData.examples))\"",
+            "    public static let fingerprint = \"\(Self.fingerprint(of: MoodTrainingData.examples))\"",
         ] + extra + [
-            "    static let bias: UInt64 = 0x\(String(bias, radix: 16))",
+            "    public static let bias: UInt64 = 0x\(String(bias, radix: 16))",
             "    /// \(vocabulary.count) features: n-gram hash, IDF and weight, 24 bytes each, in base64.",
-            "    static let encoded = " + quotes,
+            "    public static let encoded = " + quotes,
         ]).joined(separator: "\n") + "\n"
             + text.split(separator: "\n").map { "        " + $0 }.joined(separator: "\n")
             + "\n        " + quotes + "\n}\n"

@@ -1,4 +1,5 @@
 import Foundation
+import SupportBotData
 
 /// Counts and Flesch-Kincaid grade of a text, computed the way the Python package textstat 0.7.3 does
 /// (`flesch_kincaid_grade`, `lexicon_count`, `sentence_count`, `syllable_count`), so writers get the same figure

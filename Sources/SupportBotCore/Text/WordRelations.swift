@@ -1,3 +1,5 @@
+import SupportBotData
+
 /// English words that mean the same or nearly ("voucher" and "coupon", "decline" and "refuse", "deliver" and
 /// "delivery"), from WordNet 3.0, by stem: what lets a message find an example that says the same in other words.
 /// Read from `WordRelationsData` once per process, at first use.

@@ -9,14 +9,17 @@ import SupportBotStore
 extension HandoffDesk {
     /// An agent logged in: online, their tickets kept, and what to send them first.
     func login(_ agent: Agent, outbox: Outbox, connection: ObjectIdentifier) async throws -> [AgentEvent] {
-        let holding = try await database.openTickets().filter { $0.agentID == agent.id }
         if let previous = agentLinks[agent.id], previous.connection != connection {
             previous.outbox.send(.error(.signedInElsewhere,
                                                  "You signed in from another window, so this one is closed."))
             previous.outbox.finishAndClose()
         }
+        // Online before anything is read, so a grace period ending meanwhile sees them back.
         agentLinks[agent.id] = AgentLink(outbox: outbox, connection: connection)
-        update { $0.agentLoggedIn(.init(id: agent.id, name: agent.name, skills: agent.skills), holding: holding.map(\.id)) }
+        let member = HandoffQueue.Member(id: agent.id, name: agent.name, skills: agent.skills)
+        update { $0.agentLoggedIn(member, holding: []) }
+        let holding = try await database.openTickets().filter { $0.agentID == agent.id }
+        update { $0.agentLoggedIn(member, holding: holding.map(\.id)) }
         var lines: [AgentEvent] = [.welcome(agent: agent.name, skills: agent.skills, status: .online)]
         for ticket in holding {
             lines.append(try await claimedLine(ticket, sticky: false, transferredFrom: nil))

@@ -179,6 +179,10 @@ extension HandoffDesk {
     func customerDisconnected(ticket id: Int64, outbox: Outbox, saidBye: Bool) async {
         guard customers[id] === outbox else { return }
         customers[id] = nil
+        disconnectsInProgress += 1
+        defer { disconnectsInProgress -= 1 }
+        // Gone from now on, for every decision made while the ticket is read (an agent's grace ending, say).
+        update { $0.customerGone(id) }
         do {
             guard let ticket = try await database.ticket(id: id), ticket.state.isOpen else {
                 update { $0.ended(id) }
@@ -205,11 +209,18 @@ extension HandoffDesk {
         try await database.rateTicket(id: id, score: score, comment: comment, at: clock.now()) != nil
     }
 
+    /// A waiting customer's grace period is over: the ticket is abandoned, unless they are back.
+    func customerGraceEnded(_ id: Int64) async {
+        guard customers[id] == nil else { return }
+        await abandon(id, unlessBack: true)
+    }
+
     /// The customer left before a person joined (grace period over, or `bye`).
-    func abandon(_ id: Int64) async {
+    /// - Parameter unlessBack: not if the customer has come back meanwhile (a grace period ending).
+    func abandon(_ id: Int64, unlessBack: Bool = false) async {
         do {
             let now = clock.now()
-            guard let ticket = try await database.ticket(id: id),
+            guard let ticket = try await database.ticket(id: id), !(unlessBack && customers[id] != nil),
                   try await database.abandonTicket(id: id, at: now, lines: [
                       teamLine("Customer left before a person joined", ticket, at: now),
                   ]) != nil else { return }

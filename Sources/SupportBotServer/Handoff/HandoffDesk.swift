@@ -56,8 +56,13 @@ public actor HandoffDesk {
     var customers: [Int64: Outbox] = [:]
     /// Connections of logged-in agents (the same agents as `queue.members`).
     var agentLinks: [Int64: AgentLink] = [:]
-    /// The one timer: it wakes at `queue.nextDeadline`.
-    private var timer: (deadline: Date, task: Task<Void, Never>)?
+    /// The one timer: it wakes at `queue.nextDeadline`. `number` tells it from the timers it replaced.
+    private var timer: (deadline: Date, task: Task<Void, Never>, number: Int)?
+    private var timersSet = 0
+    /// After `stop()`: no timer is set again.
+    private var stopped = false
+    /// Customers' disconnects being worked out (tests and diagnostics).
+    var disconnectsInProgress = 0
     /// Callers of `whenSet(_:)` still waiting.
     private var deadlineWatchers: [(deadline: HandoffQueue.Deadline, continuation: CheckedContinuation<Date, Never>)] = []
 
@@ -84,6 +89,7 @@ public actor HandoffDesk {
 
     /// Stops the timer (at shutdown). Tickets stay as they are in the database.
     public func stop() {
+        stopped = true
         timer?.task.cancel()
         timer = nil
     }
@@ -93,6 +99,9 @@ public actor HandoffDesk {
 
     /// Whether the ticket's customer is connected (tests and diagnostics).
     public func isConnected(customer ticket: Int64) -> Bool { customers[ticket] != nil }
+
+    /// Whether every customer disconnect has been dealt with (tests and diagnostics).
+    public var disconnectsSettled: Bool { disconnectsInProgress == 0 }
 
     /// The time of `deadline`, once the desk has set it. With a `ManualClock`, a test moves time past it rather than
     /// waiting for it.
@@ -119,25 +128,30 @@ public actor HandoffDesk {
             }
             deadlineWatchers.removeAll { deadlines[$0.deadline] != nil }
         }
-        let next = queue.nextDeadline
+        let next = stopped ? nil : queue.nextDeadline
         if next != timer?.deadline {
             timer?.task.cancel()
             timer = next.map { deadline in
-                (deadline, Task { [weak self, clock] in
+                timersSet += 1
+                let number = timersSet
+                return (deadline, Task { [weak self, clock] in
                     do { try await clock.sleep(until: deadline) } catch { return }
-                    await self?.deadlinesPassed()
-                })
+                    await self?.deadlinesPassed(timer: number)
+                }, number)
             }
         }
         return result
     }
 
-    private func deadlinesPassed() async {
+    /// The timer numbered `number` rang. A timer that was replaced meanwhile does nothing: the one that replaced
+    /// it is set for the same deadlines or earlier ones.
+    private func deadlinesPassed(timer number: Int) async {
+        guard timer?.number == number, !stopped else { return }
         timer = nil
         for deadline in update({ $0.due(at: clock.now()) }) {
             switch deadline {
             case .agentGrace(let ticket): await agentGraceEnded(ticket)
-            case .customerGrace(let ticket): await abandon(ticket)
+            case .customerGrace(let ticket): await customerGraceEnded(ticket)
             }
         }
         update { _ in }

@@ -34,8 +34,8 @@
 
 /// English words that mean the same or nearly, one word per line: the word, then each related word
 /// with its weight in hundredths and its kind (s: synonym, d: derived form). The most common words come first.
-enum WordRelationsData {
-    static let table = """
+public enum WordRelationsData {
+    public static let table = """
         have hold 33s feature 31s
         not non 100s
         but just 100s merely 100s only 100s simply 100s

@@ -2,12 +2,12 @@
 // Do not edit by hand: run the script again.
 
 /// The support mood model's weights (see `MoodModel.support`).
-enum MoodSupportModelWeights {
+public enum MoodSupportModelWeights {
     /// `MoodModel.fingerprint(of:)` of the support chats and settings these weights were learned with.
-    static let fingerprint = "59662262b77dc9db"
-    static let bias: UInt64 = 0xbfccaf09041d0148
+    public static let fingerprint = "59662262b77dc9db"
+    public static let bias: UInt64 = 0xbfccaf09041d0148
     /// 13120 features: n-gram hash, IDF and weight, 24 bytes each, in base64.
-    static let encoded = """
+    public static let encoded = """
         FVqOtAdgxQfu9K8BplUBQBb5T4B7yuS/dq9etQdTuggYIFtJZUD4P9vubc8EWuu/REM5tQc2jgiMBXmEvwADQM8Fg4pY7Nc/Bf5T
         tQc8rQioGFHd/DwDQKvIDkbXjOE/7PhTtQc5rQieHHj5/ygGQHpB5mYV3eK/FvpVtQcasAgpTiMURW0VQIJZ/SlmT92/0c2atAeA
         0wfYmmvYmv77Pxtoj67drv2/UKzjzRedvMITAafA77EOQCJLS+Be/q+/LonjLxkwSjP8G3oiJKYRQJR6pef7kbo/+BxN8Bj36MKn

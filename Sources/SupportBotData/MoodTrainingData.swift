@@ -2,8 +2,8 @@
 // Do not edit by hand: change the CSV files and run the script again.
 
 /// Labelled support-chat messages the mood model learns from (angry: true).
-enum MoodTrainingData {
-    static let examples: [(text: String, angry: Bool)] = [
+public enum MoodTrainingData {
+    public static let examples: [(text: String, angry: Bool)] = [
         ("hello, is anyone there?", false),
         ("you're killing me with these sales, my bank account hates you 😂", false),
         ("fed up of waiting for a reply that never comes", true),

@@ -3,14 +3,14 @@
 // Do not edit by hand: run the script again.
 
 /// The general mood model's weights (see `MoodModel.general`).
-enum MoodModelWeights {
+public enum MoodModelWeights {
     /// `MoodModel.fingerprint(of:)` of the support chats and settings these weights were learned with.
-    static let fingerprint = "59662262b77dc9db"
+    public static let fingerprint = "59662262b77dc9db"
     /// `MoodModel.fingerprint(of:)` of the general messages they were learned from.
-    static let generalFingerprint = "cc76e08f7f1da6f9"
-    static let bias: UInt64 = 0xbff87ced8fc01c90
+    public static let generalFingerprint = "cc76e08f7f1da6f9"
+    public static let bias: UInt64 = 0xbff87ced8fc01c90
     /// 34367 features: n-gram hash, IDF and weight, 24 bytes each, in base64.
-    static let encoded = """
+    public static let encoded = """
         llGOtAdbxQfEzZ5SbEL9P0hUjFsAueo/EyFQtQdDqQinF3KwfVsGQHTbwEoUHt2/HHSKtQeS7QgeP9czAF/6P4YtnfgtNNs/HTnV
         zRedq8J2rLBCGHoGQHmdxASKBOS/qWkoFxkZvgdF18Y1opkGQPnj91N18eS/p0JQwXIs1Z4hl2p3FKwGQLYROssZJeq/e12OtAdi
         xQdgpaGazGAAQEfqLKBgVfs/qNZBtQdbmAiak/qNc9kOQGYd3UTKStC/zqxFtQdQnAiUsmgy0FcJQB4Yvq2un+y/Ut9wtQc5zwjS

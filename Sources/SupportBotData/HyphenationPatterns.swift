@@ -62,8 +62,8 @@
 //
 
 /// Liang hyphenation patterns for American English, one per line.
-enum HyphenationPatterns {
-    static let enUS = """
+public enum HyphenationPatterns {
+    public static let enUS = """
         .a2ch4
         .ad4der
         .a2d
