@@ -1,8 +1,4 @@
 import Foundation
-import Logging
-import NIOCore
-import NIOPosix
-import ServiceLifecycle
 import SupportBotCore
 import SupportBotStore
 
@@ -26,70 +22,110 @@ enum AgentCommand: Equatable {
         }
         let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty { return .success(nil) }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(trimmed.utf8))) as? [String: Any] else {
+        guard let fields = try? JSONDecoder().decode(Fields.self, from: Data(trimmed.utf8)) else {
             return .failure(.init(.badJSON, "Send one JSON object per line, like {\"type\":\"queue\"}."))
         }
-        guard let type = object["type"] as? String else {
-            return .failure(.init(.missingField, "The field 'type' is missing, like {\"type\":\"queue\"}."))
+        return Result { try fields.command() }.mapError { $0 as? AgentCommandError ?? .init(.badJSON, "\($0)") }
+    }
+
+    /// A command line's fields as sent, each kept as "absent", "not of its kind" or its value, so every mistake
+    /// gets its own message.
+    struct Fields: Decodable {
+        enum Field<Value: Sendable>: Sendable {
+            case absent
+            case wrong
+            case value(Value)
+
+            var value: Value? { if case .value(let value) = self { value } else { nil } }
         }
-        func ticket(required: Bool = true) -> Result<Int64?, AgentCommandError> {
-            // JSON true/false arrive as NSNumber with objCType "c": not a ticket number.
-            guard let value = object["ticket"] else {
-                return required ? .failure(.init(.missingField, "The field 'ticket' is missing.")) : .success(nil)
+
+        var type: String?
+        var ticket: Field<Int64>
+        var token, text, skill, agent, resolution, status: Field<String>
+
+        enum Key: String, CodingKey { case type, ticket, token, text, skill, agent, resolution, status }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: Key.self)
+            type = try? c.decodeIfPresent(String.self, forKey: .type)
+            func string(_ key: Key) -> Field<String> {
+                guard c.contains(key) else { return .absent }
+                return (try? c.decode(String.self, forKey: key)).map(Field.value) ?? .wrong
             }
-            if let number = value as? NSNumber, String(cString: number.objCType) != "c",
-               number.doubleValue == number.doubleValue.rounded(), number.doubleValue >= 1 {
-                return .success(number.int64Value)
+            (token, text, skill, agent, resolution, status) =
+                (string(.token), string(.text), string(.skill), string(.agent), string(.resolution), string(.status))
+            // A ticket number: 12, 12.0 or "12" (never true or false); at least 1.
+            if !c.contains(.ticket) {
+                ticket = .absent
+            } else if let number = try? c.decode(Int64.self, forKey: .ticket) {
+                ticket = number >= 1 ? .value(number) : .wrong
+            } else if let number = try? c.decode(Double.self, forKey: .ticket), number >= 1,
+                      let whole = Int64(exactly: number) {
+                ticket = .value(whole)
+            } else if let text = try? c.decode(String.self, forKey: .ticket),
+                      let number = Int64(text.trimmingCharacters(in: .whitespaces)), number >= 1 {
+                ticket = .value(number)
+            } else {
+                ticket = .wrong
             }
-            if let text = value as? String, let number = Int64(text.trimmingCharacters(in: .whitespaces)), number >= 1 {
-                return .success(number)
-            }
-            return .failure(.init(.invalidField, "The field 'ticket' must be a ticket number, like 12."))
         }
-        func text(_ field: String) -> Result<String, AgentCommandError> {
-            guard let value = object[field] as? String else {
-                return .failure(.init(.missingField, "The field '\(field)' is missing or not text."))
+
+        func command() throws -> AgentCommand {
+            guard let type else {
+                throw AgentCommandError(.missingField, "The field 'type' is missing, like {\"type\":\"queue\"}.")
+            }
+            switch type {
+            case "login": return .login(token: try nonEmpty(token, "token"))
+            case "queue": return .queue
+            case "claim": return .claim(ticket: try ticketNumber(required: false))
+            case "say": return .say(ticket: try ticketNumber()!, text: try nonEmpty(text, "text"))
+            case "note": return .note(ticket: try ticketNumber()!, text: try nonEmpty(text, "text"))
+            case "transfer":
+                let id = try ticketNumber()!
+                let skill = skill.value.flatMap { $0.isEmpty ? nil : $0 }
+                let agent = agent.value.flatMap { $0.isEmpty ? nil : $0 }
+                guard (skill == nil) != (agent == nil) else {
+                    throw AgentCommandError(.missingField, "Give either 'skill' or 'agent', like "
+                                            + "{\"type\":\"transfer\",\"ticket\":12,\"skill\":\"billing\"}.")
+                }
+                return .transfer(ticket: id, skill: skill, agent: agent)
+            case "close":
+                let id = try ticketNumber()!
+                guard let resolution = resolution.value?.trimmingCharacters(in: .whitespacesAndNewlines),
+                      !resolution.isEmpty else {
+                    throw AgentCommandError(.missingField, "Say how it was resolved: 'resolution' is missing.")
+                }
+                return .close(ticket: id, resolution: resolution)
+            case "status":
+                guard let status = status.value.flatMap(AgentStatus.init(rawValue:)) else {
+                    throw AgentCommandError(.invalidField, "The field 'status' must be online or away.")
+                }
+                return .status(status)
+            case "ping": return .ping
+            case "bye": return .bye
+            default:
+                throw AgentCommandError(.unknownType, "Unknown command '\(type.prefix(40))'. Use login, queue, claim, "
+                                        + "say, note, transfer, close, status, ping or bye.")
+            }
+        }
+
+        private func ticketNumber(required: Bool = true) throws -> Int64? {
+            switch ticket {
+            case .absent:
+                guard required else { return nil }
+                throw AgentCommandError(.missingField, "The field 'ticket' is missing.")
+            case .wrong: throw AgentCommandError(.invalidField, "The field 'ticket' must be a ticket number, like 12.")
+            case .value(let number): return number
+            }
+        }
+
+        private func nonEmpty(_ field: Field<String>, _ name: String) throws -> String {
+            guard let value = field.value else {
+                throw AgentCommandError(.missingField, "The field '\(name)' is missing or not text.")
             }
             let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !trimmed.isEmpty else { return .failure(.init(.invalidField, "The field '\(field)' is empty.")) }
-            return .success(trimmed)
-        }
-        do {
-            switch type {
-            case "login": return .success(.login(token: try text("token").get()))
-            case "queue": return .success(.queue)
-            case "claim": return .success(.claim(ticket: try ticket(required: false).get()))
-            case "say": return .success(.say(ticket: try ticket().get()!, text: try text("text").get()))
-            case "note": return .success(.note(ticket: try ticket().get()!, text: try text("text").get()))
-            case "transfer":
-                let id = try ticket().get()!
-                let skill = (object["skill"] as? String).flatMap { $0.isEmpty ? nil : $0 }
-                let agent = (object["agent"] as? String).flatMap { $0.isEmpty ? nil : $0 }
-                guard (skill == nil) != (agent == nil) else {
-                    return .failure(.init(.missingField, "Give either 'skill' or 'agent', like "
-                                          + "{\"type\":\"transfer\",\"ticket\":12,\"skill\":\"billing\"}."))
-                }
-                return .success(.transfer(ticket: id, skill: skill, agent: agent))
-            case "close":
-                let id = try ticket().get()!
-                let resolution = (object["resolution"] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines)
-                guard let resolution, !resolution.isEmpty else {
-                    return .failure(.init(.missingField, "Say how it was resolved: 'resolution' is missing."))
-                }
-                return .success(.close(ticket: id, resolution: resolution))
-            case "status":
-                guard let status = (object["status"] as? String).flatMap(AgentStatus.init(rawValue:)) else {
-                    return .failure(.init(.invalidField, "The field 'status' must be online or away."))
-                }
-                return .success(.status(status))
-            case "ping": return .success(.ping)
-            case "bye": return .success(.bye)
-            default:
-                return .failure(.init(.unknownType, "Unknown command '\(type.prefix(40))'. Use login, queue, claim, "
-                                      + "say, note, transfer, close, status, ping or bye."))
-            }
-        } catch {
-            return .failure(error)
+            guard !trimmed.isEmpty else { throw AgentCommandError(.invalidField, "The field '\(name)' is empty.") }
+            return trimmed
         }
     }
 }
