@@ -49,13 +49,8 @@ extension LoadDriver {
         if let failure = outcomes.compactMap(\.failure).first, outcomes.allSatisfy({ $0.timings.isEmpty }) {
             throw UserFacingError("Could not talk to the server on port \(port): \(failure).")
         }
-        let timings = outcomes.flatMap(\.timings)
-        let seconds = (clock.now - start).milliseconds / 1000
-        let cpuSeconds = CPUClock.process() - cpuAtStart
-        return Result(replies: timings.count, errors: outcomes.map(\.errors).reduce(0, +),
-                      perSecond: seconds > 0 ? Double(timings.count) / seconds : 0,
-                      latency: LatencySummary(timings.map(\.milliseconds)), samples: timings,
-                      cpuMicrosecondsPerReply: cpuSeconds / Double(max(timings.count, 1)) * 1e6)
+        return Result(samples: outcomes.flatMap(\.timings), errors: outcomes.map(\.errors).reduce(0, +), since: start,
+                      cpuAtStart: cpuAtStart)
     }
 
     private struct UserOutcome: Sendable {

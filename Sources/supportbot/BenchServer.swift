@@ -316,6 +316,18 @@ enum LoadDriver {
         var samples: [(sent: ContinuousClock.Instant, milliseconds: Double)]
         /// CPU time of the whole process (client and server) while the messages were sent, per reply, microseconds.
         var cpuMicrosecondsPerReply: Double
+
+        /// The figures of a run that began at `start`, when the process had used `cpuAtStart` seconds of CPU.
+        init(samples: [(sent: ContinuousClock.Instant, milliseconds: Double)], errors: Int,
+             since start: ContinuousClock.Instant, cpuAtStart: Double) {
+            let seconds = (ContinuousClock.now - start).milliseconds / 1000
+            replies = samples.count
+            self.errors = errors
+            perSecond = seconds > 0 ? Double(samples.count) / seconds : 0
+            latency = LatencySummary(samples.map(\.milliseconds))
+            self.samples = samples
+            cpuMicrosecondsPerReply = (CPUClock.process() - cpuAtStart) / Double(max(samples.count, 1)) * 1e6
+        }
     }
 
     static func run(port: Int, connections: Int, messages: Int, lines: [[UInt8]], expectsWelcome: Bool,
@@ -372,12 +384,7 @@ enum LoadDriver {
             }
             return (all, errors)
         }
-        let seconds = (clock.now - start).milliseconds / 1000
-        let cpuSeconds = CPUClock.process() - cpuAtStart
-        return Result(replies: outcomes.0.count, errors: outcomes.1,
-                      perSecond: seconds > 0 ? Double(outcomes.0.count) / seconds : 0,
-                      latency: LatencySummary(outcomes.0.map(\.milliseconds)), samples: outcomes.0,
-                      cpuMicrosecondsPerReply: cpuSeconds / Double(max(outcomes.0.count, 1)) * 1e6)
+        return Result(samples: outcomes.0, errors: outcomes.1, since: start, cpuAtStart: cpuAtStart)
     }
 
     static func connect(port: Int) async throws -> NIOAsyncChannel<InboundLine, ByteBuffer> {

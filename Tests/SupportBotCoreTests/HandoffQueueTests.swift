@@ -198,7 +198,7 @@ struct HandoffQueueTests {
     @Test("customers are told their place when it changes, not again when it doesn't")
     func movedPlaces() {
         var queue = HandoffQueue(pickupSeconds: [60])
-        for id: Int64 in [1, 2, 3] { queue.opening(id); queue.opened(id) }
+        for id: Int64 in [1, 2, 3] { queue.customerJoined(id) }
         var line = [Self.waiting(1), Self.waiting(2), Self.waiting(3)]
         queue.told(.init(position: 1, waitMinutes: 1), ticket: 1)
         queue.told(.init(position: 2, waitMinutes: 2), ticket: 2)

@@ -42,6 +42,18 @@ struct AgentCommandTests {
         #expect(throws: AgentCommandError(code, message)) { try Self.parse(line).get() }
     }
 
+    @Test("a line nested deeper than any command is refused before JSONDecoder, which traps on exactly 513 '['")
+    func deepNesting() throws {
+        for deep in [String(repeating: "[", count: 513),
+                     #"{"type":"queue","x":"# + String(repeating: "[", count: 600) + String(repeating: "]", count: 600) + "}"] {
+            #expect(throws: AgentCommandError(.badJSON, #"Send one JSON object per line, like {"type":"queue"}."#)) {
+                try Self.parse(deep).get()
+            }
+        }
+        #expect(AgentCommand.nestingDepth(of: Array(#"{"text":"[[[{{{ \" ]"}"#.utf8)) == 1)
+        #expect(try Self.parse(#"{"type":"queue","x":[[1]]}"#).get() == .queue)
+    }
+
     @Test("commands read whole, with text trimmed; a blank line is no command")
     func commands() throws {
         #expect(try Self.parse(#"{"type":"login","token":" sbt_x "}"#).get() == .login(token: "sbt_x"))

@@ -10,10 +10,10 @@ struct ManualClockTests {
         let clock = ManualClock(now: start)
         let deadline = start.addingTimeInterval(30)
         let sleeper = Task { try await clock.sleep(until: deadline) }
-        await clock.waitForSleeper(until: deadline)
+        try await withSafetyNet { await clock.waitForSleeper(until: deadline) }
         clock.advance(by: 29)
         let cancelled = Task { try await clock.sleep(until: start.addingTimeInterval(3600)) }
-        await clock.waitForSleeper(until: start.addingTimeInterval(3600))
+        try await withSafetyNet { await clock.waitForSleeper(until: start.addingTimeInterval(3600)) }
         cancelled.cancel()
         await #expect(throws: CancellationError.self) { try await cancelled.value }
         clock.advance(by: 1)

@@ -173,7 +173,6 @@ public struct HandoffQueue: Sendable {
     /// A ticket was stored and its customer is about to be told (see `opening`).
     public mutating func opening(_ ticket: Int64) {
         opening.insert(ticket)
-        customerJoined(ticket)
     }
 
     /// The customer has been told: the ticket may be offered and claimed.

@@ -22,10 +22,37 @@ enum AgentCommand: Equatable {
         }
         let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty { return .success(nil) }
-        guard let fields = try? JSONDecoder().decode(Fields.self, from: Data(trimmed.utf8)) else {
+        guard nestingDepth(of: bytes) <= maxNesting,
+              let fields = try? JSONDecoder().decode(Fields.self, from: Data(trimmed.utf8)) else {
             return .failure(.init(.badJSON, "Send one JSON object per line, like {\"type\":\"queue\"}."))
         }
         return Result { try fields.command() }.mapError { $0 as? AgentCommandError ?? .init(.badJSON, "\($0)") }
+    }
+
+    /// Commands are flat objects. Foundation's JSON scanner stops at 512 levels of arrays or objects, and on a line
+    /// of exactly 513 `[` it traps while it works out where the error is (Swift 6.3, Linux): one line would take the
+    /// server down. So lines nested deeper than this are refused before they reach it.
+    static let maxNesting = 16
+
+    /// How deep arrays and objects nest in a line, outside strings.
+    static func nestingDepth(of bytes: [UInt8]) -> Int {
+        var depth = 0, deepest = 0, inString = false, escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true }
+                else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                deepest = max(deepest, depth)
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return deepest
     }
 
     /// A command line's fields as sent, each kept as "absent", "not of its kind" or its value, so every mistake

@@ -70,7 +70,7 @@ final class AgentSession: LineConnectionHandler {
                         true)
             }
             switch command {
-            case .queue: return ([try await desk.queueLine(for: agent.id)], false)
+            case .queue: return ([try await desk.queueEvent(for: agent.id)], false)
             case .claim(let ticket): return (try await desk.claim(agent.id, ticket: ticket), false)
             case .say(let ticket, let text): return (try await desk.say(agent.id, ticket: ticket, text: text), false)
             case .note(let ticket, let text): return (try await desk.note(agent.id, ticket: ticket, text: text), false)

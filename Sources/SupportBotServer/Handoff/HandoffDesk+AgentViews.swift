@@ -17,7 +17,7 @@ extension HandoffDesk {
     }
 
     /// Everything an agent needs so the customer never repeats themselves.
-    func claimedLine(_ ticket: Ticket, sticky: Bool, transferredFrom: String?) async throws -> AgentEvent {
+    func claimedEvent(_ ticket: Ticket, sticky: Bool, transferredFrom: String?) async throws -> AgentEvent {
         let transcript = try await database.transcript(sessionID: ticket.sessionID)
         let details = (try? JSONDecoder().decode(TicketDetails.self, from: Data(ticket.details.utf8)))
         let lines = transcript.map { entry in

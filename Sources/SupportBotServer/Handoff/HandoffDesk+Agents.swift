@@ -22,12 +22,12 @@ extension HandoffDesk {
         update { $0.agentLoggedIn(member, holding: holding.map(\.id)) }
         var lines: [AgentEvent] = [.welcome(agent: agent.name, skills: agent.skills, status: .online)]
         for ticket in holding {
-            lines.append(try await claimedLine(ticket, sticky: false, transferredFrom: nil))
+            lines.append(try await claimedEvent(ticket, sticky: false, transferredFrom: nil))
             customers[ticket.id]?.send(ServerMessage.agentJoined(agent: agent.name,
                                                                  text: engine.engine.messages.agentJoined(agent.name))
                 .jsonLine())
         }
-        lines.append(try await queueLine(for: agent.id))
+        lines.append(try await queueEvent(for: agent.id))
         logger.info("Agent logged in", metadata: ["agent": .string(agent.name)])
         return lines
     }
@@ -52,11 +52,11 @@ extension HandoffDesk {
     func setStatus(_ agentID: Int64, _ status: AgentStatus) async throws -> [AgentEvent] {
         update { $0.setStatus(status, of: agentID) }
         var lines: [AgentEvent] = [.status(status)]
-        if status == .online { lines.append(try await queueLine(for: agentID)) }
+        if status == .online { lines.append(try await queueEvent(for: agentID)) }
         return lines
     }
 
-    func queueLine(for agentID: Int64) async throws -> AgentEvent {
+    func queueEvent(for agentID: Int64) async throws -> AgentEvent {
         let now = clock.now()
         let tickets = try await database.openTickets()
         return .queue(tickets.map { summary($0, now: now, for: agentID) })
@@ -72,7 +72,7 @@ extension HandoffDesk {
                 return [AgentEvent.error(.unknownTicket, "There is no ticket \(requested).")]
             }
             if ticket.state == .assigned && ticket.agentID == agentID {
-                return [try await claimedLine(ticket, sticky: false, transferredFrom: nil)]
+                return [try await claimedEvent(ticket, sticky: false, transferredFrom: nil)]
             }
             guard ticket.state == .waiting, !queue.opening.contains(ticket.id) else {
                 return [ticket.state == .assigned
@@ -97,7 +97,7 @@ extension HandoffDesk {
         let connected = agentLinks[agentID]?.connection == link.connection
         update { $0.claimed(Self.queued(target), by: agentID, at: now, agentConnected: connected) }
         try await joined(claimed, agent: member.name)
-        return [try await claimedLine(claimed, sticky: false, transferredFrom: nil)]
+        return [try await claimedEvent(claimed, sticky: false, transferredFrom: nil)]
     }
 
     /// After a ticket is given to an agent: the customer is told, other agents drop it from their lists.
@@ -161,7 +161,7 @@ extension HandoffDesk {
             customers[id]?.send(ServerMessage.agentLeft(agent: from.name, text: messages.transferred(from.name),
                                                         askRating: false).jsonLine())
             try await joined(claimed, agent: target.name)
-            targetLink.outbox.send(try await claimedLine(claimed, sticky: false, transferredFrom: from.name))
+            targetLink.outbox.send(try await claimedEvent(claimed, sticky: false, transferredFrom: from.name))
             return [.transferred(ticket: id, to: target.name)]
         }
         let wanted = skill?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()

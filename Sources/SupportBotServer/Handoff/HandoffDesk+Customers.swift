@@ -36,26 +36,23 @@ extension HandoffDesk {
         do {
             ticket = try await database.openTicket(new, turn: turn, at: now,
                                                    agent: returning.map { ($0.0.id, $0.0.name) }) { ticket, position in
-                var lines: [TranscriptEntry] = []
                 let text: String
                 var place = HandoffQueue.Place(position: 0, waitMinutes: 0)
+                var teamLines: [TranscriptEntry] = []
                 if ticket.state == .assigned, let name = ticket.agentName {
                     text = engine.messages.handoffToKnownAgent(ticket: ticket.id, agent: name)
-                    lines.append(TranscriptEntry(sessionID: ticket.sessionID, at: now, speaker: .bot, text: text,
-                                                 action: .handoff, kbVersion: engine.version, ticketID: ticket.id))
-                    lines.append(TranscriptEntry(sessionID: ticket.sessionID, at: now, speaker: .system,
-                                                 text: "\(name) joined (helped this customer before)", ticketID: ticket.id))
+                    teamLines = [TranscriptEntry(sessionID: ticket.sessionID, at: now, speaker: .system,
+                                                 text: "\(name) joined (helped this customer before)", ticketID: ticket.id)]
                 } else {
                     place = .init(position: position, waitMinutes: decisions.waitMinutes(position: position, at: moment))
                     let away = decisions.isAway(at: moment)
                     text = engine.messages.handoff(reason: decision.reason, upset: upset, ticket: ticket.id,
                                                    position: place.position, waitMinutes: place.waitMinutes, away: away,
                                                    backAt: away ? decisions.backAt(moment) : nil)
-                    lines.append(TranscriptEntry(sessionID: ticket.sessionID, at: now, speaker: .bot, text: text,
-                                                 action: .handoff, kbVersion: engine.version, ticketID: ticket.id))
                 }
                 told.withLockedValue { $0 = (text, place) }
-                return lines
+                return [TranscriptEntry(sessionID: ticket.sessionID, at: now, speaker: .bot, text: text, action: .handoff,
+                                        kbVersion: engine.version, ticketID: ticket.id)] + teamLines
             }
         } catch StoreError.ticketAlreadyOpen(_, let id) {
             // Already in line (a second connection, say): store the message with that ticket and rejoin it.
@@ -77,7 +74,7 @@ extension HandoffDesk {
             let connected = agentLinks[member.id]?.connection == link.connection
             update { $0.claimed(Self.queued(ticket), by: member.id, at: now, agentConnected: connected) }
             messages.append(.agentJoined(agent: member.name, text: engine.messages.agentJoined(member.name)))
-            link.outbox.send(try await claimedLine(ticket, sticky: true, transferredFrom: nil))
+            link.outbox.send(try await claimedEvent(ticket, sticky: true, transferredFrom: nil))
         } else {
             update { $0.told(place, ticket: ticket.id) }
             announce(ticket)
